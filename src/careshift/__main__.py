@@ -1,0 +1,3 @@
+from careshift.cli import main
+
+main()

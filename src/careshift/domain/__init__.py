@@ -1,0 +1,1 @@
+"""The pure domain of careshift: standard library only, frozen dataclasses."""
