@@ -1,0 +1,43 @@
+"""Settings from the environment (``CARESHIFT_*``), with defaults that are safe.
+
+Development conveniences (locally generated signing keys, ``careshift token``) are refused
+unless ``CARESHIFT_ENVIRONMENT=development``; ``make demo`` sets it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_data_dir
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    return Path(user_data_dir("careshift", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Process settings. Read once in the composition root and passed down."""
+
+    model_config = SettingsConfigDict(env_prefix="CARESHIFT_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "production"
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = None
+    jwt_issuer: str = "careshift"
+    jwt_audience: str = "careshift-api"
+    jwt_public_key_file: Path | None = None
+    jwt_private_key_file: Path | None = None
+    token_minutes: int = 60
+
+    @property
+    def development(self) -> bool:
+        return self.environment == "development"
+
+    def resolved_database_url(self) -> str:
+        """``database_url`` or a SQLite file under the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'careshift.sqlite3'}"
