@@ -1,0 +1,34 @@
+"""The FastAPI application factory. Nothing here runs at import time."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+
+from careshift import __version__
+from careshift.api import problems
+from careshift.api.deps import ApiContext
+from careshift.api.routers import audit, health, metrics
+
+
+def create_app(context: ApiContext) -> FastAPI:
+    """Build the API around ``context`` (keys, stores, clock) from the composition root."""
+    app = FastAPI(
+        title="careshift",
+        version=__version__,
+        description="Staffing decision service: forecasts, rosters, recommendations, decisions, audit.",
+    )
+    app.state.context = context
+    problems.install(app)
+    for router in (health.router, metrics.router, audit.router):
+        app.include_router(router)
+
+    @app.middleware("http")
+    async def count_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        route = request.scope.get("route")
+        metrics.REQUESTS.labels(getattr(route, "path", "unmatched"), str(response.status_code)).inc()
+        return response
+
+    return app
