@@ -91,7 +91,10 @@ class CheckContext:
         for assignment in self.schedule:
             if assignment.day in self.problem.horizon:
                 grouped.setdefault(assignment.staff, {}).setdefault(assignment.day, []).append(assignment)
-        return {staff: {day: tuple(sorted(items)) for day, items in days.items()} for staff, days in grouped.items()}
+        return {
+            staff: {day: tuple(sorted(items, key=Assignment.sort_key)) for day, items in days.items()}
+            for staff, days in grouped.items()
+        }
 
     def staff_in_scope(self, rule: Rule) -> list[Staff]:
         return [member for member in self.problem.staff if rule.scope.covers(member)]
