@@ -104,4 +104,5 @@ def test_report_is_invariant_to_assignment_order(items: list[Assignment], data: 
     first = check(PROBLEM, Schedule(tuple(items)))
     second = check(PROBLEM, Schedule(tuple(shuffled)))
     assert fingerprint(first) == fingerprint(second)
+    assert first.violations == second.violations  # same findings in the same order
     assert first.cost_by_rule() == second.cost_by_rule()

@@ -37,7 +37,7 @@ def _runs(
     """Findings for runs of days in a state (working, on one shift, off), per staff in scope."""
     if minimum is None and maximum is None:
         return
-    days = ctx.problem.horizon.days
+    days = ctx.days
     history_known = ctx.problem.history is not None
     for member in ctx.staff_in_scope(rule):
         history = ctx.problem.history_of(member.id)
@@ -72,7 +72,7 @@ class ConsecutiveWorkingDays(RuleSpec):
     maximum: int | None = None
 
     def violations(self, rule: Rule, ctx: CheckContext) -> Iterator[Finding]:
-        days = ctx.problem.horizon.days
+        days = ctx.days
         return _runs(
             rule,
             ctx,
@@ -95,7 +95,7 @@ class ConsecutiveSameShift(RuleSpec):
     maximum: int | None = None
 
     def violations(self, rule: Rule, ctx: CheckContext) -> Iterator[Finding]:
-        days = ctx.problem.horizon.days
+        days = ctx.days
         return _runs(
             rule,
             ctx,
@@ -117,7 +117,7 @@ class ConsecutiveDaysOff(RuleSpec):
     maximum: int | None = None
 
     def violations(self, rule: Rule, ctx: CheckContext) -> Iterator[Finding]:
-        days = ctx.problem.horizon.days
+        days = ctx.days
         return _runs(
             rule,
             ctx,

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, ClassVar
 
 from careshift.domain.rules.base import Finding, Rule, RuleSpec
 
 if TYPE_CHECKING:
     from careshift.domain.checker import CheckContext
+
+
+def _weekends(ctx: CheckContext) -> tuple[tuple[date, ...], ...]:
+    """The horizon's weekends, computed once per check (one weekend rule per staff in Curtois)."""
+    cached = ctx._cache.get("weekend.weekends")
+    if isinstance(cached, tuple):
+        return cached
+    weekends = ctx.problem.horizon.weekends()
+    ctx._cache["weekend.weekends"] = weekends
+    return weekends
 
 
 @dataclass(frozen=True)
@@ -22,7 +33,7 @@ class MaxWorkingWeekends(RuleSpec):
     maximum: int = 2
 
     def violations(self, rule: Rule, ctx: CheckContext) -> Iterator[Finding]:
-        weekends = [weekend for weekend in ctx.problem.horizon.weekends() if rule.in_effect(weekend[0])]
+        weekends = [weekend for weekend in _weekends(ctx) if rule.in_effect(weekend[0])]
         if not weekends:
             return
         for member in ctx.staff_in_scope(rule):
@@ -48,7 +59,7 @@ class CompleteWeekends(RuleSpec):
 
     def violations(self, rule: Rule, ctx: CheckContext) -> Iterator[Finding]:
         # A weekend cut by the horizon (only Saturday or only Sunday inside) cannot be judged.
-        weekends = [w for w in ctx.problem.horizon.weekends() if len(w) == 2 and rule.in_effect(w[0])]
+        weekends = [w for w in _weekends(ctx) if len(w) == 2 and rule.in_effect(w[0])]
         for member in ctx.staff_in_scope(rule):
             for saturday, sunday in weekends:
                 on_saturday = ctx.working(member.id, saturday)

@@ -3,6 +3,7 @@ and minutes in rolling windows (24 h / 7 d / 14 d caps such as Oregon's 12 h in 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -25,7 +26,25 @@ def _outside(value: int, minimum: int | None, maximum: int | None) -> tuple[int,
 
 
 def _last_day(ctx: CheckContext) -> date:
-    return ctx.problem.horizon.days[-1]
+    return ctx.days[-1]
+
+
+def _always(rule: Rule) -> bool:
+    return rule.effective_from is None and rule.effective_to is None
+
+
+def _shift_counts(ctx: CheckContext) -> dict[str, Counter[str]]:
+    """Assignments per staff and shift type over the horizon, shared through the context
+    cache: Curtois instances carry one count rule per staff and shift type."""
+    cached = ctx._cache.get("workload.shift_counts")
+    if isinstance(cached, dict):
+        return cached
+    counts: dict[str, Counter[str]] = {
+        staff: Counter(item.shift for items in days.values() for item in items)
+        for staff, days in ctx.by_staff_day.items()
+    }
+    ctx._cache["workload.shift_counts"] = counts
+    return counts
 
 
 @dataclass(frozen=True)
@@ -42,14 +61,18 @@ class ShiftTypeCount(RuleSpec):
     def violations(self, rule: Rule, ctx: CheckContext) -> Iterator[Finding]:
         if self.minimum is None and self.maximum is None:
             return
+        counts = _shift_counts(ctx) if _always(rule) else None
         for member in ctx.staff_in_scope(rule):
-            count = sum(
-                1
-                for day, items in ctx.by_staff_day.get(member.id, {}).items()
-                if rule.in_effect(day)
-                for item in items
-                if item.shift == self.shift
-            )
+            if counts is not None:
+                count = counts.get(member.id, Counter())[self.shift]
+            else:
+                count = sum(
+                    1
+                    for day, items in ctx.by_staff_day.get(member.id, {}).items()
+                    if rule.in_effect(day)
+                    for item in items
+                    if item.shift == self.shift
+                )
             amount, side = _outside(count, self.minimum, self.maximum)
             if amount:
                 yield Finding(
