@@ -1,5 +1,8 @@
 """How much each person works: counts per shift type, total assignments, minutes,
-and minutes in rolling windows (24 h / 7 d / 14 d caps such as Oregon's 12 h in 24 h)."""
+and minutes in rolling windows (24 h / 7 d / 14 d caps such as Oregon's 12 h in 24 h).
+
+Horizon totals count only the days on which the rule is in effect, and are reported on
+the horizon's last day."""
 
 from __future__ import annotations
 
