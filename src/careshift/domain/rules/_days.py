@@ -34,7 +34,6 @@ def run_breaches(
     history_known: bool,
     minimum: int | None,
     maximum: int | None,
-    charge_open_end: bool = False,
 ) -> Iterator[RunBreach]:
     """Runs of ``True`` in ``flags`` that are too short or too long, with the border rules.
 
@@ -44,7 +43,7 @@ def run_breaches(
     - Too long: ``length - maximum`` days, where the run includes ``before``; for a run
       continuing from history only the extra beyond what history already broke is charged.
     - Too short: ``minimum - length`` days, only for a run closed on both sides. A run open
-      at the end of the horizon is not charged (unless ``charge_open_end``); without history
+      at the end of the horizon is not charged; without history
       a run touching day 0 is not charged either. With history, a run that history left
       open and that stops right at day 0 is charged at the border (``end == -1``).
     """
@@ -69,7 +68,7 @@ def run_breaches(
                 yield RunBreach(end=end, amount=extra, length=length, short=False)
         if minimum is not None and length < minimum:
             open_start = start == 0 and not history_known
-            open_end = end == horizon - 1 and not charge_open_end
+            open_end = end == horizon - 1
             if not open_start and not open_end:
                 yield RunBreach(end=end, amount=minimum - length, length=length, short=True)
 
