@@ -1,12 +1,23 @@
 """How much each person works: counts per shift type, total assignments, minutes,
-and minutes in rolling windows (24 h / 7 d / 14 d caps such as Oregon's 12 h in 24 h)."""
+and minutes in rolling windows (24 h / 7 d / 14 d caps such as Oregon's 12 h in 24 h).
+
+Horizon totals count only the days on which the rule is in effect, and are reported on
+the horizon's last day."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import ClassVar
+from datetime import date
+from typing import TYPE_CHECKING, ClassVar
 
-from careshift.domain.rules.base import RuleSpec
+from careshift.domain.rules._days import always_in_effect, last_day, outside, shift_counts
+from careshift.domain.rules.base import Finding, Rule, RuleSpec
+from careshift.domain.workforce import worked_minutes
+
+if TYPE_CHECKING:
+    from careshift.domain.checker import CheckContext
 
 
 @dataclass(frozen=True)
@@ -20,6 +31,27 @@ class ShiftTypeCount(RuleSpec):
     minimum: int | None = None
     maximum: int | None = None
 
+    def violations(self, rule: Rule, ctx: CheckContext) -> Iterator[Finding]:
+        if self.minimum is None and self.maximum is None:
+            return
+        counts = shift_counts(ctx) if always_in_effect(rule) else None
+        for member in ctx.staff_in_scope(rule):
+            if counts is not None:
+                count = counts.get(member.id, Counter())[self.shift]
+            else:
+                count = sum(
+                    1
+                    for day, items in ctx.by_staff_day.get(member.id, {}).items()
+                    if rule.in_effect(day)
+                    for item in items
+                    if item.shift == self.shift
+                )
+            amount, side = outside(count, self.minimum, self.maximum)
+            if amount:
+                yield Finding(
+                    amount=amount, staff=member.id, day=last_day(ctx), detail=f"{count} {self.shift} shifts, {side}"
+                )
+
 
 @dataclass(frozen=True)
 class AssignmentCount(RuleSpec):
@@ -31,6 +63,19 @@ class AssignmentCount(RuleSpec):
     minimum: int | None = None
     maximum: int | None = None
 
+    def violations(self, rule: Rule, ctx: CheckContext) -> Iterator[Finding]:
+        if self.minimum is None and self.maximum is None:
+            return
+        for member in ctx.staff_in_scope(rule):
+            history = ctx.problem.history_of(member.id)
+            count = history.total_assignments if history is not None else 0
+            count += sum(
+                len(items) for day, items in ctx.by_staff_day.get(member.id, {}).items() if rule.in_effect(day)
+            )
+            amount, side = outside(count, self.minimum, self.maximum)
+            if amount:
+                yield Finding(amount=amount, staff=member.id, day=last_day(ctx), detail=f"{count} assignments, {side}")
+
 
 @dataclass(frozen=True)
 class WorkedMinutes(RuleSpec):
@@ -41,6 +86,30 @@ class WorkedMinutes(RuleSpec):
     title: ClassVar[str] = "Worked minutes over the horizon"
     minimum: int | None = None
     maximum: int | None = None
+
+    def violations(self, rule: Rule, ctx: CheckContext) -> Iterator[Finding]:
+        if self.minimum is None and self.maximum is None:
+            return
+        timezones = {unit.id: unit.timezone for unit in ctx.problem.units}
+        default_zone = ctx.problem.horizon.timezone
+        # Shifts with clock times are measured on the unit's clock (DST makes a night 11 or
+        # 13 h); the same (shift, day, zone) recurs for many staff, so compute it once.
+        lengths: dict[tuple[str, date, str], int] = {}
+        for member in ctx.staff_in_scope(rule):
+            total = 0
+            for day, items in ctx.by_staff_day.get(member.id, {}).items():
+                if not rule.in_effect(day):
+                    continue
+                for item in items:
+                    tz = timezones.get(item.unit, default_zone) if item.unit else default_zone
+                    key = (item.shift, day, tz)
+                    if key not in lengths:
+                        shift = ctx.shifts.get(item.shift) or ctx.problem.shift_type(item.shift)
+                        lengths[key] = worked_minutes(shift, day, tz)
+                    total += lengths[key]
+            amount, side = outside(total, self.minimum, self.maximum)
+            if amount:
+                yield Finding(amount=amount, staff=member.id, day=last_day(ctx), detail=f"{total} minutes, {side}")
 
 
 @dataclass(frozen=True)
