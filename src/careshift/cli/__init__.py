@@ -18,6 +18,11 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _root() -> None:
+    """Staffing decision service for hospitals: check, plan, forecast, ingest, serve."""
+
+
 def _register() -> None:
     from careshift.cli import bench, check, demo, events, forecast, ingest, policy, quality
 
