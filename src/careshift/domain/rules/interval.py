@@ -53,6 +53,7 @@ class IntervalCoverRule(RuleSpec):
 
     def violations(self, rule: Rule, ctx: CheckContext) -> Iterator[Finding]:
         placed = placed_in_horizon(ctx)
+        bound = frozenset(member.id for member in ctx.problem.staff if covers_staff(rule.scope, member))
         breaks = (
             None
             if self.break_relief
@@ -63,7 +64,7 @@ class IntervalCoverRule(RuleSpec):
             if rule.scope.covers_unit(line.unit):
                 lines.setdefault((line.skill, line.role), []).append(line)
         for (skill, role), group in sorted(lines.items(), key=lambda item: (item[0][0] or "", item[0][1] or "")):
-            staffed = on_duty(placed, partial(self._counts, rule, ctx, skill=skill, role=role), breaks)
+            staffed = on_duty(placed, partial(self._counts, ctx, bound, skill=skill, role=role), breaks)
             for line in sorted(group, key=lambda line: (line.unit, line.start.astimezone(UTC))):
                 day = local_day(line.start, _unit_tz(ctx, line.unit))
                 if not rule.in_effect(day):
@@ -71,9 +72,11 @@ class IntervalCoverRule(RuleSpec):
                 present = staffed.get((line.unit, line.start.astimezone(UTC)), 0)
                 yield from self._judge(line, present, day)
 
-    def _counts(self, rule: Rule, ctx: CheckContext, item: PlacedShift, *, skill: str | None, role: str | None) -> bool:
+    def _counts(
+        self, ctx: CheckContext, bound: frozenset[str], item: PlacedShift, *, skill: str | None, role: str | None
+    ) -> bool:
         member = ctx.staff.get(item.assignment.staff)
-        if member is None or not covers_staff(rule.scope, member):
+        if member is None or member.id not in bound:
             return False
         if role is not None and role not in member.roles:
             return False
@@ -82,6 +85,9 @@ class IntervalCoverRule(RuleSpec):
         return item.assignment.skill == skill or (item.assignment.skill is None and skill in member.skills)
 
     def _judge(self, line: IntervalCover, present: int, day: date) -> Iterator[Finding]:
+        cap = present if line.cap is None else line.cap
+        if present >= line.floor if self.level == "floor" else line.target <= present <= cap:
+            return  # the common case: no text to build
         what = f"{line.role or 'staff'}{' with ' + line.skill if line.skill else ''} on {line.unit}"
         when = line.start.strftime("%Y-%m-%d %H:%M %Z")
         if self.level == "floor":
@@ -158,6 +164,8 @@ class NurseToPatientRatio(RuleSpec):
         if not ratios:
             return
 
+        bound = frozenset(member.id for member in ctx.problem.staff if covers_staff(rule.scope, member))
+
         def counts(item: PlacedShift) -> bool:
             member = ctx.staff.get(item.assignment.staff)
             return (
@@ -165,7 +173,7 @@ class NurseToPatientRatio(RuleSpec):
                 and item.unit in ratios
                 and bool(member.roles & self.roles)
                 and item.assignment.skill not in self.uncounted_skills
-                and covers_staff(rule.scope, member)
+                and member.id in bound
             )
 
         breaks = BreakPlan(self.break_minutes, self.break_after_hours, self.break_window_hours)
