@@ -28,13 +28,19 @@ UnitSlot = tuple[str, datetime]
 """(unit id, UTC start of a 15-minute interval)."""
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class PlacedShift:
     """An assignment placed in time: ``interval`` is its real span on ``unit``'s clock."""
 
     interval: Interval
     assignment: Assignment
     unit: str | None
+
+
+def assignment_key(assignment: Assignment) -> tuple[str, date, str, str, str]:
+    """A total order on assignments that tolerates ``None`` skills and units (the
+    dataclass order compares ``None`` with ``str`` and fails)."""
+    return (assignment.staff, assignment.day, assignment.shift, assignment.skill or "", assignment.unit or "")
 
 
 def assignment_unit(problem: RosterProblem, assignment: Assignment) -> str | None:
@@ -76,7 +82,9 @@ def placed_shifts(problem: RosterProblem, assignments: Iterable[Assignment]) -> 
         item = place(problem, assignment, shift)
         if item is not None:
             placed.append(item)
-    return tuple(sorted(placed, key=lambda item: (item.interval.start.astimezone(UTC), item.assignment)))
+    return tuple(
+        sorted(placed, key=lambda item: (item.interval.start.astimezone(UTC), assignment_key(item.assignment)))
+    )
 
 
 def placed_by_staff(ctx: CheckContext) -> dict[str, tuple[PlacedShift, ...]]:
