@@ -8,7 +8,8 @@ A pack is a mapping with ``id``, ``title``, optional ``jurisdiction``, ``descrip
 ``citation``, ``reason`` and ``priority``.
 
 Inheritance: the parent is resolved first; an entry whose ``id`` names a parent rule
-overrides only the keys it gives (``params`` and ``scope`` key by key), and
+overrides only the keys it gives (``params`` and ``scope`` key by key, and a mapping
+parameter such as ``patients_per_nurse`` entry by entry), and
 ``disabled: true`` removes the parent rule. A new rule takes the pack's
 ``jurisdiction`` and effective dates unless it gives its own. An entry that gives
 ``weight`` without ``hard`` is soft; ``hard: true`` with a ``weight`` keeps the rule hard
@@ -241,9 +242,9 @@ def _apply_entry(
     if not isinstance(node, Map):
         raise src.error(node.line, "each rule is a mapping starting with '- id: ...'")
     _check_keys(node, RULE_KEYS, "rule", src)
-    rule_id = _text(_required(node, "id", "rule", src), "rule id", src).strip()
-    if not rule_id:
-        raise src.error(node.line, "rule id must not be empty")
+    rule_id = _text(_required(node, "id", "rule", src), "rule id", src)
+    if not rule_id.strip():
+        raise src.error(node.line, "rule id must not be blank")
     if rule_id in own:
         raise src.error(node.line, f"rule {rule_id!r} is defined twice in this pack (first on line {own[rule_id]})")
     own[rule_id] = node.line
@@ -296,6 +297,12 @@ def _apply_entry(
             raise src.error(params_entry.line, f"{where}: 'params' must be a mapping of parameter: value")
         params = read_params(params_node, spec_class, rule_id, src)
 
+    if old is not None:
+        for key, value in params.items():
+            inherited = getattr(old.spec, key)
+            if isinstance(inherited, Mapping) and isinstance(value, dict):
+                # a unit pack tightening one unit type's ratio keeps the others
+                params[key] = {**inherited, **value}
     try:
         spec: RuleSpec = dataclasses.replace(cast(Any, old.spec), **params) if old else spec_class(**params)
         rule = _rule_fields(node, rule_id, spec, old, defaults, src)

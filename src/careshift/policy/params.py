@@ -126,7 +126,7 @@ def read_params(params: Map, spec_class: type[RuleSpec], rule_id: str, src: Sour
                 entry.line,
                 f"rule {rule_id!r}: unknown parameter {entry.key!r} for family {spec_class.family!r}; {hint}",
             )
-        values[entry.key] = read_value(entry.value, valid[entry.key], f"rule {rule_id!r} param {entry.key!r}", src)
+        values[entry.key] = read_value(entry.value, valid[entry.key], f"rule {rule_id!r} param {entry.key}", src)
     return values
 
 

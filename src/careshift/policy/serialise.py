@@ -20,6 +20,23 @@ from careshift.domain.rules import Rule
 from careshift.policy.params import plain, spec_params
 
 VERSION_LENGTH = 12
+# Characters a YAML reader takes as line breaks or a byte-order mark: in a plain or
+# single-quoted scalar they would come back changed, so such text is double-quoted,
+# where the emitter escapes them (found by the round-trip property test: U+0085).
+_NEEDS_ESCAPE = ("\x85", "\u2028", "\u2029", "\ufeff")
+
+
+class _Dumper(yaml.SafeDumper):
+    """Safe YAML dumper that keeps every string exactly."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if any(char in value for char in _NEEDS_ESCAPE):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+    return dumper.represent_str(value)
+
+
+_Dumper.add_representer(str, _represent_str)
 
 
 def rule_to_dict(rule: Rule) -> dict[str, Any]:
@@ -78,4 +95,4 @@ def dump_yaml(
     if description:
         document["description"] = description
     document["rules"] = [rule_to_dict(rule) for rule in rules]
-    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+    return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
