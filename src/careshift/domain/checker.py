@@ -91,9 +91,31 @@ class CheckContext:
         for assignment in self.schedule:
             if assignment.day in self.problem.horizon:
                 grouped.setdefault(assignment.staff, {}).setdefault(assignment.day, []).append(assignment)
-        return {staff: {day: tuple(sorted(items)) for day, items in days.items()} for staff, days in grouped.items()}
+        # Sorted days and assignments: findings come out in the same order whatever the
+        # order of the schedule's assignments.
+        return {
+            staff: {day: tuple(sorted(days[day], key=Assignment.sort_key)) for day in sorted(days)}
+            for staff, days in grouped.items()
+        }
+
+    @cached_property
+    def days(self) -> tuple[date, ...]:
+        """The horizon's days (computed once; ``Horizon.days`` builds a new tuple each time)."""
+        return self.problem.horizon.days
+
+    @cached_property
+    def _staff_position(self) -> dict[str, int]:
+        return {member.id: index for index, member in enumerate(self.problem.staff)}
 
     def staff_in_scope(self, rule: Rule) -> list[Staff]:
+        """Staff the rule binds, in the problem's order."""
+        named = rule.scope.staff
+        if named:
+            # Per-person rules (Curtois: thousands of them) look their staff up directly.
+            position = self._staff_position
+            members = [self.problem.staff[position[staff]] for staff in named if staff in position]
+            members.sort(key=lambda member: position[member.id])
+            return [member for member in members if rule.scope.covers(member)]
         return [member for member in self.problem.staff if rule.scope.covers(member)]
 
     def working(self, staff: str, day: date) -> bool:

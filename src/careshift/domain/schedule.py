@@ -17,6 +17,19 @@ class Assignment:
     skill: str | None = None
     unit: str | None = None
 
+    def sort_key(self) -> tuple[str, date, str, bool, str, bool, str]:
+        """Field order like ``<``, but safe when one assignment has ``skill``/``unit`` None
+        and another a name (``<`` raises ``TypeError`` there); ``None`` sorts first."""
+        return (
+            self.staff,
+            self.day,
+            self.shift,
+            self.skill is not None,
+            self.skill or "",
+            self.unit is not None,
+            self.unit or "",
+        )
+
 
 @dataclass(frozen=True)
 class Schedule:
@@ -29,7 +42,7 @@ class Schedule:
 
     @classmethod
     def of(cls, assignments: Iterable[Assignment], **kwargs: str | None) -> Schedule:
-        return cls(tuple(sorted(assignments)), **kwargs)  # type: ignore[arg-type]
+        return cls(tuple(sorted(assignments, key=Assignment.sort_key)), **kwargs)  # type: ignore[arg-type]
 
     def __iter__(self) -> Iterator[Assignment]:
         return iter(self.assignments)
@@ -41,7 +54,7 @@ class Schedule:
         """The staff member's assignments, ordered by day."""
         if not self._by_staff:
             grouped: dict[str, list[Assignment]] = {}
-            for assignment in sorted(self.assignments):
+            for assignment in sorted(self.assignments, key=Assignment.sort_key):
                 grouped.setdefault(assignment.staff, []).append(assignment)
             self._by_staff.update({key: tuple(value) for key, value in grouped.items()})
         return self._by_staff.get(staff, ())

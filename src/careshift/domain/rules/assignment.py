@@ -23,6 +23,18 @@ class OneShiftPerDay(RuleSpec):
     family: ClassVar[str] = "one_shift_per_day"
     title: ClassVar[str] = "One shift per day"
 
+    def violations(self, rule: Rule, ctx: CheckContext) -> Iterator[Finding]:
+        for member in ctx.staff_in_scope(rule):
+            for day, items in ctx.by_staff_day.get(member.id, {}).items():
+                if len(items) > 1 and rule.in_effect(day):
+                    shifts = ", ".join(item.shift for item in items)
+                    yield Finding(
+                        amount=len(items) - 1,
+                        staff=member.id,
+                        day=day,
+                        detail=f"{len(items)} shifts on one day ({shifts})",
+                    )
+
 
 @dataclass(frozen=True)
 class SkillRequired(RuleSpec):
@@ -33,6 +45,20 @@ class SkillRequired(RuleSpec):
 
     family: ClassVar[str] = "skill_required"
     title: ClassVar[str] = "Skill required"
+
+    def violations(self, rule: Rule, ctx: CheckContext) -> Iterator[Finding]:
+        for member in ctx.staff_in_scope(rule):
+            for day, items in ctx.by_staff_day.get(member.id, {}).items():
+                if not rule.in_effect(day):
+                    continue
+                for item in items:
+                    if item.skill is not None and item.skill not in member.skills:
+                        yield Finding(
+                            amount=1,
+                            staff=member.id,
+                            day=day,
+                            detail=f"covers skill {item.skill} on {item.shift} without having it",
+                        )
 
 
 @dataclass(frozen=True)

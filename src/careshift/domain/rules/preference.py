@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from careshift.domain.rules.base import RuleSpec
+from careshift.domain.rules.base import Finding, Rule, RuleSpec
+
+if TYPE_CHECKING:
+    from careshift.domain.checker import CheckContext
 
 
 @dataclass(frozen=True)
@@ -19,3 +23,21 @@ class ShiftRequests(RuleSpec):
 
     family: ClassVar[str] = "shift_requests"
     title: ClassVar[str] = "Shift requests"
+
+    def violations(self, rule: Rule, ctx: CheckContext) -> Iterator[Finding]:
+        in_scope = {member.id for member in ctx.staff_in_scope(rule)}
+        for request in ctx.problem.requests:
+            if request.staff not in in_scope or not rule.in_effect(request.day):
+                continue
+            shifts = {item.shift for item in ctx.by_staff_day.get(request.staff, {}).get(request.day, ())}
+            works = bool(shifts) if request.shift is None else request.shift in shifts
+            if works == request.on:
+                continue
+            wanted = request.shift or "any shift"
+            yield Finding(
+                amount=1,
+                staff=request.staff,
+                day=request.day,
+                factor=request.weight,
+                detail=f"asked {'for' if request.on else 'not to work'} {wanted}",
+            )

@@ -33,6 +33,35 @@ class ForbiddenSuccessions(RuleSpec):
     title: ClassVar[str] = "Forbidden shift succession"
     extra_pairs: frozenset[tuple[str, str]] = frozenset()
 
+    def violations(self, rule: Rule, ctx: CheckContext) -> Iterator[Finding]:
+        pairs = set(self.extra_pairs)
+        for shift in ctx.problem.shift_types:
+            pairs.update((shift.id, following) for following in shift.forbidden_next)
+        if not pairs:
+            return
+        first_day = ctx.problem.horizon.start
+        one_day = timedelta(days=1)
+        for member in ctx.staff_in_scope(rule):
+            worked = ctx.by_staff_day.get(member.id, {})
+            history = ctx.problem.history_of(member.id)
+            for day, items in worked.items():
+                if not rule.in_effect(day):
+                    continue
+                if day == first_day:
+                    last = history.last_shift if history is not None else None
+                    previous: tuple[str, ...] = (last,) if last else ()
+                else:
+                    previous = tuple(item.shift for item in worked.get(day - one_day, ()))
+                for before in previous:
+                    for item in items:
+                        if (before, item.shift) in pairs:
+                            yield Finding(
+                                amount=1,
+                                staff=member.id,
+                                day=day,
+                                detail=f"{item.shift} the day after {before}",
+                            )
+
 
 @dataclass(frozen=True)
 class MinRestBetweenShifts(RuleSpec):

@@ -12,10 +12,54 @@ run, ``length - maximum`` for a long one. ``None`` disables that side.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from careshift.domain.rules.base import RuleSpec
+from careshift.domain.rules._days import run_breaches
+from careshift.domain.rules.base import Finding, Rule, RuleSpec
+
+if TYPE_CHECKING:
+    from careshift.domain.checker import CheckContext
+    from careshift.domain.workforce import StaffHistory
+
+
+def _runs(
+    rule: Rule,
+    ctx: CheckContext,
+    *,
+    minimum: int | None,
+    maximum: int | None,
+    in_state: Callable[[str, int], bool],
+    before: Callable[[StaffHistory], int],
+    what: str,
+) -> Iterator[Finding]:
+    """Findings for runs of days in a state (working, on one shift, off), per staff in scope."""
+    if minimum is None and maximum is None:
+        return
+    days = ctx.days
+    history_known = ctx.problem.history is not None
+    for member in ctx.staff_in_scope(rule):
+        history = ctx.problem.history_of(member.id)
+        flags = [in_state(member.id, index) for index in range(len(days))]
+        for breach in run_breaches(
+            flags,
+            before=before(history) if history is not None else 0,
+            history_known=history_known,
+            minimum=minimum,
+            maximum=maximum,
+        ):
+            day = days[max(breach.end, 0)]
+            if not rule.in_effect(day):
+                continue
+            bound = f"at least {minimum}" if breach.short else f"at most {maximum}"
+            where = "ending before the horizon" if breach.end < 0 else f"ending {day.isoformat()}"
+            yield Finding(
+                amount=breach.amount,
+                staff=member.id,
+                day=day,
+                detail=f"{breach.length} {what} in a row {where}, {bound} allowed",
+            )
 
 
 @dataclass(frozen=True)
@@ -26,6 +70,18 @@ class ConsecutiveWorkingDays(RuleSpec):
     title: ClassVar[str] = "Consecutive working days"
     minimum: int | None = None
     maximum: int | None = None
+
+    def violations(self, rule: Rule, ctx: CheckContext) -> Iterator[Finding]:
+        days = ctx.days
+        return _runs(
+            rule,
+            ctx,
+            minimum=self.minimum,
+            maximum=self.maximum,
+            in_state=lambda staff, index: ctx.working(staff, days[index]),
+            before=lambda history: history.consecutive_work_days,
+            what="working days",
+        )
 
 
 @dataclass(frozen=True)
@@ -38,6 +94,18 @@ class ConsecutiveSameShift(RuleSpec):
     minimum: int | None = None
     maximum: int | None = None
 
+    def violations(self, rule: Rule, ctx: CheckContext) -> Iterator[Finding]:
+        days = ctx.days
+        return _runs(
+            rule,
+            ctx,
+            minimum=self.minimum,
+            maximum=self.maximum,
+            in_state=lambda staff, index: ctx.shift_on(staff, days[index]) == self.shift,
+            before=lambda history: history.consecutive_same_shift if history.last_shift == self.shift else 0,
+            what=f"{self.shift} shifts",
+        )
+
 
 @dataclass(frozen=True)
 class ConsecutiveDaysOff(RuleSpec):
@@ -47,3 +115,15 @@ class ConsecutiveDaysOff(RuleSpec):
     title: ClassVar[str] = "Consecutive days off"
     minimum: int | None = None
     maximum: int | None = None
+
+    def violations(self, rule: Rule, ctx: CheckContext) -> Iterator[Finding]:
+        days = ctx.days
+        return _runs(
+            rule,
+            ctx,
+            minimum=self.minimum,
+            maximum=self.maximum,
+            in_state=lambda staff, index: not ctx.working(staff, days[index]),
+            before=lambda history: history.consecutive_days_off,
+            what="days off",
+        )

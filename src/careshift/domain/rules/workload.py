@@ -3,6 +3,7 @@ and minutes in rolling windows (24 h / 7 d / 14 d caps such as Oregon's 12 h in 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -17,6 +18,37 @@ if TYPE_CHECKING:
     from careshift.domain.checker import CheckContext
 
 
+def _outside(value: int, minimum: int | None, maximum: int | None) -> tuple[int, str]:
+    """How far ``value`` lies outside ``[minimum, maximum]`` and which side (0 when inside)."""
+    if minimum is not None and value < minimum:
+        return minimum - value, f"below the minimum {minimum}"
+    if maximum is not None and value > maximum:
+        return value - maximum, f"above the maximum {maximum}"
+    return 0, ""
+
+
+def _last_day(ctx: CheckContext) -> date:
+    return ctx.days[-1]
+
+
+def _always(rule: Rule) -> bool:
+    return rule.effective_from is None and rule.effective_to is None
+
+
+def _shift_counts(ctx: CheckContext) -> dict[str, Counter[str]]:
+    """Assignments per staff and shift type over the horizon, shared through the context
+    cache: Curtois instances carry one count rule per staff and shift type."""
+    cached = ctx._cache.get("workload.shift_counts")
+    if isinstance(cached, dict):
+        return cached
+    counts: dict[str, Counter[str]] = {
+        staff: Counter(item.shift for items in days.values() for item in items)
+        for staff, days in ctx.by_staff_day.items()
+    }
+    ctx._cache["workload.shift_counts"] = counts
+    return counts
+
+
 @dataclass(frozen=True)
 class ShiftTypeCount(RuleSpec):
     """Assignments of ``shift`` over the horizon between ``minimum`` and ``maximum``
@@ -27,6 +59,27 @@ class ShiftTypeCount(RuleSpec):
     shift: str = ""
     minimum: int | None = None
     maximum: int | None = None
+
+    def violations(self, rule: Rule, ctx: CheckContext) -> Iterator[Finding]:
+        if self.minimum is None and self.maximum is None:
+            return
+        counts = _shift_counts(ctx) if _always(rule) else None
+        for member in ctx.staff_in_scope(rule):
+            if counts is not None:
+                count = counts.get(member.id, Counter())[self.shift]
+            else:
+                count = sum(
+                    1
+                    for day, items in ctx.by_staff_day.get(member.id, {}).items()
+                    if rule.in_effect(day)
+                    for item in items
+                    if item.shift == self.shift
+                )
+            amount, side = _outside(count, self.minimum, self.maximum)
+            if amount:
+                yield Finding(
+                    amount=amount, staff=member.id, day=_last_day(ctx), detail=f"{count} {self.shift} shifts, {side}"
+                )
 
 
 @dataclass(frozen=True)
@@ -39,6 +92,19 @@ class AssignmentCount(RuleSpec):
     minimum: int | None = None
     maximum: int | None = None
 
+    def violations(self, rule: Rule, ctx: CheckContext) -> Iterator[Finding]:
+        if self.minimum is None and self.maximum is None:
+            return
+        for member in ctx.staff_in_scope(rule):
+            history = ctx.problem.history_of(member.id)
+            count = history.total_assignments if history is not None else 0
+            count += sum(
+                len(items) for day, items in ctx.by_staff_day.get(member.id, {}).items() if rule.in_effect(day)
+            )
+            amount, side = _outside(count, self.minimum, self.maximum)
+            if amount:
+                yield Finding(amount=amount, staff=member.id, day=_last_day(ctx), detail=f"{count} assignments, {side}")
+
 
 @dataclass(frozen=True)
 class WorkedMinutes(RuleSpec):
@@ -49,6 +115,30 @@ class WorkedMinutes(RuleSpec):
     title: ClassVar[str] = "Worked minutes over the horizon"
     minimum: int | None = None
     maximum: int | None = None
+
+    def violations(self, rule: Rule, ctx: CheckContext) -> Iterator[Finding]:
+        if self.minimum is None and self.maximum is None:
+            return
+        timezones = {unit.id: unit.timezone for unit in ctx.problem.units}
+        default_zone = ctx.problem.horizon.timezone
+        # Shifts with clock times are measured on the unit's clock (DST makes a night 11 or
+        # 13 h); the same (shift, day, zone) recurs for many staff, so compute it once.
+        lengths: dict[tuple[str, date, str], int] = {}
+        for member in ctx.staff_in_scope(rule):
+            total = 0
+            for day, items in ctx.by_staff_day.get(member.id, {}).items():
+                if not rule.in_effect(day):
+                    continue
+                for item in items:
+                    tz = timezones.get(item.unit, default_zone) if item.unit else default_zone
+                    key = (item.shift, day, tz)
+                    if key not in lengths:
+                        shift = ctx.shifts.get(item.shift) or ctx.problem.shift_type(item.shift)
+                        lengths[key] = worked_minutes(shift, day, tz)
+                    total += lengths[key]
+            amount, side = _outside(total, self.minimum, self.maximum)
+            if amount:
+                yield Finding(amount=amount, staff=member.id, day=_last_day(ctx), detail=f"{total} minutes, {side}")
 
 
 @dataclass(frozen=True)
