@@ -83,7 +83,9 @@ def test_naive_roster_breaks_rules_but_places_everyone_on_their_unit(hospital) -
     assert len(per_day) == len(roster)  # never two shifts on one day
     report = check(hospital, roster)
     assert not report.feasible
-    assert {"ca-ratio", "house-cover-target"} <= {v.rule_id for v in report.violations}
+    # The rules come from the bundled California pack (with the global base) plus house rules.
+    assert {"ca-ratio", "approved-leave", "house-cover-target"} <= {v.rule_id for v in report.violations}
+    assert hospital.policy_version and len(hospital.policy_version) >= 8
 
 
 def test_bad_weeks_and_holidays() -> None:

@@ -39,14 +39,11 @@ class DemoRun:
 
 
 def demo_rules(problem: RosterProblem) -> tuple[str, tuple[Rule, ...]]:
-    """The rules the demo checks: California Title 22 plus the sample house rules.
+    """The rules the demo checks, and their label: the bundled California pack
+    ``us-ca-title22`` (with its ``extends`` chain) plus the sample house rules."""
+    from careshift.sim.california import PACK_ID, california_pack, house_rules
 
-    Built in code (``careshift.sim.california``) until the YAML pack ``us-ca-title22``
-    is available from ``careshift.policy``.
-    """
-    from careshift.sim.california import PACK_ID, house_rules, title22_rules
-
-    return f"{PACK_ID} + house rules", title22_rules() + house_rules(tuple(unit.id for unit in problem.units))
+    return f"{PACK_ID} + house rules", california_pack()[1] + house_rules(tuple(unit.id for unit in problem.units))
 
 
 def build_demo(seed: int, weeks: int) -> DemoRun:
@@ -59,11 +56,12 @@ def build_demo(seed: int, weeks: int) -> DemoRun:
     from dataclasses import replace
 
     from careshift.domain.checker import CheckReport, check
+    from careshift.policy import policy_version
     from careshift.sim import generate_hospital, naive_roster
 
     problem = generate_hospital(random.Random(seed), weeks=weeks)
     pack, rules = demo_rules(problem)
-    problem = replace(problem, rules=rules, policy_version=pack)
+    problem = replace(problem, rules=rules, policy_version=policy_version(rules))
     schedule = naive_roster(problem, random.Random(seed))
     violations: list[Violation] = []
     unchecked: list[Rule] = []
@@ -72,7 +70,7 @@ def build_demo(seed: int, weeks: int) -> DemoRun:
             violations.extend(check(problem, schedule, [rule]).violations)
         except NotImplementedError:
             unchecked.append(rule)
-    report = CheckReport(tuple(violations), policy_version=pack)
+    report = CheckReport(tuple(violations), policy_version=problem.policy_version)
     return DemoRun(seed, weeks, problem, schedule, rules, report, tuple(unchecked), pack)
 
 
@@ -95,8 +93,9 @@ def render(run: DemoRun, console: Console) -> None:
     for rule in run.rules:
         found = [v for v in run.report.violations if v.rule_id == rule.id]
         level = "hard" if rule.hard else f"soft ×{rule.weight}"
+        where = rule.jurisdiction or "global"
         if rule.id in unchecked:
-            by_rule.add_row(rule.id, rule.title, level, rule.jurisdiction, "-", "-", "not checked yet", style="dim")
+            by_rule.add_row(rule.id, rule.title, level, where, "-", "-", "not checked yet", style="dim")
             continue
         style = "red" if found and rule.hard else ("yellow" if found else "green")
         penalty = "-" if rule.hard else f"{sum(v.penalty for v in found):,}"
@@ -104,7 +103,7 @@ def render(run: DemoRun, console: Console) -> None:
             rule.id,
             rule.title,
             level,
-            rule.jurisdiction,
+            where,
             f"{len(found):,}",
             f"{sum(v.amount for v in found):,}",
             penalty,
@@ -161,7 +160,8 @@ def summary_line(run: DemoRun) -> str:
     verdict = "[red]infeasible[/red]" if report.hard_violations else "[green]feasible[/green]"
     return (
         f"seed {run.seed}: {len(problem.units)} units, {len(problem.staff)} staff, {len(run.schedule)} shifts over "
-        f"{run.weeks} week(s) checked against {len(run.rules) - len(run.unchecked)} rules ({run.pack}): "
+        f"{run.weeks} week(s) checked against {len(run.rules) - len(run.unchecked)} rules ({run.pack}, "
+        f"policy version {problem.policy_version}): "
         f"{len(report.hard_violations):,} hard violations ({verdict}), soft cost {report.cost:,}"
     )
 

@@ -37,12 +37,6 @@ class PlacedShift:
     unit: str | None
 
 
-def assignment_key(assignment: Assignment) -> tuple[str, date, str, str, str]:
-    """A total order on assignments that tolerates ``None`` skills and units (the
-    dataclass order compares ``None`` with ``str`` and fails)."""
-    return (assignment.staff, assignment.day, assignment.shift, assignment.skill or "", assignment.unit or "")
-
-
 def assignment_unit(problem: RosterProblem, assignment: Assignment) -> str | None:
     """The unit an assignment is worked on: its own ``unit``, else the staff's home unit."""
     if assignment.unit is not None:
@@ -82,9 +76,7 @@ def placed_shifts(problem: RosterProblem, assignments: Iterable[Assignment]) -> 
         item = place(problem, assignment, shift)
         if item is not None:
             placed.append(item)
-    return tuple(
-        sorted(placed, key=lambda item: (item.interval.start.astimezone(UTC), assignment_key(item.assignment)))
-    )
+    return tuple(sorted(placed, key=lambda item: (item.interval.start.astimezone(UTC), item.assignment.sort_key())))
 
 
 def placed_by_staff(ctx: CheckContext) -> dict[str, tuple[PlacedShift, ...]]:

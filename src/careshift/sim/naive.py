@@ -18,7 +18,7 @@ from careshift.domain.problem import RosterProblem
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.domain.timeline import full_grid
 from careshift.domain.workforce import Staff, UnitType
-from careshift.sim.california import TITLE22_PATIENTS_PER_NURSE
+from careshift.sim.california import title22_ratios
 
 CNA_PATIENTS = 8
 ROLE_POOLS = {"licensed": frozenset({"RN", "LPN"}), "CNA": frozenset({"CNA"}), "CHARGE": frozenset({"CHARGE"})}
@@ -53,9 +53,10 @@ def naive_roster(problem: RosterProblem, rng: random.Random) -> Schedule:
                 assignments.append(Assignment(member.id, day, shift, skill=skill, unit=unit))
                 return
 
+    ratios = title22_ratios()
     for day in problem.horizon.days:
         for unit in problem.units:
-            ratio = TITLE22_PATIENTS_PER_NURSE.get(str(unit.unit_type), 4)
+            ratio = ratios.get(str(unit.unit_type), 4)
             for shift_id in ("D", "N"):
                 span = problem.shift_type(shift_id).interval_on(day, unit.timezone)
                 values = [census[unit.id][slot] for slot in full_grid(span) if slot in census[unit.id]]
