@@ -9,9 +9,10 @@ import typing
 from collections.abc import Mapping
 from datetime import date
 
-from hypothesis import given, settings
+from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
+from careshift.domain.errors import DomainError
 from careshift.domain.rules import CATALOGUE, Rule, RuleSpec, Scope
 from careshift.policy import dump_yaml, load_text, policy_version
 from careshift.policy.params import param_types
@@ -41,11 +42,24 @@ def values(hint: object) -> st.SearchStrategy[object]:
     return strategies[hint]
 
 
+# Parameters whose family checks them on construction (an enumeration, a positive ratio)
+VALID: dict[tuple[str, str], st.SearchStrategy[object]] = {
+    ("interval_cover", "level"): st.sampled_from(["floor", "target"]),
+    ("fair_share", "kind"): st.sampled_from(["nights", "weekends", "holidays"]),
+    ("nurse_to_patient_ratio", "patients_per_nurse"): st.dictionaries(NAMES, st.integers(1, 100), max_size=4),
+}
+
+
 @st.composite
 def specs(draw: st.DrawFn) -> RuleSpec:
     spec_class = draw(st.sampled_from(sorted(CATALOGUE.values(), key=lambda cls: cls.family)))
-    params = {name: draw(values(hint)) for name, hint in param_types(spec_class).items()}
-    return spec_class(**params)
+    params = {
+        name: draw(VALID.get((spec_class.family, name), values(hint))) for name, hint in param_types(spec_class).items()
+    }
+    try:
+        return spec_class(**params)
+    except DomainError:
+        reject()
 
 
 REASONS = st.lists(

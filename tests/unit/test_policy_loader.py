@@ -125,6 +125,12 @@ def test_bad_dates_are_refused_at_their_line(value: str, expected: str) -> None:
     assert expected in caught.value.detail
 
 
+def test_a_value_the_family_refuses_is_reported_at_the_params_line() -> None:
+    text = "id: x\ntitle: X\nrules:\n  - id: a\n    family: fair_share\n    params:\n      kind: nigths\n"
+    with pytest.raises(PolicyError, match=r"f\.yaml:6: rule 'a': fair_share kind 'nigths' is not one of"):
+        load_text(text, source="f.yaml")
+
+
 def test_dates_in_the_wrong_order_are_refused() -> None:
     text = (
         "id: x\ntitle: X\nrules:\n  - id: a\n    family: one_shift_per_day\n"
