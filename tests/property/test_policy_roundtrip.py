@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from careshift.domain.errors import DomainError
 from careshift.domain.rules import CATALOGUE, Rule, RuleSpec, Scope
+from careshift.domain.workforce import UnitType
 from careshift.policy import dump_yaml, load_text, policy_version
 from careshift.policy.params import param_types
 
@@ -42,11 +43,13 @@ def values(hint: object) -> st.SearchStrategy[object]:
     return strategies[hint]
 
 
-# Parameters whose family checks them on construction (an enumeration, a positive ratio)
+# Parameters with a closed vocabulary or a range (policy files refuse anything else)
 VALID: dict[tuple[str, str], st.SearchStrategy[object]] = {
     ("interval_cover", "level"): st.sampled_from(["floor", "target"]),
     ("fair_share", "kind"): st.sampled_from(["nights", "weekends", "holidays"]),
-    ("nurse_to_patient_ratio", "patients_per_nurse"): st.dictionaries(NAMES, st.integers(1, 100), max_size=4),
+    ("nurse_to_patient_ratio", "patients_per_nurse"): st.dictionaries(
+        st.sampled_from([unit_type.value for unit_type in UnitType]), st.integers(1, 100), max_size=4
+    ),
 }
 
 

@@ -126,8 +126,20 @@ def test_bad_dates_are_refused_at_their_line(value: str, expected: str) -> None:
 
 
 def test_a_value_the_family_refuses_is_reported_at_the_params_line() -> None:
+    text = "id: x\ntitle: X\nrules:\n  - id: a\n    family: nurse_to_patient_ratio\n    params:\n"
+    text += "      patients_per_nurse: {icu: 0}\n"
+    with pytest.raises(PolicyError, match=r"r\.yaml:6: rule 'a': nurse_to_patient_ratio: icu has 0 patients per nurse"):
+        load_text(text, source="r.yaml")
+
+
+def test_a_misspelt_unit_type_or_kind_is_refused_with_the_nearest_word() -> None:
+    # a ratio for "medsurg" would otherwise silently bind no unit at all
+    with pytest.raises(
+        PolicyError, match=r"p\.yaml:15: .*patients_per_nurse: unknown 'medsurg'; did you mean 'med_surg'"
+    ):
+        load_text(dedent(BASE).lstrip().replace("med_surg: 5", "medsurg: 5"), source="p.yaml")
     text = "id: x\ntitle: X\nrules:\n  - id: a\n    family: fair_share\n    params:\n      kind: nigths\n"
-    with pytest.raises(PolicyError, match=r"f\.yaml:6: rule 'a': fair_share kind 'nigths' is not one of"):
+    with pytest.raises(PolicyError, match=r"f\.yaml:7: rule 'a' param kind: unknown 'nigths'; did you mean 'nights'"):
         load_text(text, source="f.yaml")
 
 
