@@ -380,3 +380,14 @@ def test_every_bundled_pack_loads_and_is_named_after_its_id() -> None:
         for rule in pack.rules:
             assert rule.citation, f"{pack_id}/{rule.id} has no citation"
             assert rule.reason, f"{pack_id}/{rule.id} has no reason template"
+
+
+def test_a_key_from_another_vocabulary_gets_the_nearest_param_and_the_list() -> None:
+    text = "id: x\ntitle: X\nrules:\n  - id: r\n    family: consecutive_working_days\n    params:\n"
+    text += "      max_consecutive: 5\n"
+    with pytest.raises(PolicyError) as caught:
+        load_text(text, source="v.yaml")
+    assert str(caught.value) == (
+        "v.yaml:7: rule 'r': unknown parameter 'max_consecutive' for family 'consecutive_working_days'; "
+        "nearest valid: 'maximum'; valid: 'maximum', 'minimum'"
+    )
