@@ -11,6 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from careshift.adapters.benchmarks import inrc2
+from careshift.adapters.benchmarks.report import categorise
 from careshift.cli import check as check_cli
 from careshift.domain.checker import check
 from tests.conftest import shared_path
@@ -42,7 +43,7 @@ def validator_report(path: Path) -> tuple[dict[str, int], dict[str, int], int]:
 def categories(problem_dir: Path, history: int, weeks: tuple[int, ...], solution: Path) -> tuple[dict[str, int], int]:
     problem = inrc2.read_instance(problem_dir, history, weeks)
     schedule = inrc2.read_solution(problem, solution, problem_dir.name, weeks)
-    result = check_cli.categorise(problem.name, check(problem, schedule), inrc2.HARD_CATEGORIES, inrc2.SOFT_CATEGORIES)
+    result = categorise(problem.name, check(problem, schedule), inrc2.HARD_CATEGORIES, inrc2.SOFT_CATEGORIES)
     return {**result.hard, **result.soft}, result.total
 
 

@@ -9,10 +9,12 @@ import typing
 from collections.abc import Mapping
 from datetime import date
 
-from hypothesis import given, settings
+from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
+from careshift.domain.errors import DomainError
 from careshift.domain.rules import CATALOGUE, Rule, RuleSpec, Scope
+from careshift.domain.workforce import UnitType
 from careshift.policy import dump_yaml, load_text, policy_version
 from careshift.policy.params import param_types
 
@@ -41,12 +43,13 @@ def values(hint: object) -> st.SearchStrategy[object]:
     return strategies[hint]
 
 
-# Parameters a family validates on construction (a bad value is a PolicyError at load):
-# draw them from their valid range so every family still round-trips.
-CONSTRAINED: dict[tuple[str, str], st.SearchStrategy[object]] = {
+# Parameters with a closed vocabulary or a range (policy files refuse anything else)
+VALID: dict[tuple[str, str], st.SearchStrategy[object]] = {
     ("interval_cover", "level"): st.sampled_from(["floor", "target"]),
     ("fair_share", "kind"): st.sampled_from(["nights", "weekends", "holidays"]),
-    ("nurse_to_patient_ratio", "patients_per_nurse"): st.dictionaries(NAMES, st.integers(1, 10**6), max_size=4),
+    ("nurse_to_patient_ratio", "patients_per_nurse"): st.dictionaries(
+        st.sampled_from([unit_type.value for unit_type in UnitType]), st.integers(1, 100), max_size=4
+    ),
 }
 
 
@@ -54,10 +57,12 @@ CONSTRAINED: dict[tuple[str, str], st.SearchStrategy[object]] = {
 def specs(draw: st.DrawFn) -> RuleSpec:
     spec_class = draw(st.sampled_from(sorted(CATALOGUE.values(), key=lambda cls: cls.family)))
     params = {
-        name: draw(CONSTRAINED[(spec_class.family, name)] if (spec_class.family, name) in CONSTRAINED else values(hint))
-        for name, hint in param_types(spec_class).items()
+        name: draw(VALID.get((spec_class.family, name), values(hint))) for name, hint in param_types(spec_class).items()
     }
-    return spec_class(**params)
+    try:
+        return spec_class(**params)
+    except DomainError:
+        reject()
 
 
 REASONS = st.lists(

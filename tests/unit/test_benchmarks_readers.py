@@ -197,3 +197,11 @@ def test_inrc2_solution_for_the_wrong_week_is_refused(tmp_path: Path) -> None:
 def test_inrc2_bad_weeks_argument() -> None:
     with pytest.raises(BenchmarkFormatError, match="1-2-3-3"):
         inrc2.parse_weeks("1,2")
+
+
+def test_inrc2_history_may_be_a_file_path() -> None:
+    root = shared_path("benchmarks", "inrc2", "n005w4")
+    by_number = inrc2.read_instance(root, "2", "6-7")
+    by_path = inrc2.read_instance(root, root / "H0-n005w4-2.txt", (6, 7))
+    assert by_path.name == by_number.name == "n005w4_2_6-7"
+    assert by_path.history == by_number.history

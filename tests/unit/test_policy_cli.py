@@ -91,3 +91,17 @@ def test_list_shows_every_bundled_pack_with_its_version() -> None:
     for pack_id in ("global", "us-ca-title22", "us-or-hb2697", "us-wa-no-mandatory-ot", "uk-nice-sg1", "eu-wtd"):
         assert pack_id in result.output
         assert load_pack(pack_id).version in result.output
+
+
+def test_diff_with_a_bad_pack_exits_2_naming_it(tmp_path: Path) -> None:
+    bad = tmp_path / "cycle.yaml"
+    bad.write_text("id: cycle\ntitle: C\nextends: cycle.yaml\n", encoding="utf-8")
+    result = runner.invoke(app, ["policy", "diff", "global", str(bad)])
+    assert result.exit_code == 2
+    assert f"error: {bad}:3: extends cycle: cycle.yaml -> cycle.yaml" in result.stderr
+
+
+def test_check_on_a_bad_date_exits_2() -> None:
+    result = runner.invoke(app, ["policy", "check", "global", "--on", "2026-06-31"])
+    assert result.exit_code == 2
+    assert "--on '2026-06-31' is not a date" in result.stderr

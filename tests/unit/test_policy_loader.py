@@ -125,6 +125,24 @@ def test_bad_dates_are_refused_at_their_line(value: str, expected: str) -> None:
     assert expected in caught.value.detail
 
 
+def test_a_value_the_family_refuses_is_reported_at_the_params_line() -> None:
+    text = "id: x\ntitle: X\nrules:\n  - id: a\n    family: nurse_to_patient_ratio\n    params:\n"
+    text += "      patients_per_nurse: {icu: 0}\n"
+    with pytest.raises(PolicyError, match=r"r\.yaml:6: rule 'a': nurse_to_patient_ratio: icu has 0 patients per nurse"):
+        load_text(text, source="r.yaml")
+
+
+def test_a_misspelt_unit_type_or_kind_is_refused_with_the_nearest_word() -> None:
+    # a ratio for "medsurg" would otherwise silently bind no unit at all
+    with pytest.raises(
+        PolicyError, match=r"p\.yaml:15: .*patients_per_nurse: unknown 'medsurg'; did you mean 'med_surg'"
+    ):
+        load_text(dedent(BASE).lstrip().replace("med_surg: 5", "medsurg: 5"), source="p.yaml")
+    text = "id: x\ntitle: X\nrules:\n  - id: a\n    family: fair_share\n    params:\n      kind: nigths\n"
+    with pytest.raises(PolicyError, match=r"f\.yaml:7: rule 'a' param kind: unknown 'nigths'; did you mean 'nights'"):
+        load_text(text, source="f.yaml")
+
+
 def test_dates_in_the_wrong_order_are_refused() -> None:
     text = (
         "id: x\ntitle: X\nrules:\n  - id: a\n    family: one_shift_per_day\n"
@@ -362,3 +380,14 @@ def test_every_bundled_pack_loads_and_is_named_after_its_id() -> None:
         for rule in pack.rules:
             assert rule.citation, f"{pack_id}/{rule.id} has no citation"
             assert rule.reason, f"{pack_id}/{rule.id} has no reason template"
+
+
+def test_a_key_from_another_vocabulary_gets_the_nearest_param_and_the_list() -> None:
+    text = "id: x\ntitle: X\nrules:\n  - id: r\n    family: consecutive_working_days\n    params:\n"
+    text += "      max_consecutive: 5\n"
+    with pytest.raises(PolicyError) as caught:
+        load_text(text, source="v.yaml")
+    assert str(caught.value) == (
+        "v.yaml:7: rule 'r': unknown parameter 'max_consecutive' for family 'consecutive_working_days'; "
+        "nearest valid: 'maximum'; valid: 'maximum', 'minimum'"
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from careshift.domain.checker import check
-from careshift.domain.rules import DaysOffRespected, ForbiddenSuccessions, OneShiftPerDay, Scope, SkillRequired
+from careshift.domain.rules import DaysOffRespected, ForbiddenSuccessions, OneShiftPerDay, Rule, Scope, SkillRequired
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.domain.workforce import Staff, StaffHistory
 from tests.unit.rules_roster import amounts, day, hard, problem, roster
@@ -60,3 +60,9 @@ def test_forbidden_successions_counts_the_history_last_shift_against_day_one() -
     history = {"A": StaffHistory(last_shift="N", consecutive_work_days=1), "B": StaffHistory(last_shift="D")}
     report = check(problem(hard(ForbiddenSuccessions()), history=history), roster(A="D", B="D"))
     assert amounts(report) == [("A", day(0), 1)]
+
+
+def test_one_shift_per_day_only_counts_days_the_rule_is_in_effect() -> None:
+    rule = Rule("r", OneShiftPerDay(), effective_from=day(2), effective_to=day(3))
+    schedule = Schedule.of(Assignment("A", day(d), shift) for d in range(5) for shift in ("D", "E"))
+    assert amounts(check(problem(rule), schedule)) == [("A", day(2), 1), ("A", day(3), 1)]

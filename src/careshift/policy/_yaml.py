@@ -58,14 +58,21 @@ class Map(Node):
 
 
 def suggestion(word: str, choices: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` for the nearest choice, or a list of the valid choices."""
+    """``did you mean 'x'?`` for a close choice; otherwise the nearest one (if any is
+    roughly alike) and the list of valid choices."""
     options = sorted(set(choices))
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     if close:
         return f"did you mean {close[0]!r}?"
     if not options:
         return "nothing is allowed here"
-    return "valid: " + ", ".join(repr(option) for option in options)
+    valid = "valid: " + ", ".join(repr(option) for option in options)
+    # A weaker match still helps when the author used another vocabulary
+    # ("max_consecutive" for "maximum"); name it, but list every choice too.
+    score, nearest = max((difflib.SequenceMatcher(None, word, option).ratio(), option) for option in options)
+    if score >= 0.3:
+        return f"nearest valid: {nearest!r}; {valid}"
+    return valid
 
 
 class Source:

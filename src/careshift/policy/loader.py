@@ -305,6 +305,9 @@ def _apply_entry(
                 params[key] = {**inherited, **value}
     try:
         spec: RuleSpec = dataclasses.replace(cast(Any, old.spec), **params) if old else spec_class(**params)
+    except DomainError as exc:  # the family refused a value (an unknown level, a ratio of 0)
+        raise src.error(params_entry.line if params_entry else node.line, f"{where}: {exc}") from exc
+    try:
         rule = _rule_fields(node, rule_id, spec, old, defaults, src)
     except DomainError as exc:
         raise src.error(node.line, f"{where}: {exc}") from exc

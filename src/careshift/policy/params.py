@@ -16,7 +16,16 @@ from collections.abc import Mapping
 from datetime import date
 
 from careshift.domain.rules import CATALOGUE, RuleSpec
-from careshift.policy._yaml import Map, Node, Scalar, Seq, Source, suggestion
+from careshift.domain.workforce import UnitType
+from careshift.policy._yaml import Entry, Map, Node, Scalar, Seq, Source, suggestion
+
+VOCABULARY: dict[tuple[str, str], tuple[str, ...]] = {
+    ("nurse_to_patient_ratio", "patients_per_nurse"): tuple(unit_type.value for unit_type in UnitType),
+    ("fair_share", "kind"): ("nights", "weekends", "holidays"),
+    ("interval_cover", "level"): ("floor", "target"),
+}
+"""Closed sets of words some parameters take (as mapping keys or as the value itself).
+A misspelt unit type would otherwise make a ratio silently bind nothing."""
 
 _TYPES: dict[str, dict[str, object]] = {}
 
@@ -127,7 +136,23 @@ def read_params(params: Map, spec_class: type[RuleSpec], rule_id: str, src: Sour
                 f"rule {rule_id!r}: unknown parameter {entry.key!r} for family {spec_class.family!r}; {hint}",
             )
         values[entry.key] = read_value(entry.value, valid[entry.key], f"rule {rule_id!r} param {entry.key}", src)
+        words = VOCABULARY.get((spec_class.family, entry.key))
+        if words is not None:
+            _check_words(entry, words, rule_id, src)
     return values
+
+
+def _check_words(entry: Entry, words: tuple[str, ...], rule_id: str, src: Source) -> None:
+    """Refuse a word outside the parameter's vocabulary, at its line, with the nearest word."""
+    if isinstance(entry.value, Map):
+        found = [(item.key, item.line) for item in entry.value.entries]
+    elif isinstance(entry.value, Scalar):
+        found = [(str(entry.value.value), entry.value.line)]
+    else:
+        return
+    for word, line in found:
+        if word not in words:
+            raise src.error(line, f"rule {rule_id!r} param {entry.key}: unknown {word!r}; {suggestion(word, words)}")
 
 
 def plain(value: object) -> object:

@@ -7,7 +7,9 @@ Without history (``problem.history is None``), a run touching the first day is n
 charged for being too short either.
 
 Amount: days outside ``[minimum, maximum]``, per run: ``minimum - length`` for a short
-run, ``length - maximum`` for a long one. ``None`` disables that side.
+run, ``length - maximum`` for a long one. ``None`` disables that side. A run is charged
+on its last day (day one for a history run that stops at the border), and only when the
+rule is in effect on that day.
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """How much each person works: counts per shift type, total assignments, minutes,
-and minutes in rolling windows (24 h / 7 d / 14 d caps such as Oregon's 12 h in 24 h)."""
+and minutes in rolling windows (24 h / 7 d / 14 d caps such as Oregon's 12 h in 24 h).
+
+Horizon totals count only the days on which the rule is in effect, and are reported on
+the horizon's last day."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar
 
+from careshift.domain.rules._days import always_in_effect, last_day, outside, shift_counts
 from careshift.domain.rules.base import Finding, Rule, RuleSpec
 from careshift.domain.time import GRID_MINUTES, local_instant, zone
 from careshift.domain.timeline import placed_by_staff
@@ -16,37 +20,6 @@ from careshift.domain.workforce import worked_minutes
 
 if TYPE_CHECKING:
     from careshift.domain.checker import CheckContext
-
-
-def _outside(value: int, minimum: int | None, maximum: int | None) -> tuple[int, str]:
-    """How far ``value`` lies outside ``[minimum, maximum]`` and which side (0 when inside)."""
-    if minimum is not None and value < minimum:
-        return minimum - value, f"below the minimum {minimum}"
-    if maximum is not None and value > maximum:
-        return value - maximum, f"above the maximum {maximum}"
-    return 0, ""
-
-
-def _last_day(ctx: CheckContext) -> date:
-    return ctx.days[-1]
-
-
-def _always(rule: Rule) -> bool:
-    return rule.effective_from is None and rule.effective_to is None
-
-
-def _shift_counts(ctx: CheckContext) -> dict[str, Counter[str]]:
-    """Assignments per staff and shift type over the horizon, shared through the context
-    cache: Curtois instances carry one count rule per staff and shift type."""
-    cached = ctx._cache.get("workload.shift_counts")
-    if isinstance(cached, dict):
-        return cached
-    counts: dict[str, Counter[str]] = {
-        staff: Counter(item.shift for items in days.values() for item in items)
-        for staff, days in ctx.by_staff_day.items()
-    }
-    ctx._cache["workload.shift_counts"] = counts
-    return counts
 
 
 @dataclass(frozen=True)
@@ -63,7 +36,7 @@ class ShiftTypeCount(RuleSpec):
     def violations(self, rule: Rule, ctx: CheckContext) -> Iterator[Finding]:
         if self.minimum is None and self.maximum is None:
             return
-        counts = _shift_counts(ctx) if _always(rule) else None
+        counts = shift_counts(ctx) if always_in_effect(rule) else None
         for member in ctx.staff_in_scope(rule):
             if counts is not None:
                 count = counts.get(member.id, Counter())[self.shift]
@@ -75,10 +48,10 @@ class ShiftTypeCount(RuleSpec):
                     for item in items
                     if item.shift == self.shift
                 )
-            amount, side = _outside(count, self.minimum, self.maximum)
+            amount, side = outside(count, self.minimum, self.maximum)
             if amount:
                 yield Finding(
-                    amount=amount, staff=member.id, day=_last_day(ctx), detail=f"{count} {self.shift} shifts, {side}"
+                    amount=amount, staff=member.id, day=last_day(ctx), detail=f"{count} {self.shift} shifts, {side}"
                 )
 
 
@@ -101,9 +74,9 @@ class AssignmentCount(RuleSpec):
             count += sum(
                 len(items) for day, items in ctx.by_staff_day.get(member.id, {}).items() if rule.in_effect(day)
             )
-            amount, side = _outside(count, self.minimum, self.maximum)
+            amount, side = outside(count, self.minimum, self.maximum)
             if amount:
-                yield Finding(amount=amount, staff=member.id, day=_last_day(ctx), detail=f"{count} assignments, {side}")
+                yield Finding(amount=amount, staff=member.id, day=last_day(ctx), detail=f"{count} assignments, {side}")
 
 
 @dataclass(frozen=True)
@@ -136,9 +109,9 @@ class WorkedMinutes(RuleSpec):
                         shift = ctx.shifts.get(item.shift) or ctx.problem.shift_type(item.shift)
                         lengths[key] = worked_minutes(shift, day, tz)
                     total += lengths[key]
-            amount, side = _outside(total, self.minimum, self.maximum)
+            amount, side = outside(total, self.minimum, self.maximum)
             if amount:
-                yield Finding(amount=amount, staff=member.id, day=_last_day(ctx), detail=f"{total} minutes, {side}")
+                yield Finding(amount=amount, staff=member.id, day=last_day(ctx), detail=f"{total} minutes, {side}")
 
 
 @dataclass(frozen=True)
