@@ -162,17 +162,15 @@ class RestAfterNightBlock(RuleSpec):
         return blocks
 
     def _rest_after(self, ctx: CheckContext, staff: str, block: _NightBlock, next_day: date) -> Finding | None:
-        placed: dict[date, PlacedShift] = {}
-        for item in placed_by_staff(ctx).get(staff, ()):
-            placed.setdefault(item.assignment.day, item)
+        placed = placed_by_staff(ctx).get(staff, ())
         end: datetime | None
         if block.from_history:
             history = ctx.problem.history_of(staff)
             end = history.last_shift_end if history is not None else None
         else:
-            last_night = placed.get(block.last)
-            end = last_night.interval.end if last_night is not None else None
-        following = placed.get(next_day)
+            nights = [p for p in placed if p.assignment.day == block.last and ctx.shifts[p.assignment.shift].is_night]
+            end = nights[-1].interval.end if nights else None
+        following: PlacedShift | None = next((p for p in placed if p.assignment.day == next_day), None)
         what = f"{block.nights} night{'s' if block.nights != 1 else ''} ending {block.last.isoformat()}"
         if end is not None and following is not None:
             needed = round(self.hours * 60)
