@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from careshift.domain.rules.base import Finding, Rule, RuleSpec
+from careshift.domain.schedule import Assignment
+from careshift.domain.timeline import covers_staff
 
 if TYPE_CHECKING:
     from careshift.domain.checker import CheckContext
@@ -66,8 +68,39 @@ class CredentialRequired(RuleSpec):
     unexpired on the day worked (e.g. an RN licence; ACLS for ICU).
 
     Amount: 1 per assignment per missing or expired credential. Usually hard.
+
+    The unit worked is the assignment's ``unit``, else the staff's home unit; scope
+    ``units`` select it, scope roles/contracts/staff select the staff. The day worked is
+    the assignment's (start) day; the rule applies on the days it is in effect.
     """
 
     family: ClassVar[str] = "credential_required"
     title: ClassVar[str] = "Unexpired credential required"
     credentials: frozenset[str] = frozenset()
+
+    def violations(self, rule: Rule, ctx: CheckContext) -> Iterator[Finding]:
+        for assignment in sorted(ctx.schedule, key=Assignment.sort_key):
+            member = ctx.staff.get(assignment.staff)
+            if member is None or assignment.day not in ctx.problem.horizon or not rule.in_effect(assignment.day):
+                continue
+            unit = assignment.unit if assignment.unit is not None else member.home_unit
+            if not rule.scope.covers_unit(unit) or not covers_staff(rule.scope, member):
+                continue
+            for code in sorted(self.credentials):
+                if member.has_credential(code, assignment.day):
+                    continue
+                held = [c for c in member.credentials if c.code == code]
+                if held:
+                    expiry = max((c.expires for c in held if c.expires is not None), default=None)
+                    why = f"expired {expiry.isoformat()}" if expiry else "expired"
+                else:
+                    why = "not held"
+                yield Finding(
+                    amount=1,
+                    staff=member.id,
+                    day=assignment.day,
+                    detail=(
+                        f"{member.id} works {assignment.shift} on {unit or 'any unit'} on "
+                        f"{assignment.day.isoformat()} but {code} is {why}"
+                    ),
+                )
