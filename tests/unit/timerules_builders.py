@@ -28,7 +28,8 @@ WARD = Unit("4W", "4 West", UnitType.MED_SURG, LA, 20)
 
 
 def nurse(staff_id: str, *, roles: Iterable[str] = ("RN",), contract: str = "FT", **kwargs: object) -> Staff:
-    return Staff(staff_id, roles=frozenset(roles), contract_id=contract, home_unit="4W", **kwargs)  # type: ignore[arg-type]
+    kwargs.setdefault("home_unit", "4W")
+    return Staff(staff_id, roles=frozenset(roles), contract_id=contract, **kwargs)  # type: ignore[arg-type]
 
 
 def rule(
@@ -82,8 +83,10 @@ def census_every_15(unit: str, first: datetime, last: datetime, patients: int) -
 
 
 def cover_every_15(unit: str, first: datetime, count: int, **levels: object) -> tuple[IntervalCover, ...]:
+    """``count`` cover lines from ``first``, stepping in UTC (wall-clock steps break at DST)."""
+    start = first.astimezone(ZoneInfo("UTC"))
     return tuple(
-        IntervalCover(unit, (first + timedelta(minutes=15 * k)), **levels)  # type: ignore[arg-type]
+        IntervalCover(unit, (start + timedelta(minutes=15 * k)).astimezone(TZ), **levels)  # type: ignore[arg-type]
         for k in range(count)
     )
 

@@ -1,10 +1,188 @@
-"""`careshift demo` commands."""
+"""`careshift demo`: generate a synthetic hospital, roster it naively, check it against
+California Title 22 and sample house rules, and print what the checker finds.
+
+The work is split so later steps (seed a database, serve the API) slot in between
+:func:`build_demo` and the end of the command without touching the rest.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from careshift.domain.checker import CheckReport, Violation
+    from careshift.domain.problem import RosterProblem
+    from careshift.domain.rules.base import Rule
+    from careshift.domain.schedule import Schedule
+
+WORST_EXAMPLES = 15
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """Everything one demo run produced: the hospital, its naive roster, the rules it was
+    checked under, the report, and the rules whose family has no checker yet."""
+
+    seed: int
+    weeks: int
+    problem: RosterProblem
+    schedule: Schedule
+    rules: tuple[Rule, ...]
+    report: CheckReport
+    unchecked: tuple[Rule, ...]
+    pack: str
+
+
+def demo_rules(problem: RosterProblem) -> tuple[str, tuple[Rule, ...]]:
+    """The rules the demo checks, and their label: the bundled California pack
+    ``us-ca-title22`` (with its ``extends`` chain) plus the sample house rules."""
+    from careshift.sim.california import PACK_ID, california_pack, house_rules
+
+    return f"{PACK_ID} + house rules", california_pack()[1] + house_rules(tuple(unit.id for unit in problem.units))
+
+
+def build_demo(seed: int, weeks: int) -> DemoRun:
+    """Generate the hospital for ``seed``, roster it round-robin and check every rule.
+
+    A rule whose family has no checker yet is reported as unchecked rather than
+    failing the run.
+    """
+    import random
+    from dataclasses import replace
+
+    from careshift.domain.checker import CheckReport, check
+    from careshift.policy import policy_version
+    from careshift.sim import generate_hospital, naive_roster
+
+    problem = generate_hospital(random.Random(seed), weeks=weeks)
+    pack, rules = demo_rules(problem)
+    problem = replace(problem, rules=rules, policy_version=policy_version(rules))
+    schedule = naive_roster(problem, random.Random(seed))
+    violations: list[Violation] = []
+    unchecked: list[Rule] = []
+    for rule in rules:
+        try:
+            violations.extend(check(problem, schedule, [rule]).violations)
+        except NotImplementedError:
+            unchecked.append(rule)
+    report = CheckReport(tuple(violations), policy_version=problem.policy_version)
+    return DemoRun(seed, weeks, problem, schedule, rules, report, tuple(unchecked), pack)
+
+
+def render(run: DemoRun, console: Console) -> None:
+    """Print the violations grouped by rule, the worst examples and a summary line."""
+    from rich.table import Table
+
+    by_rule = Table(title=f"Violations by rule ({run.pack})", title_justify="left")
+    for column, justify in (
+        ("rule", "left"),
+        ("what", "left"),
+        ("level", "left"),
+        ("where", "left"),
+        ("count", "right"),
+        ("amount", "right"),
+        ("penalty", "right"),
+    ):
+        by_rule.add_column(column, justify=justify)  # type: ignore[arg-type]
+    unchecked = {rule.id for rule in run.unchecked}
+    for rule in run.rules:
+        found = [v for v in run.report.violations if v.rule_id == rule.id]
+        level = "hard" if rule.hard else f"soft ×{rule.weight}"
+        where = rule.jurisdiction or "global"
+        if rule.id in unchecked:
+            by_rule.add_row(rule.id, rule.title, level, where, "-", "-", "not checked yet", style="dim")
+            continue
+        style = "red" if found and rule.hard else ("yellow" if found else "green")
+        penalty = "-" if rule.hard else f"{sum(v.penalty for v in found):,}"
+        by_rule.add_row(
+            rule.id,
+            rule.title,
+            level,
+            where,
+            f"{len(found):,}",
+            f"{sum(v.amount for v in found):,}",
+            penalty,
+            style=style,
+        )
+    console.print(by_rule)
+
+    worst = Table(
+        title=f"Worst examples, per rule in turn (hard rules first, at most {WORST_EXAMPLES})", title_justify="left"
+    )
+    for column in ("rule", "when", "staff", "amount", "penalty", "reason"):
+        worst.add_column(column, overflow="fold")
+    for violation in worst_examples(run.report, WORST_EXAMPLES):
+        when = violation.at.strftime("%a %d %b %H:%M") if violation.at else (violation.day or "")
+        worst.add_row(
+            violation.rule_id,
+            str(when),
+            violation.staff or "",
+            str(violation.amount),
+            "-" if violation.hard else str(violation.penalty),
+            violation.reason,
+        )
+    console.print(worst)
+    console.print(summary_line(run))
+
+
+def worst_examples(report: CheckReport, limit: int) -> list[Violation]:
+    """Up to ``limit`` examples: the worst of each rule in turn (hard rules first), one
+    per rule and day, so every breached rule shows before any shows twice. Within a rule,
+    worst means the largest amount (hard) or penalty (soft); amounts of different rules
+    are in different units and are never compared."""
+    queues: dict[str, list[Violation]] = {}
+    for violation in sorted(
+        report.violations,
+        key=lambda v: (-(v.amount if v.hard else v.penalty), str(v.at or v.day or ""), v.staff or ""),
+    ):
+        queue = queues.setdefault(violation.rule_id, [])
+        if all(shown.day != violation.day for shown in queue):
+            queue.append(violation)
+    order = sorted(queues, key=lambda rule_id: (not queues[rule_id][0].hard, rule_id))
+    shown: list[Violation] = []
+    depth = 0
+    while len(shown) < limit and any(len(queues[rule_id]) > depth for rule_id in order):
+        for rule_id in order:
+            if len(queues[rule_id]) > depth and len(shown) < limit:
+                shown.append(queues[rule_id][depth])
+        depth += 1
+    return shown
+
+
+def summary_line(run: DemoRun) -> str:
+    """One line: the hospital, the rules, hard violations and the soft cost."""
+    problem, report = run.problem, run.report
+    verdict = "[red]infeasible[/red]" if report.hard_violations else "[green]feasible[/green]"
+    return (
+        f"seed {run.seed}: {len(problem.units)} units, {len(problem.staff)} staff, {len(run.schedule)} shifts over "
+        f"{run.weeks} week(s) checked against {len(run.rules) - len(run.unchecked)} rules ({run.pack}, "
+        f"policy version {problem.policy_version}): "
+        f"{len(report.hard_violations):,} hard violations ({verdict}), soft cost {report.cost:,}"
+    )
 
 
 def register(root: typer.Typer) -> None:
-    """Add this module's commands to the root app (none yet)."""
-    del root
+    """Add ``careshift demo`` to the root app."""
+
+    @root.command("demo")
+    def demo(
+        seed: int = typer.Option(1, help="Seed of the synthetic hospital and its naive roster."),
+        weeks: int = typer.Option(4, min=1, max=12, help="Length of the horizon in weeks."),
+        serve: bool = typer.Option(
+            True, "--serve/--no-serve", help="Serve the API afterwards (not built yet: the demo never serves)."
+        ),
+    ) -> None:
+        """Generate a hospital, roster it naively and print its California rule violations."""
+        from rich.console import Console
+
+        console = Console()
+        with console.status("generating the hospital and checking the roster..."):
+            run = build_demo(seed, weeks)
+        render(run, console)
+        if serve:
+            console.print("[dim]The API is not part of the demo yet; nothing to serve (use --no-serve to skip).[/dim]")

@@ -73,8 +73,10 @@ class Interval:
         return self.start < other.end and other.start < self.end
 
     def overlap_minutes(self, other: Interval) -> int:
-        start = max(self.start, other.start)
-        end = min(self.end, other.end)
+        # In UTC: Python subtracts two datetimes sharing a tzinfo on the wall clock,
+        # which is an hour off across a DST change.
+        start = max(self.start, other.start).astimezone(UTC)
+        end = min(self.end, other.end).astimezone(UTC)
         return max(0, int((end - start).total_seconds() // 60))
 
     def contains(self, instant: datetime) -> bool:

@@ -28,7 +28,7 @@ UnitSlot = tuple[str, datetime]
 """(unit id, UTC start of a 15-minute interval)."""
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class PlacedShift:
     """An assignment placed in time: ``interval`` is its real span on ``unit``'s clock."""
 
@@ -76,7 +76,7 @@ def placed_shifts(problem: RosterProblem, assignments: Iterable[Assignment]) -> 
         item = place(problem, assignment, shift)
         if item is not None:
             placed.append(item)
-    return tuple(sorted(placed, key=lambda item: (item.interval.start.astimezone(UTC), item.assignment)))
+    return tuple(sorted(placed, key=lambda item: (item.interval.start.astimezone(UTC), item.assignment.sort_key())))
 
 
 def placed_by_staff(ctx: CheckContext) -> dict[str, tuple[PlacedShift, ...]]:

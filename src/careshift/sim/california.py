@@ -1,13 +1,17 @@
-"""California rules built in code, for the demo until the YAML pack ``us-ca-title22`` lands.
+"""The rules the synthetic hospital is checked under: the bundled California pack
+``us-ca-title22`` (Title 22 §70217 ratios on top of careshift's global base rules) plus a
+sample hospital's own house rules, built in code here.
 
-Two sets: :func:`title22_rules` is the law (Title 22 CCR §70217 licensed-nurse ratios,
-licensure); :func:`house_rules` is a sample hospital's own policy and union contract
-(rest, recovery after nights, fatigue caps, fairness, cover targets), citing where each
-number comes from (``shared/reference/standards-and-staffing-rules.md``).
+The house rules are the hospital's policy and union contract, not law: rest, recovery
+after nights, fatigue caps, further licences and ACLS, the ED triage nurse, fair nights
+and weekends, and soft cover targets per 15 minutes, each citing where its number comes
+from (``shared/reference/standards-and-staffing-rules.md``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import lru_cache
 from types import MappingProxyType
 
 from careshift.domain.rules.assignment import CredentialRequired
@@ -18,84 +22,76 @@ from careshift.domain.rules.rest import MinRestBetweenShifts, RestAfterNightBloc
 from careshift.domain.rules.workload import RollingWorkedMinutes
 
 PACK_ID = "us-ca-title22"
-JURISDICTION = "US-CA"
-TITLE22 = "Cal. Code Regs. tit. 22 §70217(a); Health & Safety Code §1276.4"
-
-TITLE22_PATIENTS_PER_NURSE = MappingProxyType(
-    {
-        "icu": 2,
-        "nicu": 2,
-        "or": 1,
-        "pacu": 2,
-        "labor_delivery": 2,
-        "step_down": 3,
-        "telemetry": 4,
-        "pediatrics": 4,
-        "oncology": 4,
-        "postpartum": 4,
-        "ed": 4,
-        "med_surg": 5,
-        "psychiatric": 6,
-    }
-)
-"""Patients per licensed nurse by unit type (Title 22 §70217; postpartum: couplets)."""
-
-LICENSED = frozenset({"RN", "LPN"})
-"""Roles counted in California ratios: licensed nurses (LPN = California LVN). Charge
-nurses count only while they hold a patient assignment, so the ``CHARGE`` role does not."""
+RATIO_RULE = "ca-ratio"
+RN_LICENCE = "RN-LICENSE"
+"""The RN licence code of the global pack's ``rn-licence`` rule; the sim issues it."""
+LVN_LICENCE = "LVN-LICENSE"
+CNA_CERTIFICATE = "CNA-CERT"
 
 
-def title22_rules() -> tuple[Rule, ...]:
-    """California's legal minimums: ratios at all times (breaks included), ED triage,
-    and a current licence for everyone who practises."""
-    return (
-        Rule(
-            "ca-ratio",
-            NurseToPatientRatio(
-                patients_per_nurse=TITLE22_PATIENTS_PER_NURSE,
-                roles=LICENSED,
-                uncounted_skills=frozenset({"triage"}),
-            ),
-            hard=True,
-            jurisdiction=JURISDICTION,
-            citation=TITLE22,
-            reason="{detail}",
-        ),
-        Rule(
-            "ca-interval-floor",
-            IntervalCoverRule(level="floor", break_relief=False),
-            hard=True,
-            jurisdiction=JURISDICTION,
-            citation="Title 22 §70217: ED 1:4 plus a triage nurse",
-            reason="{detail}",
-        ),
-        Rule(
-            "ca-rn-licence",
-            CredentialRequired(credentials=frozenset({"RN-CA"})),
-            hard=True,
-            scope=Scope(roles=frozenset({"RN", "CHARGE"})),
-            jurisdiction=JURISDICTION,
-            citation="California Nursing Practice Act, Business & Professions Code §2732",
-            reason="{detail}",
-        ),
-        Rule(
-            "ca-lvn-licence",
-            CredentialRequired(credentials=frozenset({"LVN-CA"})),
-            hard=True,
-            scope=Scope(roles=frozenset({"LPN"})),
-            jurisdiction=JURISDICTION,
-            citation="California Vocational Nursing Practice Act (licence required)",
-            reason="{detail}",
-        ),
-    )
+@lru_cache(maxsize=1)
+def _pack() -> tuple[str, tuple[Rule, ...]]:
+    from careshift.policy import load_pack
+
+    pack = load_pack(PACK_ID)
+    return pack.version, pack.rules
+
+
+def california_pack() -> tuple[str, tuple[Rule, ...]]:
+    """(version, rules) of the bundled ``us-ca-title22`` pack, with its ``extends`` chain."""
+    return _pack()
+
+
+def title22_ratios() -> Mapping[str, int]:
+    """Patients per licensed nurse by unit type, as the California pack's ratio rule says."""
+    for rule in california_pack()[1]:
+        if rule.id == RATIO_RULE and isinstance(rule.spec, NurseToPatientRatio):
+            return MappingProxyType(dict(rule.spec.patients_per_nurse))
+    return MappingProxyType({})
 
 
 def house_rules(units: tuple[str, ...]) -> tuple[Rule, ...]:
-    """A sample hospital's own policy and union contract (not law): rest, recovery after
-    nights, fatigue caps, advanced life support on critical units, fair nights and
-    weekends per unit, and soft cover targets per 15 minutes."""
+    """A sample hospital's own policy and union contract on top of the California pack:
+    the ED triage nurse (hard, breaks not relieved), licences for charge nurses, LVNs and
+    CNAs, rest, recovery after nights, fatigue caps, ACLS on critical units, fair nights
+    and weekends per unit, and soft cover targets per 15 minutes."""
     contract = "sample union contract (shared reference §3.4)"
     rules = [
+        Rule(
+            "house-ed-triage",
+            IntervalCoverRule(level="floor", break_relief=False),
+            hard=True,
+            jurisdiction="house",
+            citation="Title 22 §70217 (ED: 1:4 plus a triage nurse), not encoded in the us-ca-title22 pack",
+            reason="{detail}",
+        ),
+        Rule(
+            "house-licences",
+            CredentialRequired(credentials=frozenset({RN_LICENCE})),
+            hard=True,
+            scope=Scope(roles=frozenset({"CHARGE"})),
+            jurisdiction="house",
+            citation="California Nursing Practice Act, Business & Professions Code §2732 (charge nurses are RNs)",
+            reason="{detail}",
+        ),
+        Rule(
+            "house-lvn-licence",
+            CredentialRequired(credentials=frozenset({LVN_LICENCE})),
+            hard=True,
+            scope=Scope(roles=frozenset({"LPN"})),
+            jurisdiction="house",
+            citation="California Vocational Nursing Practice Act (licence required)",
+            reason="{detail}",
+        ),
+        Rule(
+            "house-cna-certificate",
+            CredentialRequired(credentials=frozenset({CNA_CERTIFICATE})),
+            hard=True,
+            scope=Scope(roles=frozenset({"CNA"})),
+            jurisdiction="house",
+            citation="hospital policy: current nurse-assistant certificate",
+            reason="{detail}",
+        ),
         Rule(
             "house-rest-10h",
             MinRestBetweenShifts(hours=10),

@@ -20,7 +20,15 @@ from careshift.domain.problem import RosterProblem
 from careshift.domain.rules.base import Rule
 from careshift.domain.time import GRID, Horizon, local_instant, zone
 from careshift.domain.workforce import Contract, Credential, ShiftType, Staff, Unit, UnitType
-from careshift.sim.california import PACK_ID, TITLE22_PATIENTS_PER_NURSE, house_rules, title22_rules
+from careshift.policy import policy_version
+from careshift.sim.california import (
+    CNA_CERTIFICATE,
+    LVN_LICENCE,
+    RN_LICENCE,
+    california_pack,
+    house_rules,
+    title22_ratios,
+)
 
 DEFAULT_TIMEZONE = "America/Los_Angeles"
 DEFAULT_START = date(2026, 3, 2)
@@ -114,11 +122,15 @@ def generate_hospital(
     credentials (some expiring inside the horizon), float eligibility; leave blocks and
     requests; census per unit and 15-minute interval; interval cover lines derived from
     census and ratios (census runs from 07:00 on the first day to 07:00 after the last,
-    the span the horizon's D and N shifts can cover). ``rules`` default to California Title 22 plus sample house rules.
+    the span the horizon's D and N shifts can cover). ``rules`` default to the bundled
+    ``us-ca-title22`` pack plus the sample house rules (``careshift.sim.california``);
+    ``policy_version`` is the content hash of the rules used.
     """
     if weeks <= 0:
         raise DomainError(f"weeks must be positive, got {weeks}; try --weeks 4")
     horizon = Horizon(start, 7 * weeks, timezone)
+    if rules is None:
+        rules = california_pack()[1] + house_rules(tuple(plan.id for plan in units))
     domain_units = tuple(Unit(plan.id, plan.name, plan.unit_type, timezone, plan.beds) for plan in units)
     census = _census(rng, horizon, units, timezone)
     staff = _staff(rng, horizon, units)
@@ -129,7 +141,7 @@ def generate_hospital(
         horizon=horizon,
         shift_types=SHIFT_TYPES,
         staff=staff,
-        rules=rules if rules is not None else title22_rules() + house_rules(tuple(plan.id for plan in units)),
+        rules=rules,
         contracts=contracts,
         units=domain_units,
         interval_cover=_interval_cover(census, units),
@@ -138,7 +150,7 @@ def generate_hospital(
         days_off=days_off,
         holidays=us_holidays(horizon.start, horizon.end),
         skills=tuple(sorted({skill for member in staff for skill in member.skills})),
-        policy_version=PACK_ID if rules is None else None,
+        policy_version=policy_version(rules),
     )
 
 
@@ -180,10 +192,11 @@ def _census(rng: random.Random, horizon: Horizon, units: tuple[UnitPlan, ...], t
 
 def _interval_cover(census: tuple[Census, ...], units: tuple[UnitPlan, ...]) -> tuple[IntervalCover, ...]:
     plans = {plan.id: plan for plan in units}
+    ratios = title22_ratios()
     lines: list[IntervalCover] = []
     for row in census:
         plan = plans[row.unit]
-        ratio = TITLE22_PATIENTS_PER_NURSE.get(str(plan.unit_type))
+        ratio = ratios.get(str(plan.unit_type))
         if ratio is not None:
             # Soft target: the ratio plus one nurse for break relief and admissions.
             need = math.ceil(row.patients / ratio) + row.acuity_extra_staff
@@ -201,10 +214,11 @@ def _interval_cover(census: tuple[Census, ...], units: tuple[UnitPlan, ...]) -> 
 
 def _staff(rng: random.Random, horizon: Horizon, units: tuple[UnitPlan, ...]) -> tuple[Staff, ...]:
     people: list[Staff] = []
+    ratios = title22_ratios()
     unit_ids = [plan.id for plan in units]
     for plan in units:
         mean = sum(plan.occupancy) / len(plan.occupancy) * plan.beds
-        ratio = TITLE22_PATIENTS_PER_NURSE.get(str(plan.unit_type), 4)
+        ratio = ratios.get(str(plan.unit_type), 4)
         nurses_per_shift = math.ceil(mean / ratio) + (1 if plan.unit_type is UnitType.ED else 0)
         licensed = _pool_size(nurses_per_shift)
         lpns = licensed // 6 if plan.unit_type is UnitType.MED_SURG else 0
@@ -227,15 +241,15 @@ def _person(rng: random.Random, horizon: Horizon, plan: UnitPlan, role: str, num
     skills = {str(plan.unit_type)}
     credentials = [_credential(rng, horizon, "BLS", 730, 0.04)]
     if role in {"RN", "CHARGE"}:
-        credentials.append(_credential(rng, horizon, "RN-CA", 730, 0.03))
+        credentials.append(_credential(rng, horizon, RN_LICENCE, 730, 0.03))
         if plan.id in {"icu", "sdu", "ed"} and rng.random() > 0.05:
             credentials.append(_credential(rng, horizon, "ACLS", 730, 0.06))
         if plan.unit_type is UnitType.ED and rng.random() < 0.5:
             skills.add("triage")
     elif role == "LPN":
-        credentials.append(_credential(rng, horizon, "LVN-CA", 730, 0.03))
+        credentials.append(_credential(rng, horizon, LVN_LICENCE, 730, 0.03))
     elif role == "CNA":
-        credentials.append(_credential(rng, horizon, "CNA-CA", 730, 0.03))
+        credentials.append(_credential(rng, horizon, CNA_CERTIFICATE, 730, 0.03))
     if role == "CHARGE":
         skills.add("charge")
     floats: frozenset[str] = frozenset()

@@ -1,7 +1,8 @@
 """A naive roster: fill each unit's shifts round-robin from its own staff.
 
 It sizes each shift from the *mean* census over the shift and the Title 22 ratio, then
-takes the next person in the unit's rotation who is not already working that day. It
+takes the next person in the unit's rotation for that shift type (day and night lists
+rotate separately) who is not already working that day. It
 ignores breaks, census peaks, leave, rest, credentials and fairness — which is the point:
 the demo shows what the checker finds in a roster made the way spreadsheets make them.
 """
@@ -17,7 +18,7 @@ from careshift.domain.problem import RosterProblem
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.domain.timeline import full_grid
 from careshift.domain.workforce import Staff, UnitType
-from careshift.sim.california import TITLE22_PATIENTS_PER_NURSE
+from careshift.sim.california import title22_ratios
 
 CNA_PATIENTS = 8
 ROLE_POOLS = {"licensed": frozenset({"RN", "LPN"}), "CNA": frozenset({"CNA"}), "CHARGE": frozenset({"CHARGE"})}
@@ -34,23 +35,28 @@ def naive_roster(problem: RosterProblem, rng: random.Random) -> Schedule:
         for pool, roles in ROLE_POOLS.items():
             if member.home_unit is not None and member.roles & roles:
                 pools.setdefault((member.home_unit, pool), []).append(member)
-    cursor = {key: rng.randrange(len(members)) for key, members in sorted(pools.items())}
+    for key in sorted(pools):
+        rng.shuffle(pools[key])  # a rota in no particular order, as an export would list it
+    # Each shift type rotates through the pool on its own, as separate day and night
+    # lists on a spreadsheet do: nobody checks the night list against tomorrow's days.
+    cursor = {(*key, shift): rng.randrange(len(members)) for key, members in sorted(pools.items()) for shift in "DN"}
     busy: set[tuple[str, date]] = set()
     assignments: list[Assignment] = []
 
     def take(unit: str, pool: str, day: date, shift: str, skill: str | None = None) -> None:
         members = pools.get((unit, pool), [])
         for _ in range(len(members)):
-            member = members[cursor[(unit, pool)] % len(members)]
-            cursor[(unit, pool)] += 1
+            member = members[cursor[(unit, pool, shift)] % len(members)]
+            cursor[(unit, pool, shift)] += 1
             if (member.id, day) not in busy:
                 busy.add((member.id, day))
                 assignments.append(Assignment(member.id, day, shift, skill=skill, unit=unit))
                 return
 
+    ratios = title22_ratios()
     for day in problem.horizon.days:
         for unit in problem.units:
-            ratio = TITLE22_PATIENTS_PER_NURSE.get(str(unit.unit_type), 4)
+            ratio = ratios.get(str(unit.unit_type), 4)
             for shift_id in ("D", "N"):
                 span = problem.shift_type(shift_id).interval_on(day, unit.timezone)
                 values = [census[unit.id][slot] for slot in full_grid(span) if slot in census[unit.id]]

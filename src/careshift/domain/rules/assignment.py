@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from careshift.domain.rules.base import Finding, Rule, RuleSpec
+from careshift.domain.schedule import Assignment
 from careshift.domain.timeline import covers_staff
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class CredentialRequired(RuleSpec):
     credentials: frozenset[str] = frozenset()
 
     def violations(self, rule: Rule, ctx: CheckContext) -> Iterator[Finding]:
-        for assignment in sorted(ctx.schedule):
+        for assignment in sorted(ctx.schedule, key=Assignment.sort_key):
             member = ctx.staff.get(assignment.staff)
             if member is None or assignment.day not in ctx.problem.horizon or not rule.in_effect(assignment.day):
                 continue

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, ClassVar
 
 from careshift.domain.errors import DomainError
 from careshift.domain.rules.base import Finding, Rule, RuleSpec
+from careshift.domain.schedule import Assignment
 
 if TYPE_CHECKING:
     from careshift.domain.checker import CheckContext
-    from careshift.domain.schedule import Assignment
 
 KINDS = ("nights", "weekends", "holidays")
 
@@ -110,7 +110,7 @@ class ChangeCost(RuleSpec):
 
         removed, added = reference.diff(ctx.schedule)
         for verb, changed in (("removed", removed), ("added", added)):
-            for assignment in sorted(a for a in changed if relevant(a)):
+            for assignment in sorted((a for a in changed if relevant(a)), key=Assignment.sort_key):
                 where = f" on {assignment.unit}" if assignment.unit else ""
                 yield Finding(
                     amount=1,

@@ -59,18 +59,20 @@ class IntervalCoverRule(RuleSpec):
             if self.break_relief
             else BreakPlan(self.break_minutes, self.break_after_hours, self.break_window_hours)
         )
+        zones = {unit.id: unit.timezone for unit in ctx.problem.units}
         lines: dict[tuple[str | None, str | None], list[IntervalCover]] = {}
         for line in ctx.problem.interval_cover:
             if rule.scope.covers_unit(line.unit):
                 lines.setdefault((line.skill, line.role), []).append(line)
         for (skill, role), group in sorted(lines.items(), key=lambda item: (item[0][0] or "", item[0][1] or "")):
             staffed = on_duty(placed, partial(self._counts, ctx, bound, skill=skill, role=role), breaks)
-            for line in sorted(group, key=lambda line: (line.unit, line.start.astimezone(UTC))):
-                day = local_day(line.start, _unit_tz(ctx, line.unit))
-                if not rule.in_effect(day):
-                    continue
+            for line in group:  # the problem's order: findings never depend on the schedule's
                 present = staffed.get((line.unit, line.start.astimezone(UTC)), 0)
-                yield from self._judge(line, present, day)
+                if self._satisfied(line, present):
+                    continue  # the common case: no day or text to build
+                day = local_day(line.start, zones.get(line.unit, ctx.problem.horizon.timezone))
+                if rule.in_effect(day):
+                    yield from self._judge(line, present, day)
 
     def _counts(
         self, ctx: CheckContext, bound: frozenset[str], item: PlacedShift, *, skill: str | None, role: str | None
@@ -84,10 +86,12 @@ class IntervalCoverRule(RuleSpec):
             return True
         return item.assignment.skill == skill or (item.assignment.skill is None and skill in member.skills)
 
+    def _satisfied(self, line: IntervalCover, present: int) -> bool:
+        if self.level == "floor":
+            return present >= line.floor
+        return line.target <= present and (line.cap is None or present <= line.cap)
+
     def _judge(self, line: IntervalCover, present: int, day: date) -> Iterator[Finding]:
-        cap = present if line.cap is None else line.cap
-        if present >= line.floor if self.level == "floor" else line.target <= present <= cap:
-            return  # the common case: no text to build
         what = f"{line.role or 'staff'}{' with ' + line.skill if line.skill else ''} on {line.unit}"
         when = line.start.strftime("%Y-%m-%d %H:%M %Z")
         if self.level == "floor":
@@ -178,16 +182,16 @@ class NurseToPatientRatio(RuleSpec):
 
         breaks = BreakPlan(self.break_minutes, self.break_after_hours, self.break_window_hours)
         staffed = on_duty(placed_in_horizon(ctx), counts, breaks)
-        for census in sorted(ctx.problem.census, key=lambda c: (c.unit, c.start.astimezone(UTC))):
+        for census in ctx.problem.census:  # the problem's order, whatever the schedule's
             if census.unit not in ratios:
                 continue
             patients, unit = ratios[census.unit]
-            day = local_day(census.start, unit.timezone)
-            if not rule.in_effect(day):
-                continue
             needed = math.ceil(census.patients / patients) + (census.acuity_extra_staff if census.patients else 0)
             present = staffed.get((census.unit, census.start.astimezone(UTC)), 0)
-            if present < needed:
+            if present >= needed:
+                continue
+            day = local_day(census.start, unit.timezone)
+            if rule.in_effect(day):
                 yield Finding(
                     amount=needed - present,
                     day=day,
@@ -198,10 +202,3 @@ class NurseToPatientRatio(RuleSpec):
                         f"1:{patients} needs {needed}"
                     ),
                 )
-
-
-def _unit_tz(ctx: CheckContext, unit_id: str) -> str:
-    for unit in ctx.problem.units:
-        if unit.id == unit_id:
-            return unit.timezone
-    return ctx.problem.horizon.timezone

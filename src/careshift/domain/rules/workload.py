@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from careshift.domain.rules._days import always_in_effect, last_day, outside, shift_counts
 from careshift.domain.rules.base import Finding, Rule, RuleSpec
-from careshift.domain.time import GRID, floor_to_grid, local_instant, zone
+from careshift.domain.time import GRID_MINUTES, local_instant, zone
 from careshift.domain.timeline import placed_by_staff
 from careshift.domain.workforce import worked_minutes
 
@@ -165,37 +165,36 @@ class RollingWorkedMinutes(RuleSpec):
     def _worst_real_windows(
         self, ctx: CheckContext, spans: list[tuple[datetime, datetime]]
     ) -> dict[date, tuple[int, datetime | None]]:
-        """Per horizon day, the most minutes worked in any window starting that day."""
+        """Per horizon day, the most minutes worked in any window starting that day.
+
+        Works on UTC POSIX seconds: the hot loop of the checker on a month of a hospital.
+        """
         if not spans:
             return {}
-        width = timedelta(hours=self.window_hours)
-        utc = [(start.astimezone(UTC), end.astimezone(UTC)) for start, end in spans]
+        width = self.window_hours * 3600
+        grid = GRID_MINUTES * 60
+        shifts = [(int(start.timestamp()), int(end.timestamp())) for start, end in spans]
         # Worked minutes as a function of the window start is piecewise linear with kinks
         # where a window edge meets a shift edge: its maximum over a day lies on a kink or
         # on the day's first or last grid instant.
-        kinks = sorted({edge - shift for start, end in utc for edge in (start, end) for shift in (timedelta(0), width)})
+        kinks = sorted({edge - shift for start, end in shifts for edge in (start, end) for shift in (0, width)})
         tz = zone(ctx.problem.horizon.timezone)
         worst: dict[date, tuple[int, datetime | None]] = {}
-        for day in ctx.problem.horizon.days:
-            first = local_instant(day, datetime.min.time(), tz).astimezone(UTC)
-            after = local_instant(day + timedelta(days=1), datetime.min.time(), tz).astimezone(UTC)
-            candidates = {first, after - GRID}
+        for day, first, after in _day_bounds(ctx):
+            candidates = {first, after - grid}
             for kink in kinks:
                 if first <= kink < after:
-                    candidates.add(floor_to_grid(kink))
-                    if kink + GRID < after:
-                        candidates.add(floor_to_grid(kink) + GRID)
-            best = (-1, first)
+                    floored = kink - kink % grid
+                    candidates.add(floored)
+                    if floored + grid < after:
+                        candidates.add(floored + grid)
+            best, best_start = -1, first
             for start in sorted(candidates):
                 end = start + width
-                minutes = sum(
-                    max(0, int((min(end, b) - max(start, a)).total_seconds() // 60))
-                    for a, b in utc
-                    if a < end and start < b
-                )
-                if minutes > best[0]:
-                    best = (minutes, start)
-            worst[day] = (best[0], best[1].astimezone(tz))
+                seconds = sum(min(end, b) - max(start, a) for a, b in shifts if a < end and start < b)
+                if seconds // 60 > best:
+                    best, best_start = seconds // 60, start
+            worst[day] = (best, datetime.fromtimestamp(best_start, UTC).astimezone(tz))
         return worst
 
     def _worst_day_windows(self, ctx: CheckContext, staff: str) -> dict[date, tuple[int, datetime | None]]:
@@ -211,3 +210,23 @@ class RollingWorkedMinutes(RuleSpec):
             day: (sum(per_day.get(day + timedelta(days=k), 0) for k in range(span)), None)
             for day in ctx.problem.horizon.days
         }
+
+
+def _day_bounds(ctx: CheckContext) -> list[tuple[date, int, int]]:
+    """(day, first second, first second of the next day) in UTC POSIX seconds for each
+    horizon day on the horizon's clock (a DST day is 23 or 25 h long); cached."""
+    cached = ctx._cache.get("workload.day_bounds")
+    if isinstance(cached, list):
+        return cached
+    tz = zone(ctx.problem.horizon.timezone)
+    midnight = datetime.min.time()
+    bounds = [
+        (
+            day,
+            int(local_instant(day, midnight, tz).timestamp()),
+            int(local_instant(day + timedelta(days=1), midnight, tz).timestamp()),
+        )
+        for day in ctx.problem.horizon.days
+    ]
+    ctx._cache["workload.day_bounds"] = bounds
+    return bounds
