@@ -39,7 +39,7 @@ SHIFTS = (
     ShiftType("V", 480, time(15), time(23)),
     ShiftType("H", 240, time(8), time(12)),
 )
-LICENCES = (Credential("RN-LICENSE"),)
+LICENCES = (Credential("RN-LICENSE"), Credential("RN-CA"))
 STAFF = (
     *(
         Staff(name, roles=frozenset({"RN"}), skills=frozenset({"med_surg"}), credentials=LICENCES, home_unit=UNIT)
@@ -199,6 +199,13 @@ CASES = (
         "the ratio holds at all times, including breaks",
         drop=days_of("d", "D", (0,)),
         ward=Ward(patients=11),
+    ),
+    Case(
+        "us-ca-title22",
+        "rn-licence",
+        (1,),
+        "h works on 2026-06-01 without an unexpired California RN licence (RN-CA)",
+        add=(("h", 0, "D"),),
     ),
     # Oregon HB 2697 and ORS 441.770
     Case(
