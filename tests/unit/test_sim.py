@@ -97,3 +97,12 @@ def test_bad_weeks_and_holidays() -> None:
         date(2027, 1, 1),
     }
     assert us_holidays(date(2026, 5, 1), date(2026, 9, 30)) == {date(2026, 5, 25), date(2026, 7, 4), date(2026, 9, 7)}
+
+
+def test_sim_issues_the_licence_code_the_california_pack_asks_for() -> None:
+    from careshift.domain.rules.assignment import CredentialRequired
+    from careshift.sim.california import RN_LICENCE, california_pack
+
+    (licence,) = [rule for rule in california_pack()[1] if rule.id == "rn-licence"]
+    assert isinstance(licence.spec, CredentialRequired)
+    assert licence.spec.credentials == {RN_LICENCE}

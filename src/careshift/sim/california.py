@@ -23,10 +23,11 @@ from careshift.domain.rules.workload import RollingWorkedMinutes
 
 PACK_ID = "us-ca-title22"
 RATIO_RULE = "ca-ratio"
-RN_LICENCE = "RN-LICENSE"
-"""The RN licence code of the global pack's ``rn-licence`` rule; the sim issues it."""
-LVN_LICENCE = "LVN-LICENSE"
-CNA_CERTIFICATE = "CNA-CERT"
+RN_LICENCE = "RN-CA"
+"""The California RN licence code: what the pack's ``rn-licence`` rule asks for and the
+sim issues (a test keeps the two in step)."""
+LVN_LICENCE = "LVN-CA"
+CNA_CERTIFICATE = "CNA-CA"
 
 
 @lru_cache(maxsize=1)
@@ -62,7 +63,10 @@ def house_rules(units: tuple[str, ...]) -> tuple[Rule, ...]:
             IntervalCoverRule(level="floor", break_relief=False),
             hard=True,
             jurisdiction="house",
-            citation="Title 22 §70217 (ED: 1:4 plus a triage nurse), not encoded in the us-ca-title22 pack",
+            citation=(
+                "Title 22 §70217 (ED: 1:4 plus a triage nurse); the pack keeps triage out of the ratio, "
+                "this rule requires the triage nurse"
+            ),
             reason="{detail}",
         ),
         Rule(
