@@ -48,12 +48,14 @@ class Map(Node):
     entries: tuple[Entry, ...]
 
     def get(self, key: str) -> Entry | None:
+        """The entry for ``key``, or ``None``."""
         for entry in self.entries:
             if entry.key == key:
                 return entry
         return None
 
     def keys(self) -> tuple[str, ...]:
+        """The keys in file order."""
         return tuple(entry.key for entry in self.entries)
 
 
@@ -82,6 +84,7 @@ class Source:
         self.name = name
 
     def error(self, line: int | None, message: str) -> PolicyError:
+        """A ``PolicyError`` located at ``line`` of this source (``file:line: message``)."""
         return PolicyError(message, source=self.name, location=str(line) if line else None)
 
     def parse(self, text: str) -> Node:

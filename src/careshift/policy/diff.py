@@ -22,12 +22,16 @@ class FieldChange:
 
 @dataclass(frozen=True)
 class RuleChange:
+    """The fields that changed in one rule present on both sides."""
+
     rule_id: str
     fields: tuple[FieldChange, ...]
 
 
 @dataclass(frozen=True)
 class PolicyDiff:
+    """Rules only in the second set, only in the first, and changed (all sorted by id)."""
+
     added: tuple[Rule, ...]
     removed: tuple[Rule, ...]
     changed: tuple[RuleChange, ...]

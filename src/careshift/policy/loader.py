@@ -84,6 +84,7 @@ class PolicyPack:
         return policy_version(self.rules)
 
     def rule(self, rule_id: str) -> Rule:
+        """The resolved rule ``rule_id``; a ``PolicyError`` with the nearest id otherwise."""
         for rule in self.rules:
             if rule.id == rule_id:
                 return rule

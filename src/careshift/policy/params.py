@@ -15,7 +15,7 @@ import typing
 from collections.abc import Mapping
 from datetime import date
 
-from careshift.domain.rules import CATALOGUE, RuleSpec
+from careshift.domain.rules import RuleSpec
 from careshift.domain.workforce import UnitType
 from careshift.policy._yaml import Entry, Map, Node, Scalar, Seq, Source, suggestion
 
@@ -38,10 +38,6 @@ def param_types(spec_class: type[RuleSpec]) -> dict[str, object]:
         fields = dataclasses.fields(spec_class)  # type: ignore[arg-type]
         found = _TYPES[spec_class.family] = {item.name: hints[item.name] for item in fields}
     return found
-
-
-def family_class(family: str) -> type[RuleSpec] | None:
-    return CATALOGUE.get(family)
 
 
 def describe(hint: object) -> str:
