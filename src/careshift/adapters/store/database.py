@@ -1,0 +1,80 @@
+"""Database URLs, engines and migrations.
+
+SQLite is the default (one file under the user's data directory); PostgreSQL is chosen by
+URL (``postgresql+psycopg://user@host/db``). SQLite runs in WAL mode with
+``synchronous=FULL`` so a commit survives a crash of the process *and* of the machine:
+the MLLP listener acknowledges only what is on disk.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from careshift.domain.errors import ServiceUnavailableError
+
+ENV_VAR = "CARESHIFT_DATABASE_URL"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def default_url() -> str:
+    """``$CARESHIFT_DATABASE_URL``, else a SQLite file in the platform's user data directory."""
+    configured = os.environ.get(ENV_VAR)
+    if configured:
+        return configured
+    from platformdirs import user_data_dir
+
+    return f"sqlite:///{Path(user_data_dir('careshift')) / 'careshift.db'}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; creates the SQLite file's directory. Raises ``ServiceUnavailableError``."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ServiceUnavailableError(
+            f"cannot read database URL ({exc}); use sqlite:///path/to/file.db or postgresql+psycopg://user@host/db"
+        ) from exc
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def upgrade(url: str, engine: Engine | None = None) -> None:
+    """Bring the database at ``url`` to the latest schema (Alembic ``upgrade head``)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    owned = engine is None
+    engine = engine or make_engine(url)
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except SQLAlchemyError as exc:
+        raise ServiceUnavailableError(
+            f"cannot migrate the database ({type(exc).__name__}); check that it is running and reachable"
+        ) from exc
+    finally:
+        if owned:
+            engine.dispose()
