@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from careshift.adapters.csv.contracts import CONTRACTS
 from careshift.adapters.csv.schema import FileKind
-from tests.unit.csv_builders import run, seeded_store
+from tests.unit.csv_builders import run, seeded
 
 PLAUSIBLE = {
     "unit_id": ["4W", "ICU", "5E"],
@@ -60,12 +60,12 @@ def csv_files(draw: st.DrawFn) -> tuple[FileKind, bytes]:
 
 
 def assert_every_row_accounted_for(kind: FileKind, data: bytes) -> None:
-    store = seeded_store()
-    outcome = run(data, kind, store, "fuzz.csv")
+    stores = seeded()
+    outcome = run(data, kind, stores, "fuzz.csv")
     assert outcome.imported + outcome.skipped + len(outcome.quarantined) == outcome.rows
     for row in outcome.quarantined:
         assert row.reason and "fix: " in row.reason and row.line >= 3
-    again = run(data, kind, store, "fuzz.csv")
+    again = run(data, kind, stores, "fuzz.csv")
     assert (again.imported, again.quarantined) == (0, ())
 
 

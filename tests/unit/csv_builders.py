@@ -1,12 +1,15 @@
-"""Tiny CSV fixtures for the CSV adapter tests (a fixed clock and small files)."""
+"""Tiny CSV fixtures for the CSV adapter tests: a fixed clock, small files, in-memory stores."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from careshift.adapters.csv.importer import ImportOutcome, import_csv
-from careshift.adapters.csv.memory import InMemoryCsvStore
+from careshift.adapters.csv.memory import InMemoryReferenceData
 from careshift.adapters.csv.schema import FileKind
+from careshift.adapters.store.memory import MemoryStore
+from careshift.domain.events import Event
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -24,20 +27,29 @@ N3,Cy,CNA,,,4W,,1,
 """
 
 
+@dataclass
+class Stores:
+    """The two ports the importer writes through, in memory."""
+
+    store: MemoryStore = field(default_factory=MemoryStore)
+    reference: InMemoryReferenceData = field(default_factory=InMemoryReferenceData)
+
+    def events(self) -> list[Event]:
+        return [stored.event for stored in self.store.read()]
+
+
 def csv_bytes(*lines: str) -> bytes:
     """Lines joined into a file (each line already comma-separated)."""
     return ("\n".join(lines) + "\n").encode()
 
 
-def seeded_store() -> InMemoryCsvStore:
-    """A store that already knows units 4W and ICU and staff N1–N3."""
-    store = InMemoryCsvStore()
-    import_csv(UNITS, "units.csv", FileKind.UNITS, store, now=NOW)
-    import_csv(STAFF, "staff.csv", FileKind.STAFF, store, now=NOW)
-    return store
+def seeded() -> Stores:
+    """Stores that already know units 4W and ICU and staff N1–N3."""
+    stores = Stores()
+    run(UNITS, FileKind.UNITS, stores, "units.csv")
+    run(STAFF, FileKind.STAFF, stores, "staff.csv")
+    return stores
 
 
-def run(
-    data: bytes, kind: FileKind, store: InMemoryCsvStore, name: str = "file.csv", **kwargs: object
-) -> ImportOutcome:
-    return import_csv(data, name, kind, store, now=NOW, **kwargs)  # type: ignore[arg-type]
+def run(data: bytes, kind: FileKind, stores: Stores, name: str = "file.csv", **kwargs: object) -> ImportOutcome:
+    return import_csv(data, name, kind, stores.store, stores.reference, now=NOW, **kwargs)  # type: ignore[arg-type]

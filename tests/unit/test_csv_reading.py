@@ -9,7 +9,7 @@ from careshift.adapters.csv.contracts import STAFF_V1, CensusRow
 from careshift.adapters.csv.reading import read_csv
 from careshift.adapters.csv.schema import FileKind, ImportContext, RowReader
 from careshift.domain.time import Horizon
-from tests.unit.csv_builders import NOW, csv_bytes, run, seeded_store
+from tests.unit.csv_builders import NOW, csv_bytes, run, seeded
 
 
 def test_rows_carry_the_physical_line_they_start_on() -> None:
@@ -37,7 +37,7 @@ def test_unsplittable_wrong_width_and_non_utf8_rows_become_row_problems() -> Non
 
 def test_a_mixed_file_keeps_its_good_rows_around_broken_ones() -> None:
     data = b'staff_id,roles\nN1,"RN"x\nN2,\xff\nN5,RN\n'
-    outcome = run(data, FileKind.STAFF, seeded_store())
+    outcome = run(data, FileKind.STAFF, seeded())
     assert outcome.imported == 1 and [row.line for row in outcome.quarantined] == [2, 3]
 
 

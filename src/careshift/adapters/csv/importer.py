@@ -1,9 +1,10 @@
 """Import one CSV file: read it, hold every row to its contract, and commit the outcome.
 
-The import is a pure decision (:func:`plan_import`: which rows become which records and
-events, which go to quarantine and why) followed by one call to the store port
-(:class:`CsvImportStore.commit`), which writes everything in one transaction. Idempotency
-has two layers:
+The import is a pure decision (which rows become which records and events, which go to
+quarantine and why) followed by :func:`commit`, which writes through two ports: the
+store (:class:`careshift.service.ports.Store`: event log, roster projection, quarantine)
+and the reference data (:class:`careshift.service.registry.ReferenceData`: units, staff
+records, shift times, imported files). Idempotency has two layers:
 
 * the file: its SHA-256 is recorded with the commit; the same bytes again are skipped whole;
 * the row: every record carries a stable hash of its content and a natural key, and every
@@ -13,11 +14,11 @@ has two layers:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Generic, Protocol, TypeVar
 
 from careshift.adapters.csv.contracts import (
     CalloutRow,
@@ -33,18 +34,9 @@ from careshift.adapters.csv.schema import AnyContract, FileKind, ImportContext, 
 from careshift.domain.errors import DataContractError, DomainError, InputError
 from careshift.domain.events import CensusChanged, Event, StaffCalledOut
 from careshift.domain.time import Horizon, require_aware
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Keyed(Generic[T]):
-    """A record with its natural key and the hash of the row it came from."""
-
-    key: str
-    row_hash: str
-    value: T
-    line: int
+from careshift.domain.workforce import Unit
+from careshift.service.ports import InboundMessage, QuarantineRecord, RosterEntry, Store
+from careshift.service.registry import ImportedFile, Keyed, ReferenceData, StaffRecord, TimedAssignment, Written
 
 
 @dataclass(frozen=True)
@@ -69,63 +61,75 @@ class QuarantinedRow:
     def location(self) -> str:
         return f"line {self.line} (row {self.row})"
 
-
-@dataclass(frozen=True)
-class ImportedFile:
-    """The bookkeeping of one imported file: what, which contract, when, how many rows."""
-
-    name: str
-    sha256: str
-    kind: str
-    contract: str
-    imported_at: datetime
-    rows: int
+    def to_record(self, now: datetime) -> QuarantineRecord:
+        """The store's quarantine record: channel ``csv/<kind>``, the row's cells as payload."""
+        payload = json.dumps({"file": self.file, "line": self.line, "cells": dict(self.cells)}, sort_keys=True)
+        return QuarantineRecord(
+            source=f"csv/{self.kind}",
+            reason=self.reason,
+            received_at=now,
+            location=self.location,
+            code=(self.problems[0].rule or "schema")[:32] if self.problems else "schema",
+            source_system=f"csv:{self.file}",
+            record_ref=f"{self.file}:{self.line}",
+            payload=payload.encode(),
+        )
 
 
 @dataclass(frozen=True)
 class ImportBatch:
-    """Everything one file import writes, committed in one transaction."""
+    """Everything one file import writes."""
 
     file: ImportedFile
-    units: tuple[Keyed[UnitRow], ...] = ()
-    staff: tuple[Keyed[StaffRow], ...] = ()
-    assignments: tuple[Keyed[RosterRow], ...] = ()
+    units: tuple[Keyed[Unit], ...] = ()
+    staff: tuple[Keyed[StaffRecord], ...] = ()
+    shifts: tuple[Keyed[TimedAssignment], ...] = ()
     events: tuple[Event, ...] = ()
     quarantined: tuple[QuarantinedRow, ...] = ()
 
-    @property
-    def records(self) -> int:
-        return len(self.units) + len(self.staff) + len(self.assignments) + len(self.events)
+
+ROSTER_SOURCE = "csv/roster"
+"""The roster source system for CSV rows: one for every file, so that a corrected roster file
+updates the assignments of the earlier one (keyed by staff and start) instead of adding to them."""
 
 
-@dataclass(frozen=True)
-class CommitResult:
-    """What the store did with a batch: ``written`` records/events that were new or changed,
-    ``unchanged`` ones it already held with the same content."""
+def commit(batch: ImportBatch, store: Store, reference: ReferenceData) -> Written:
+    """Write ``batch``: reference data by row hash, roster into the store's projection, events
+    into the log (the file hash as message id), bad rows into quarantine, and the file last.
 
-    written: int
-    unchanged: int
-
-
-class CsvImportStore(Protocol):
-    """The port the CSV importer writes through (the SQL store and an in-memory fake)."""
-
-    def find_import(self, sha256: str) -> ImportedFile | None:
-        """The earlier import of a file with these exact bytes, if any."""
-        ...
-
-    def known_units(self) -> frozenset[str]:
-        """Ids of the units the store knows."""
-        ...
-
-    def known_staff(self) -> frozenset[str]:
-        """Ids of the staff the store knows."""
-        ...
-
-    def commit(self, batch: ImportBatch) -> CommitResult:
-        """Write the batch in one transaction: upsert records whose row hash changed, append
-        events not yet in the log (by key), quarantine rows, and record the file."""
-        ...
+    Each step is idempotent, and the file is recorded only after all of them, so an import
+    that dies half-way is completed, not duplicated, by running it again.
+    """
+    written = unchanged = 0
+    for outcome in (
+        reference.put_units(batch.units),
+        reference.put_staff(batch.staff),
+        reference.put_shifts(batch.shifts),
+    ):
+        written, unchanged = written + outcome.written, unchanged + outcome.unchanged
+    if batch.shifts:
+        store.put_roster(
+            RosterEntry(
+                ROSTER_SOURCE,
+                keyed.key,
+                keyed.value.assignment.staff,
+                keyed.value.assignment.day,
+                keyed.value.assignment.shift,
+                keyed.value.assignment.unit,
+                keyed.value.assignment.skill,
+            )
+            for keyed in batch.shifts
+        )
+    if batch.events:
+        message = InboundMessage(
+            f"csv:{batch.file.name}", batch.file.sha256, f"csv:{batch.file.kind}", batch.file.imported_at
+        )
+        result = store.append(batch.events, message)
+        written, unchanged = written + len(result.appended), unchanged + len(result.duplicates)
+    for row in batch.quarantined:
+        store.quarantine(row.to_record(batch.file.imported_at))
+    reference.record_import(batch.file)
+    return Written(written, unchanged)
 
 
 @dataclass(frozen=True)
@@ -270,28 +274,29 @@ def _plan(document: CsvDocument, contract: AnyContract, context: ImportContext) 
 
 def _batch(plan: _Plan, now: datetime) -> ImportBatch:
     document, contract = plan.document, plan.contract
-    source_system = f"csv:{document.name}"
-    units: list[Keyed[UnitRow]] = []
-    staff: list[Keyed[StaffRow]] = []
-    assignments: list[Keyed[RosterRow]] = []
+    source = f"csv:{document.name}"
+    units: list[Keyed[Unit]] = []
+    staff: list[Keyed[StaffRecord]] = []
+    shifts: list[Keyed[TimedAssignment]] = []
     events: list[Event] = []
     for keyed in plan.records:
-        record = keyed.value
+        record, key, row_hash, line = keyed.value, keyed.key, keyed.row_hash, keyed.line
         if isinstance(record, UnitRow):
-            units.append(Keyed(keyed.key, keyed.row_hash, record, keyed.line))
+            units.append(Keyed(key, row_hash, record.unit, line))
         elif isinstance(record, StaffRow):
-            staff.append(Keyed(keyed.key, keyed.row_hash, record, keyed.line))
+            staff.append(Keyed(key, row_hash, StaffRecord(record.staff, record.updated_at, source), line))
         elif isinstance(record, RosterRow):
-            assignments.append(Keyed(keyed.key, keyed.row_hash, record, keyed.line))
+            timed = TimedAssignment(record.assignment, record.interval.start, record.interval.end, source)
+            shifts.append(Keyed(key, row_hash, timed, line))
         elif isinstance(record, CensusRow):
-            events.append(census_event(record, source_system, keyed.row_hash, now))
+            events.append(census_event(record, source, row_hash, now))
         elif isinstance(record, CalloutRow):
-            events.append(callout_event(record, source_system, keyed.row_hash, now))
+            events.append(callout_event(record, source, row_hash, now))
     return ImportBatch(
         file=ImportedFile(document.name, document.sha256, contract.kind.value, contract.id, now, len(document.rows)),
         units=tuple(units),
         staff=tuple(staff),
-        assignments=tuple(assignments),
+        shifts=tuple(shifts),
         events=tuple(events),
         quarantined=tuple(plan.quarantined),
     )
@@ -329,7 +334,8 @@ def import_csv(
     data: bytes,
     name: str,
     kind: FileKind,
-    store: CsvImportStore,
+    store: Store,
+    reference: ReferenceData,
     *,
     now: datetime,
     version: str | None = None,
@@ -345,7 +351,7 @@ def import_csv(
     require_aware(now, "import time")
     document = read_csv(data, name)
     contract = choose_contract(document, kind, version)
-    earlier = store.find_import(document.sha256)
+    earlier = reference.find_import(document.sha256)
     if earlier is not None:
         return ImportOutcome(
             document.name,
@@ -361,12 +367,16 @@ def import_csv(
     context = ImportContext(
         now=now,
         horizon=horizon or contract.horizon_for(now),
-        known_units=store.known_units() if kind is not FileKind.UNITS else None,
-        known_staff=store.known_staff() if kind in (FileKind.ROSTER, FileKind.CALLOUTS) else None,
+        known_units=frozenset(unit.id for unit in reference.units()) if kind is not FileKind.UNITS else None,
+        known_staff=(
+            frozenset(record.staff.id for record in reference.staff())
+            if kind in (FileKind.ROSTER, FileKind.CALLOUTS)
+            else None
+        ),
     )
     plan = _plan(document, contract, context)
     batch = _batch(plan, now)
-    result = store.commit(batch)
+    result = commit(batch, store, reference)
     return ImportOutcome(
         document.name,
         document.sha256,
@@ -382,7 +392,8 @@ def import_csv(
 def import_csv_file(
     path: Path,
     kind: FileKind,
-    store: CsvImportStore,
+    store: Store,
+    reference: ReferenceData,
     *,
     now: datetime,
     version: str | None = None,
@@ -393,4 +404,4 @@ def import_csv_file(
         data = path.read_bytes()
     except OSError as exc:
         raise DataContractError(f"cannot be read ({exc.strerror}); check the path", source=str(path)) from exc
-    return import_csv(data, path.name, kind, store, now=now, version=version, horizon=horizon)
+    return import_csv(data, path.name, kind, store, reference, now=now, version=version, horizon=horizon)

@@ -1,67 +1,66 @@
-"""An in-memory :class:`~careshift.adapters.csv.importer.CsvImportStore` for tests and dry runs.
+"""An in-memory :class:`~careshift.service.registry.ReferenceData` for tests and dry runs.
 
-It keeps the same idempotency rules as the SQL store: records are replaced only when their
-row hash changes, events are appended only when their ``(source_system, source_id)`` key is
-new, and a quarantined row is kept once per ``(file, row hash)``.
+It keeps the same rules as the SQL tables: a row is replaced only when its row hash
+changes, and files are remembered by content hash.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TypeVar
 
-from careshift.adapters.csv.contracts import RosterRow, StaffRow, UnitRow
-from careshift.adapters.csv.importer import CommitResult, ImportBatch, ImportedFile, Keyed, QuarantinedRow
-from careshift.domain.events import Event
+from careshift.domain.workforce import Unit
+from careshift.service.registry import ImportedFile, Keyed, StaffRecord, TimedAssignment, Written
 
 T = TypeVar("T")
 
 
-@dataclass
-class InMemoryCsvStore:
-    """Dictionaries standing in for the store's tables."""
+def _upsert(table: dict[str, Keyed[T]], rows: Sequence[Keyed[T]]) -> Written:
+    written = unchanged = 0
+    for row in rows:
+        current = table.get(row.key)
+        if current is not None and current.row_hash == row.row_hash:
+            unchanged += 1
+        else:
+            table[row.key] = row
+            written += 1
+    return Written(written, unchanged)
 
-    units: dict[str, Keyed[UnitRow]] = field(default_factory=dict)
-    staff: dict[str, Keyed[StaffRow]] = field(default_factory=dict)
-    assignments: dict[str, Keyed[RosterRow]] = field(default_factory=dict)
-    events: dict[tuple[str, str], Event] = field(default_factory=dict)
-    quarantine: dict[tuple[str, str], QuarantinedRow] = field(default_factory=dict)
+
+@dataclass
+class InMemoryReferenceData:
+    """Dictionaries standing in for the reference tables."""
+
+    unit_rows: dict[str, Keyed[Unit]] = field(default_factory=dict)
+    staff_rows: dict[str, Keyed[StaffRecord]] = field(default_factory=dict)
+    shift_rows: dict[str, Keyed[TimedAssignment]] = field(default_factory=dict)
     files: dict[str, ImportedFile] = field(default_factory=dict)
-    commits: int = 0
 
     def find_import(self, sha256: str) -> ImportedFile | None:
         return self.files.get(sha256)
 
-    def known_units(self) -> frozenset[str]:
-        return frozenset(self.units)
+    def record_import(self, file: ImportedFile) -> None:
+        self.files.setdefault(file.sha256, file)
 
-    def known_staff(self) -> frozenset[str]:
-        return frozenset(self.staff)
+    def put_units(self, rows: Sequence[Keyed[Unit]]) -> Written:
+        return _upsert(self.unit_rows, rows)
 
-    def commit(self, batch: ImportBatch) -> CommitResult:
-        written = unchanged = 0
-        for unit in batch.units:
-            written, unchanged = _upsert(self.units, unit, written, unchanged)
-        for staff in batch.staff:
-            written, unchanged = _upsert(self.staff, staff, written, unchanged)
-        for assignment in batch.assignments:
-            written, unchanged = _upsert(self.assignments, assignment, written, unchanged)
-        for event in batch.events:
-            if event.key in self.events:
-                unchanged += 1
-            else:
-                self.events[event.key] = event
-                written += 1
-        for row in batch.quarantined:
-            self.quarantine.setdefault((row.file, row.row_hash), row)
-        self.files[batch.file.sha256] = batch.file
-        self.commits += 1
-        return CommitResult(written, unchanged)
+    def units(self) -> list[Unit]:
+        return [row.value for _, row in sorted(self.unit_rows.items())]
 
+    def put_staff(self, rows: Sequence[Keyed[StaffRecord]]) -> Written:
+        return _upsert(self.staff_rows, rows)
 
-def _upsert(table: dict[str, Keyed[T]], row: Keyed[T], written: int, unchanged: int) -> tuple[int, int]:
-    current = table.get(row.key)
-    if current is not None and current.row_hash == row.row_hash:
-        return written, unchanged + 1
-    table[row.key] = row
-    return written + 1, unchanged
+    def staff(self) -> list[StaffRecord]:
+        return [row.value for _, row in sorted(self.staff_rows.items())]
+
+    def put_shifts(self, rows: Sequence[Keyed[TimedAssignment]]) -> Written:
+        return _upsert(self.shift_rows, rows)
+
+    def shifts(self, first_day: date, last_day: date) -> list[Keyed[TimedAssignment]]:
+        return sorted(
+            (row for row in self.shift_rows.values() if first_day <= row.value.assignment.day <= last_day),
+            key=lambda row: (row.value.assignment, row.key),
+        )
