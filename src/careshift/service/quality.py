@@ -32,7 +32,7 @@ negative_census              block      a census below zero
 census_in_future             warn       a census reading after ``now``
 stale_census                 warn/block latest census of a unit older than ``census_max_age``
                                         (block beyond ``census_block_age``)
-missing_census               warn       an expected unit with no census at all
+missing_census               block      an expected unit with no census report at all
 ===========================  =========  =====================================================
 """
 
@@ -44,9 +44,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from careshift.domain.events import CensusChanged, EventStatus
 from careshift.domain.schedule import Assignment
-from careshift.domain.time import require_aware
-from careshift.domain.workforce import Staff
+from careshift.domain.time import GRID, floor_to_grid, require_aware
+from careshift.service.ports import Store
+from careshift.service.registry import ReferenceData, StaffRecord, TimedAssignment
+
+ROSTER_SOURCE = "csv/roster"
+"""The roster source system of CSV rows (see :mod:`careshift.adapters.csv.importer`)."""
 
 DEFAULT_ROLES = frozenset({"RN", "LPN", "CNA", "CHARGE"})
 LICENCE_LEVELS = frozenset({"RN", "LPN", "CNA"})
@@ -86,27 +91,10 @@ class QualityThresholds:
 
 
 @dataclass(frozen=True)
-class StaffRecord:
-    """A staff member as stored, with when the source last changed the record."""
-
-    staff: Staff
-    updated_at: datetime | None
-    source: str = ""
-
-
-@dataclass(frozen=True)
-class RosterEntry:
-    """An assignment as stored, with its real start and end when known."""
-
-    assignment: Assignment
-    start: datetime | None
-    end: datetime | None
-    source: str = ""
-
-
-@dataclass(frozen=True)
 class CensusReading:
-    """A census count for ``unit`` at ``at`` (a reported snapshot or a projection interval).
+    """A census count for ``unit`` at ``at``: a report from a feed (``reported``: it shows the
+    feed is alive; ``patients`` is ``None`` for an arrival or departure) or an interval of the
+    census projection (``reported=False``: it says nothing about freshness).
 
     Unlike :class:`careshift.domain.demand.Census` this may be negative or undated: it is
     what the store holds, and finding such values is the gate's job.
@@ -114,18 +102,21 @@ class CensusReading:
 
     unit: str
     at: datetime | None
-    patients: int
+    patients: int | None
     source: str = ""
+    reported: bool = True
 
 
 @dataclass(frozen=True)
 class QualitySnapshot:
-    """Everything the gate looks at. ``units`` lists units expected to report census."""
+    """Everything the gate looks at. ``units`` lists units expected to report census;
+    ``census_since`` is how far back the census readings go (``None``: all of history)."""
 
     staff: tuple[StaffRecord, ...] = ()
-    roster: tuple[RosterEntry, ...] = ()
+    roster: tuple[TimedAssignment, ...] = ()
     census: tuple[CensusReading, ...] = ()
     units: tuple[str, ...] = ()
+    census_since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -261,7 +252,7 @@ def role_codes(snapshot: QualitySnapshot, _: datetime, limits: QualityThresholds
             )
 
 
-def _describe(entry: RosterEntry) -> str:
+def _describe(entry: TimedAssignment) -> str:
     a = entry.assignment
     return f"{a.staff} {a.day.isoformat()} {a.shift}" + (f" on {a.unit}" if a.unit else "")
 
@@ -279,7 +270,7 @@ def assignments(snapshot: QualitySnapshot, _: datetime, __: QualityThresholds) -
                 f"appears {count} times",
                 "delete the extra copies in the source roster and re-import it",
             )
-    timed: dict[str, list[tuple[datetime, datetime, RosterEntry]]] = defaultdict(list)
+    timed: dict[str, list[tuple[datetime, datetime, TimedAssignment]]] = defaultdict(list)
     for entry in dict.fromkeys(snapshot.roster):  # one copy of each duplicate: reported above
         if entry.start is None or entry.end is None:
             missing = "start" if entry.start is None else "end"
@@ -314,19 +305,13 @@ def assignments(snapshot: QualitySnapshot, _: datetime, __: QualityThresholds) -
 def census(snapshot: QualitySnapshot, now: datetime, limits: QualityThresholds) -> Iterator[QualityFinding]:
     """Census readings: negative (block), undated (warn), in the future (warn), and per
     unit the latest reading too old (warn beyond ``census_max_age``, block beyond
-    ``census_block_age``) or absent for an expected unit (warn)."""
+    ``census_block_age``) or absent for an expected unit (block: planning would be blind)."""
     latest: dict[str, datetime] = {}
+    negative: dict[str, list[CensusReading]] = defaultdict(list)
     for reading in snapshot.census:
         where = f"census {reading.unit}" + (f" at {reading.at.isoformat()}" if reading.at else "")
-        if reading.patients < 0:
-            yield QualityFinding(
-                "negative_census",
-                Severity.BLOCK,
-                where,
-                f"counts {reading.patients} patients",
-                "find the missing admission or the duplicated discharge in the feed, or send a census snapshot",
-                reading.source,
-            )
+        if reading.patients is not None and reading.patients < 0:
+            negative[reading.unit].append(reading)
         if reading.at is None:
             yield QualityFinding(
                 "census_missing_timestamp",
@@ -347,19 +332,31 @@ def census(snapshot: QualitySnapshot, now: datetime, limits: QualityThresholds) 
                 reading.source,
             )
             continue
-        if reading.unit not in latest or reading.at > latest[reading.unit]:
+        if reading.reported and (reading.unit not in latest or reading.at > latest[reading.unit]):
             latest[reading.unit] = reading.at
+    for unit, readings in sorted(negative.items()):
+        worst = min(readings, key=lambda r: r.patients or 0)
+        when = f" at {worst.at.isoformat()}" if worst.at else ""
+        more = f" ({len(readings)} readings below zero)" if len(readings) > 1 else ""
+        yield QualityFinding(
+            "negative_census",
+            Severity.BLOCK,
+            f"census {unit}",
+            f"counts {worst.patients} patients{when}{more}",
+            "find the missing admission or the duplicated discharge in the feed, or send a census snapshot",
+            worst.source,
+        )
     for unit in sorted(set(snapshot.units) | set(latest)):
         at = latest.get(unit)
         if at is None:
-            if unit in snapshot.units:
-                yield QualityFinding(
-                    "missing_census",
-                    Severity.WARN,
-                    f"unit {unit}",
-                    "has no census at all",
-                    "connect the unit's ADT feed or import a census file for it",
-                )
+            since = f"since {snapshot.census_since.isoformat()}" if snapshot.census_since else "at all"
+            yield QualityFinding(
+                "missing_census",
+                Severity.BLOCK,
+                f"unit {unit}",
+                f"has no census reported {since}",
+                "connect the unit's ADT feed or import a census file for it (or drop the unit from the units file)",
+            )
             continue
         age = now - at
         if age > limits.census_max_age:
@@ -403,3 +400,58 @@ def assess(snapshot: QualitySnapshot, now: datetime, limits: QualityThresholds |
     counts = Counter(finding.check for finding in findings)
     checked = {"staff": len(snapshot.staff), "assignments": len(snapshot.roster), "census": len(snapshot.census)}
     return QualityReport(now, findings, verdict_for(findings, limits), dict(sorted(counts.items())), checked, limits)
+
+
+CENSUS_KINDS = frozenset({"CensusChanged", "PatientArrived", "PatientDeparted"})
+
+
+def load_snapshot(
+    store: Store,
+    reference: ReferenceData,
+    now: datetime,
+    limits: QualityThresholds | None = None,
+    *,
+    roster_days: int = 14,
+) -> QualitySnapshot:
+    """Read what the gate checks from the two ports (I/O only, no decisions).
+
+    Staff records and expected units come from the reference data; the roster is the
+    store's projection (after swaps) from yesterday to ``roster_days`` ahead, with the real
+    start/end of CSV shifts joined by key; census readings are the final, effective
+    census events since twice ``census_block_age`` (at least a day) plus the census
+    projection of the last day (where a count below zero shows).
+    """
+    require_aware(now, "quality check time")
+    limits = limits or QualityThresholds()
+    first_day, last_day = (now - timedelta(days=1)).date(), (now + timedelta(days=roster_days)).date()
+    times = {keyed.key: keyed.value for keyed in reference.shifts(first_day, last_day)}
+    roster: list[TimedAssignment] = []
+    for entry in store.roster(first_day, last_day):
+        assignment = Assignment(entry.staff, entry.day, entry.shift, entry.skill, entry.unit)
+        timed = times.get(entry.source_id) if entry.source_system == ROSTER_SOURCE else None
+        if timed is not None and (timed.assignment.day, timed.assignment.shift) == (entry.day, entry.shift):
+            roster.append(TimedAssignment(assignment, timed.start, timed.end, entry.source_system))
+        else:
+            roster.append(TimedAssignment(assignment, None, None, entry.source_system))
+    since = now - max(2 * limits.census_block_age, timedelta(days=1))
+    readings: list[CensusReading] = []
+    for stored in store.read(since=since):
+        event = stored.event
+        if (
+            stored.reversed_by is None
+            and event.kind in CENSUS_KINDS
+            and event.status is EventStatus.FINAL
+            and event.unit is not None
+        ):
+            patients = event.patients if isinstance(event, CensusChanged) else None
+            readings.append(CensusReading(event.unit, event.occurred_at, patients, event.source_system))
+    window = floor_to_grid(now - timedelta(days=1))
+    for interval in store.census(window, floor_to_grid(now) + GRID):
+        readings.append(CensusReading(interval.unit, interval.start, interval.patients, "projection", reported=False))
+    return QualitySnapshot(
+        staff=tuple(reference.staff()),
+        roster=tuple(roster),
+        census=tuple(readings),
+        units=tuple(unit.id for unit in reference.units()),
+        census_since=since,
+    )

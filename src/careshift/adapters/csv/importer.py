@@ -36,6 +36,7 @@ from careshift.domain.events import CensusChanged, Event, StaffCalledOut
 from careshift.domain.time import Horizon, require_aware
 from careshift.domain.workforce import Unit
 from careshift.service.ports import InboundMessage, QuarantineRecord, RosterEntry, Store
+from careshift.service.quality import ROSTER_SOURCE
 from careshift.service.registry import ImportedFile, Keyed, ReferenceData, StaffRecord, TimedAssignment, Written
 
 
@@ -88,9 +89,9 @@ class ImportBatch:
     quarantined: tuple[QuarantinedRow, ...] = ()
 
 
-ROSTER_SOURCE = "csv/roster"
-"""The roster source system for CSV rows: one for every file, so that a corrected roster file
-updates the assignments of the earlier one (keyed by staff and start) instead of adding to them."""
+# ROSTER_SOURCE ("csv/roster") is one source system for every roster file, so that a corrected
+# roster file updates the assignments of the earlier one (keyed by staff and start) instead of
+# adding to them; the quality gate joins shift times on it.
 
 
 def commit(batch: ImportBatch, store: Store, reference: ReferenceData) -> Written:
