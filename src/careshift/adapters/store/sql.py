@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Insert, and_, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from careshift.adapters.event_json import event_from_dict, event_to_dict
@@ -70,10 +70,15 @@ class SqlStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
+        with self._reading() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
         try:
-            with Session(self.engine) as session, session.begin():
+            with Session(self.engine) as session:
                 yield session
-        except OperationalError as exc:
+        except (OperationalError, InterfaceError) as exc:
             raise ServiceUnavailableError(
                 f"the event store is unavailable ({type(exc.orig).__name__}); the input was not stored, resend it"
             ) from exc
@@ -179,7 +184,7 @@ class SqlStore:
         return True
 
     def has_message(self, source_system: str, message_id: str) -> bool:
-        with Session(self.engine) as session:
+        with self._reading() as session:
             found = session.execute(
                 select(MessageRow.id).where(
                     MessageRow.source_system == source_system, MessageRow.message_id == message_id
@@ -201,7 +206,7 @@ class SqlStore:
             query = query.where(EventRow.occurred_at < until)
         if unit is not None:
             query = query.where(EventRow.unit == unit)
-        with Session(self.engine) as session:
+        with self._reading() as session:
             rows = session.execute(query).all()
         return [_stored(row[0], row[1], row[2]) for row in rows]
 
@@ -209,7 +214,7 @@ class SqlStore:
         self, source_system: str, entity_id: str, origins: Iterable[str], before: datetime
     ) -> list[Event]:
         wanted = list(origins)
-        with Session(self.engine) as session:
+        with self._reading() as session:
             latest = session.execute(
                 select(EventRow.message_pk)
                 .join(MessageRow, EventRow.message_pk == MessageRow.id)
@@ -236,7 +241,7 @@ class SqlStore:
         return [event_from_dict(row.payload) for row in rows]
 
     def counts(self) -> EventCounts:
-        with Session(self.engine) as session:
+        with self._reading() as session:
 
             def grouped(column: Any, where: Any = None) -> dict[str, int]:
                 query = select(column, func.count()).group_by(column)
@@ -305,7 +310,7 @@ class SqlStore:
         query = select(QuarantineRow).order_by(QuarantineRow.id.desc()).limit(limit)
         if source is not None:
             query = query.where(QuarantineRow.source == source)
-        with Session(self.engine) as session:
+        with self._reading() as session:
             rows = session.scalars(query).all()
             return [
                 QuarantinedRecord(
@@ -344,7 +349,7 @@ class SqlStore:
         )
         if unit is not None:
             query = query.where(CensusChangeRow.unit == unit)
-        with Session(self.engine) as session:
+        with self._reading() as session:
             rows = session.execute(query).all()
         changes = [
             projections.CensusChange(at, (system, source_id), name, delta, snapshot)
@@ -406,7 +411,7 @@ class SqlStore:
         return [event_from_dict(payload) for payload in rows]
 
     def roster(self, first_day: date, last_day: date, unit: str | None = None) -> list[RosterEntry]:
-        with Session(self.engine) as session:
+        with self._reading() as session:
             rows = session.scalars(
                 select(RosterEntryRow).where(RosterEntryRow.day >= first_day, RosterEntryRow.day <= last_day)
             ).all()
@@ -418,7 +423,7 @@ class SqlStore:
         return [entry for entry in projections.roster_after_swaps(entries, swaps) if unit is None or entry.unit == unit]
 
     def availability(self, first_day: date, last_day: date) -> list[Unavailability]:
-        with Session(self.engine) as session:
+        with self._reading() as session:
             rows = session.scalars(
                 select(LeaveRow).where(LeaveRow.first_day <= last_day, LeaveRow.last_day >= first_day)
             ).all()
