@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, Date, Engine, Integer, String, select
+from sqlalchemy import JSON, Date, Engine, Integer, String, inspect, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -27,6 +27,7 @@ from careshift.domain.workforce import Credential, Staff, Unit, UnitType
 from careshift.service.registry import ImportedFile, Keyed, StaffRecord, TimedAssignment, Written
 
 HASH = String(64)
+_CHUNK = 500
 
 
 class ImportFileRow(Base):
@@ -129,17 +130,27 @@ class SqlReferenceData:
             ) from exc
 
     def _upsert(self, model: type[M], rows: Sequence[Keyed[T]], fill: Any) -> Written:
+        # One query per chunk of keys and no autoflush: a per-row ``session.get`` made a
+        # 20,000-row roster take ~25 s on SQLite.
+        key_column = inspect(model).primary_key[0]
         written = unchanged = 0
-        with self._transaction() as session:
+        with self._transaction() as session, session.no_autoflush:
+            current: dict[str, M] = {}
+            keys = [row.key for row in rows]
+            for first in range(0, len(keys), _CHUNK):
+                chunk = keys[first : first + _CHUNK]
+                for found in session.scalars(select(model).where(key_column.in_(chunk))):
+                    current[getattr(found, str(key_column.key))] = found
             for row in rows:
-                current = session.get(model, row.key)
-                if current is not None and current.row_hash == row.row_hash:  # type: ignore[attr-defined]
+                target = current.get(row.key)
+                if target is not None and target.row_hash == row.row_hash:  # type: ignore[attr-defined]
                     unchanged += 1
                     continue
-                if current is None:
-                    current = model()
-                    session.add(current)
-                fill(current, row)
+                if target is None:
+                    target = model()
+                    session.add(target)
+                    current[row.key] = target
+                fill(target, row)
                 written += 1
         return Written(written, unchanged)
 
