@@ -65,5 +65,7 @@ def test_contract_read_returns_a_typed_record_or_problems_never_both() -> None:
     context = ImportContext(now=NOW, horizon=Horizon(date(2026, 2, 1), 40), known_units=frozenset({"4W"}))
     record, problems = CENSUS.read({"unit": "4W", "at": "2026-03-01T03:00:00-08:00", "patients": "7"}, context)
     assert isinstance(record, CensusRow) and problems == ()
+    census = record.to_census()
+    assert (census.unit, census.start.isoformat(), census.patients) == ("4W", "2026-03-01T03:00:00-08:00", 7)
     record, problems = CENSUS.read({"unit": "4W", "at": "yesterday", "patients": "seven"}, context)
     assert record is None and [p.column for p in problems] == ["at", "patients"]

@@ -35,9 +35,10 @@ from careshift.adapters.csv.schema import (
     RowReader,
     SemanticRule,
 )
+from careshift.domain.demand import Census
 from careshift.domain.errors import DataContractError
 from careshift.domain.schedule import Assignment
-from careshift.domain.time import Interval
+from careshift.domain.time import Interval, floor_to_grid
 from careshift.domain.workforce import Staff, Unit, UnitType
 
 ROLE_CODES = frozenset({"RN", "LPN", "CNA", "CHARGE"})
@@ -114,6 +115,10 @@ class CensusRow:
     at: datetime
     patients: int
     acuity_extra_staff: int = 0
+
+    def to_census(self) -> Census:
+        """The domain census of the 15-minute interval holding ``at``."""
+        return Census(self.unit, floor_to_grid(self.at), self.patients, self.acuity_extra_staff)
 
 
 @dataclass(frozen=True)
