@@ -221,3 +221,12 @@ def test_staff_semantic_rules_catch_inconsistent_roles() -> None:
         "one_licence_level",
         "units_known",
     ]
+
+
+def test_year_one_instants_are_quarantined_not_an_overflow_error() -> None:
+    # Bug guarded: "0001-01-01T00:30:00+01:00" is valid ISO 8601, but converting it to UTC
+    # overflowed (OverflowError escaped the importer) before years were bounded to 1900..2200.
+    data = csv_bytes(ROSTER_HEADER, "N1,4W,D,0001-01-01T00:30:00+01:00,0001-01-01T05:30:00+01:00,")
+    outcome = run(data, FileKind.ROSTER, seeded())
+    [row] = outcome.quarantined
+    assert "is outside the years 1900..2200" in row.reason and row.problems[0].column == "start"

@@ -27,6 +27,7 @@ LIST_SEPARATOR = ";"
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")
 _CREDENTIAL_CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,31}")
 _MAX_TEXT = 200
+MIN_YEAR, MAX_YEAR = 1900, 2200
 
 
 class FileKind(StrEnum):
@@ -238,10 +239,14 @@ class RowReader:
             self._bad(column, text, "is not a date")
             return None
         try:
-            return date.fromisoformat(text)
+            value = date.fromisoformat(text)
         except ValueError:
             self._bad(column, text, "is not a calendar date")
             return None
+        if not MIN_YEAR <= value.year <= MAX_YEAR:
+            self._bad(column, text, f"is outside the years {MIN_YEAR}..{MAX_YEAR}")
+            return None
+        return value
 
     def instant(self, name: str) -> datetime | None:
         column = self._column(name, ColumnType.DATETIME)
@@ -258,6 +263,10 @@ class RowReader:
             return None
         if value.tzinfo is None or value.utcoffset() is None:
             self._bad(column, text, "has no UTC offset, so it cannot be placed on the unit's clock")
+            return None
+        # Bounded so that converting to UTC (and adding a day) can never overflow.
+        if not MIN_YEAR <= value.year <= MAX_YEAR:
+            self._bad(column, text, f"is outside the years {MIN_YEAR}..{MAX_YEAR}")
             return None
         return value
 
@@ -315,9 +324,6 @@ class RowReader:
             if expiry.strip():
                 expires = self._parse_date(column, expiry.strip())
                 if expires is None:
-                    return ()
-                if not 1950 <= expires.year <= 2200:
-                    self._bad(column, item, "has an implausible expiry year")
                     return ()
             if code in found:
                 self._bad(column, item, "repeats a credential code")
