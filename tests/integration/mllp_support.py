@@ -9,11 +9,14 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from careshift.adapters.hl7v2.client import MllpClient, ack_code, ack_control_id
+from careshift.service.ports import StoredEvent
 from tests.hl7_builders import KEY
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -133,3 +136,107 @@ class Sender:
             finally:
                 client.close()
         return codes
+
+
+@dataclass
+class SigkillResult:
+    """What a kill-and-resend run observed; the test and the benchmark assert on it."""
+
+    count: int
+    codes: list[str]
+    connections: int
+    resent: int
+    acked_at_kill: int
+    committed_at_kill: int
+    ledger: list[str]
+    log_matches_reference: bool
+    census_matches_replay: bool
+    census_matches_reference: bool
+    peak_census: int
+    quarantined: int
+    seconds: float
+
+    @property
+    def exactly_once(self) -> bool:
+        return self.ledger == [f"C{index:06d}" for index in range(self.count)]
+
+
+def sigkill_run(db_url: str, count: int, seed: int = 11, window: int = 8) -> SigkillResult:
+    """Stream ``count`` ADT messages to a listener subprocess, SIGKILL it at half way, restart it.
+
+    The sender resends whatever was unacknowledged. Then the log is compared with an
+    in-memory ingest of the same stream, and the census projection with a replay.
+    """
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from careshift.adapters.hl7v2.framing import Frame
+    from careshift.adapters.hl7v2.identity import IdentifierHasher
+    from careshift.adapters.hl7v2.ingest import Hl7Ingestor
+    from careshift.adapters.store import MemoryStore, SqlStore
+    from careshift.adapters.store.schema import MessageRow
+    from careshift.service.projections import replay_census
+    from tests.hl7_builders import T0, adt_stream
+
+    messages = adt_stream(count, seed=seed)
+    control_ids = [f"C{index:06d}" for index in range(count)]
+    listener = ListenerProcess(db_url)
+    listener.start()
+    kill_at = count // 2
+    committed_at_kill: list[int] = []
+    restarted = threading.Event()
+
+    def on_ack(acked: int) -> None:
+        if acked == kill_at and not committed_at_kill:
+            listener.kill()
+            probe = SqlStore(db_url, migrate=False)
+            committed_at_kill.append(probe.counts().messages)
+            probe.close()
+            # Restart off the sender's thread so it meets a refused connection first, like a real outage.
+            threading.Thread(target=lambda: (listener.start(), restarted.set()), daemon=True).start()
+
+    started = time.perf_counter()
+    try:
+        sender = Sender(lambda: listener.port, window=window)
+        codes = sender.stream(messages, control_ids, on_ack)
+        restarted.wait(60)
+    finally:
+        listener.stop()
+    seconds = time.perf_counter() - started
+
+    reference = MemoryStore()
+    ingestor = Hl7Ingestor(reference, IdentifierHasher(KEY))
+    for raw in messages:
+        ingestor.handle(Frame(raw, len(raw)))
+
+    def shape(items: list[StoredEvent]) -> list[tuple[object, ...]]:
+        return [
+            (s.event.key, s.event.kind, s.event.unit, s.event.entity_id, s.event.occurred_at, s.reversed_by)
+            for s in items
+        ]
+
+    store = SqlStore(db_url, migrate=False)
+    try:
+        with store.engine.connect() as connection:
+            ledger = sorted(connection.execute(select(MessageRow.message_id)).scalars())
+        stored = store.read()
+        start, end = T0 - timedelta(hours=1), T0 + timedelta(hours=30)
+        projected = store.census(start, end)
+        return SigkillResult(
+            count=count,
+            codes=codes,
+            connections=sender.connections,
+            resent=sender.resent,
+            acked_at_kill=kill_at,
+            committed_at_kill=committed_at_kill[0] if committed_at_kill else -1,
+            ledger=ledger,
+            log_matches_reference=shape(stored) == shape(reference.read()),
+            census_matches_replay=projected == replay_census([s.event for s in stored], start, end),
+            census_matches_reference=projected == reference.census(start, end),
+            peak_census=max((interval.patients for interval in projected), default=0),
+            quarantined=store.counts().quarantined,
+            seconds=seconds,
+        )
+    finally:
+        store.close()

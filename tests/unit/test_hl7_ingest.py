@@ -137,6 +137,9 @@ class BrokenStore(MemoryStore):
     def append(self, events: Sequence[Event], message: InboundMessage | None = None) -> AppendResult:
         raise ServiceUnavailableError("disk full")
 
+    def append_many(self, batch: Sequence[tuple[Sequence[Event], InboundMessage | None]]) -> list[AppendResult]:
+        raise ServiceUnavailableError("disk full")
+
 
 def test_store_down_answers_ar_207_so_the_sender_resends() -> None:
     ingestor = Hl7Ingestor(BrokenStore(), IdentifierHasher(KEY))
@@ -156,3 +159,60 @@ def test_logs_carry_no_patient_identifiers(ingestor: Hl7Ingestor, caplog: pytest
 def test_ack_is_encoded_like_the_message(ingestor: Hl7Ingestor) -> None:
     outcome = send(ingestor, adt("A01", "L1", charset="8859/1", unit="Süd"))
     assert outcome.ack is not None and outcome.ack.endswith(b"|8859/1\rMSA|AA|L1\r")
+
+
+class CountingStore(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.transactions: list[int] = []
+
+    def append_many(self, batch: Sequence[tuple[Sequence[Event], InboundMessage | None]]) -> list[AppendResult]:
+        self.transactions.append(len(batch))
+        return super().append_many(batch)
+
+    def append(self, events: Sequence[Event], message: InboundMessage | None = None) -> AppendResult:
+        self.transactions.append(1)
+        return super().append(events, message)
+
+
+def test_batch_commits_consecutive_messages_together_and_answers_in_order() -> None:
+    store = CountingStore()
+    ingestor = Hl7Ingestor(store, IdentifierHasher(KEY))
+    raws = [
+        adt("A01", "B1"),
+        adt("A01", "B2", visit="V2"),
+        adt("A01", "B3", unit=""),
+        adt("A01", "B1"),
+        adt("A11", "B4", minutes=5),
+        adt("A01", "B5", visit="V5"),
+    ]
+    outcomes = ingestor.handle_batch([Frame(raw, len(raw)) for raw in raws])
+    assert [outcome.code for outcome in outcomes] == ["AA", "AA", "AE", "AA", "AA", "AA"]
+    assert [outcome.control_id for outcome in outcomes] == ["B1", "B2", "B3", "B1", "B4", "B5"]
+    assert outcomes[3].duplicate
+    # B1, B2 and the resent B1 share one transaction; the cancellation commits alone after them.
+    assert store.transactions == [3, 1, 1]
+    assert census(store, "4W") == [2, 2, 2, 2]  # B1 cancelled by B4; B2 and B5 remain
+
+
+class FlakyBatchStore(MemoryStore):
+    def append_many(self, batch: Sequence[tuple[Sequence[Event], InboundMessage | None]]) -> list[AppendResult]:
+        if len(batch) > 1:
+            raise RuntimeError("value too long for type character varying(64)")
+        return super().append_many(batch)
+
+    def append(self, events: Sequence[Event], message: InboundMessage | None = None) -> AppendResult:
+        if message is not None and message.message_id == "BAD":
+            raise RuntimeError("value too long for type character varying(64)")
+        return super().append(events, message)
+
+
+def test_a_failed_group_commit_falls_back_to_one_transaction_per_message() -> None:
+    store = FlakyBatchStore()
+    ingestor = Hl7Ingestor(store, IdentifierHasher(KEY))
+    raws = [adt("A01", "OK1"), adt("A01", "BAD", visit="V2"), adt("A01", "OK2", visit="V3")]
+    outcomes = ingestor.handle_batch([Frame(raw, len(raw)) for raw in raws])
+    assert [outcome.code for outcome in outcomes] == ["AA", "AE", "AA"]
+    assert store.counts().messages == 2
+    (kept,) = store.quarantined()
+    assert kept.record.record_ref == "BAD" and kept.record.code == "207"
