@@ -178,6 +178,13 @@ class EventLog(Protocol):
         """
         ...
 
+    def append_many(self, batch: Sequence[tuple[Sequence[Event], InboundMessage | None]]) -> list[AppendResult]:
+        """``append`` for several messages in *one* transaction (group commit), results in order.
+
+        Each message is still de-duplicated on its own; all or none are committed.
+        """
+        ...
+
     def has_message(self, source_system: str, message_id: str) -> bool:
         """True when the message ledger already holds this message."""
         ...

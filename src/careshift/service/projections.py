@@ -72,7 +72,8 @@ def census_series(
     changes: Iterable[CensusChange], start: datetime, end: datetime, unit: str | None = None
 ) -> list[CensusInterval]:
     """Fold census changes into one count per unit per 15-minute interval in ``[start, end)``."""
-    by_unit: dict[str, list[CensusChange]] = {}
+    # A unit asked for by name always gets its series, even with no effective change (all zeros).
+    by_unit: dict[str, list[CensusChange]] = {unit: []} if unit is not None else {}
     for change in changes:
         if unit is None or change.unit == unit:
             by_unit.setdefault(change.unit, []).append(change)

@@ -27,8 +27,12 @@ class MllpClient:
 
     def send(self, message: bytes) -> bytes:
         """Send ``message`` framed and block until one acknowledgement frame arrives."""
-        self._socket.sendall(frame(message))
+        self.write(message)
         return self.receive()
+
+    def write(self, message: bytes) -> None:
+        """Send ``message`` framed without waiting (pipelining; read the ACKs with ``receive``)."""
+        self._socket.sendall(frame(message))
 
     def receive(self) -> bytes:
         """The next acknowledgement frame; ``ConnectionError`` if the peer closes first."""

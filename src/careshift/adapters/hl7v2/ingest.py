@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Protocol
@@ -36,7 +36,7 @@ from careshift.adapters.hl7v2.message import (
 )
 from careshift.domain.errors import CareshiftError
 from careshift.domain.events import Event, EventReversed
-from careshift.service.ports import EventLog, Quarantine, QuarantineRecord
+from careshift.service.ports import AppendResult, EventLog, Quarantine, QuarantineRecord
 
 log = logging.getLogger("careshift.hl7v2")
 SOURCE = "hl7v2/mllp"
@@ -44,6 +44,17 @@ SOURCE = "hl7v2/mllp"
 
 class IngestStore(EventLog, Quarantine, Protocol):
     """The part of the store the HL7 ingest needs."""
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """A message that parsed and mapped, waiting for its commit."""
+
+    frame: Frame
+    header: Header
+    codec: str
+    mapped: MappedMessage
+    received: datetime
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,31 @@ class Hl7Ingestor:
 
     def handle(self, frame: Frame) -> Outcome:
         """Process one frame completely (commit first, then answer). Never raises."""
+        return self.handle_batch([frame])[0]
+
+    def handle_batch(self, frames: Sequence[Frame]) -> list[Outcome]:
+        """Process frames that arrived together; one outcome per frame, in order. Never raises.
+
+        Group commit: consecutive acceptable messages share one transaction (one fsync), so a
+        sender that pipelines pays for durability once per batch, not once per message. A
+        cancellation is committed on its own, after everything before it, because it must
+        see the events it reverses. No outcome is returned before its commit.
+        """
+        results: dict[int, Outcome] = {}
+        pending: list[tuple[int, _Ready]] = []
+        for index, frame in enumerate(frames):
+            prepared = self._prepare(frame)
+            if isinstance(prepared, Outcome):
+                results[index] = prepared
+            elif prepared.mapped.cancellation is not None:
+                self._flush(pending, results)
+                results[index] = self._guarded(prepared)
+            else:
+                pending.append((index, prepared))
+        self._flush(pending, results)
+        return [results[index] for index in range(len(frames))]
+
+    def _prepare(self, frame: Frame) -> _Ready | Outcome:
         received = self.clock()
         header: Header | None = None
         codec = "utf-8"
@@ -94,39 +130,74 @@ class Hl7Ingestor:
             codec = codec_for(header)
             message = Hl7Message(frame.payload, header, codec)
             mapped = map_adt(message, self.hasher, received, self.default_zone)
-            return self._commit(header, codec, mapped)
+            return _Ready(frame, header, codec, mapped, received)
         except Hl7Error as error:
             return self._refuse(frame, header, codec, error, received)
-        except CareshiftError as exc:
-            return self._unavailable(header, codec, exc)
         except Exception as exc:  # a bug must not lose the message or kill the listener
-            log.exception("hl7 ingest failed unexpectedly")
-            failure = Hl7Error(
-                f"internal error while mapping ({type(exc).__name__}); the message is quarantined for review",
-                ack="AE",
-                code=APPLICATION_INTERNAL_ERROR,
-                location="MSH",
-                control_id=header.control_id[:199] if header else "",
-            )
-            return self._refuse(frame, header, codec, failure, received)
+            return self._internal(frame, header, codec, exc, received)
 
-    def _commit(self, header: Header, codec: str, mapped: MappedMessage) -> Outcome:
+    def _internal(self, frame: Frame, header: Header | None, codec: str, exc: Exception, received: datetime) -> Outcome:
+        log.exception("hl7 ingest failed unexpectedly (%s)", type(exc).__name__)
+        failure = Hl7Error(
+            f"internal error ({type(exc).__name__}); the message is quarantined for review",
+            ack="AE",
+            code=APPLICATION_INTERNAL_ERROR,
+            location="MSH",
+            control_id=header.control_id[:199] if header else "",
+        )
+        return self._refuse(frame, header, codec, failure, received)
+
+    def _guarded(self, ready: _Ready) -> Outcome:
+        try:
+            return self._commit_one(ready)
+        except Hl7Error as error:
+            return self._refuse(ready.frame, ready.header, ready.codec, error, ready.received)
+        except CareshiftError as exc:
+            return self._unavailable(ready.header, ready.codec, exc)
+        except Exception as exc:
+            return self._internal(ready.frame, ready.header, ready.codec, exc, ready.received)
+
+    def _commit_one(self, ready: _Ready) -> Outcome:
+        mapped = ready.mapped
         ledger = mapped.message
+        # Checked first so a resent cancellation is not refused for finding its target already reversed.
         if self.store.has_message(ledger.source_system, ledger.message_id):
             log.info("hl7 duplicate control_id=%s trigger=%s", ledger.message_id, mapped.trigger)
-            return self._answer(header, codec, "AA", ledger.message_id, duplicate=True)
-        events: tuple[Event, ...] = mapped.events
-        if mapped.cancellation is not None:
-            events = self._reversals(mapped)
+            return self._answer(ready.header, ready.codec, "AA", ledger.message_id, duplicate=True)
+        events = self._reversals(mapped) if mapped.cancellation is not None else mapped.events
         result = self.store.append(events, ledger)
+        return self._accepted(ready, result)
+
+    def _accepted(self, ready: _Ready, result: AppendResult) -> Outcome:
+        ledger = ready.mapped.message
         log.info(
             "hl7 accepted control_id=%s trigger=%s events=%d duplicate=%s",
             ledger.message_id,
-            mapped.trigger,
+            ready.mapped.trigger,
             len(result.appended),
             result.message_duplicate,
         )
-        return self._answer(header, codec, "AA", ledger.message_id, duplicate=result.message_duplicate)
+        return self._answer(ready.header, ready.codec, "AA", ledger.message_id, duplicate=result.message_duplicate)
+
+    def _flush(self, pending: list[tuple[int, _Ready]], results: dict[int, Outcome]) -> None:
+        if not pending:
+            return
+        batch = list(pending)
+        pending.clear()
+        try:
+            appended = self.store.append_many([(ready.mapped.events, ready.mapped.message) for _, ready in batch])
+        except CareshiftError as exc:
+            for index, ready in batch:
+                results[index] = self._unavailable(ready.header, ready.codec, exc)
+            return
+        except Exception:
+            # One bad message must not block the others: retry them one transaction each.
+            log.warning("hl7 group commit of %d messages failed; committing one by one", len(batch))
+            for index, ready in batch:
+                results[index] = self._guarded(ready)
+            return
+        for (index, ready), result in zip(batch, appended, strict=True):
+            results[index] = self._accepted(ready, result)
 
     def _reversals(self, mapped: MappedMessage) -> tuple[Event, ...]:
         cancellation = mapped.cancellation

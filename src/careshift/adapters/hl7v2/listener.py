@@ -1,9 +1,10 @@
 """An asyncio MLLP listener: frames in, one acknowledgement out per frame, in order.
 
 Each connection is read as a byte stream through ``MllpDecoder``; every complete frame is
-handed to ``Hl7Ingestor.handle`` on one dedicated writer thread (so SQLite sees a single
-writer and messages of one connection are committed in the order they were sent), and the
-acknowledgement is written only after ``handle`` returns, i.e. after the commit.
+handed to ``Hl7Ingestor.handle_batch`` on one dedicated writer thread (so SQLite sees a single
+writer and messages of one connection are committed in the order they were sent). Frames
+that arrive in the same read are committed in one transaction; their acknowledgements are
+written only after ``handle_batch`` returns, i.e. after the commit.
 """
 
 from __future__ import annotations
@@ -70,12 +71,16 @@ class MllpListener:
         decoder = MllpDecoder(self.max_bytes)
         try:
             while data := await reader.read(1 << 16):
-                for block in decoder.feed(data):
-                    self.frames += 1
-                    outcome = await loop.run_in_executor(self._writer_thread, self.ingestor.handle, block)
+                blocks = decoder.feed(data)
+                if not blocks:
+                    continue
+                self.frames += len(blocks)
+                # Frames that arrived together are committed together (group commit), then answered in order.
+                outcomes = await loop.run_in_executor(self._writer_thread, self.ingestor.handle_batch, blocks)
+                for outcome in outcomes:
                     if outcome.ack is not None:
                         writer.write(frame(outcome.ack))
-                        await writer.drain()
+                await writer.drain()
         except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError) as exc:
             log.info("mllp connection dropped: %s", type(exc).__name__)
         finally:

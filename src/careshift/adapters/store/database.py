@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from careshift.domain.errors import ServiceUnavailableError
+
+if TYPE_CHECKING:
+    from careshift.adapters.store.sql import SqlStore
 
 ENV_VAR = "CARESHIFT_DATABASE_URL"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -78,3 +81,28 @@ def upgrade(url: str, engine: Engine | None = None) -> None:
     finally:
         if owned:
             engine.dispose()
+
+
+def open_existing(url: str) -> SqlStore:
+    """A store on an existing, migrated database; never creates one (for read-only commands)."""
+    from sqlalchemy import inspect
+
+    from careshift.adapters.store.sql import SqlStore
+
+    parsed = make_url(url)
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if not Path(parsed.database).expanduser().exists():
+            raise ServiceUnavailableError(
+                f"no database at {shown}; start `careshift ingest mllp` first or point --db / {ENV_VAR} at it"
+            )
+    store = SqlStore(url, migrate=False)
+    try:
+        present = inspect(store.engine).has_table("event")
+    except SQLAlchemyError as exc:
+        store.close()
+        raise ServiceUnavailableError(f"cannot reach {shown} ({type(exc).__name__}); is the server running?") from exc
+    if not present:
+        store.close()
+        raise ServiceUnavailableError(f"{shown} has no careshift tables; check --db / {ENV_VAR}")
+    return store

@@ -45,7 +45,13 @@ class MemoryStore:
     def close(self) -> None:
         return None
 
+    def append_many(self, batch: Sequence[tuple[Sequence[Event], InboundMessage | None]]) -> list[AppendResult]:
+        return [self._append(events, message) for events, message in batch]
+
     def append(self, events: Sequence[Event], message: InboundMessage | None = None) -> AppendResult:
+        return self._append(events, message)
+
+    def _append(self, events: Sequence[Event], message: InboundMessage | None) -> AppendResult:
         if message is not None:
             ledger_key = (message.source_system, message.message_id)
             if ledger_key in self._messages:

@@ -94,29 +94,34 @@ class SqlStore:
     # -- event log -------------------------------------------------------------------------
 
     def append(self, events: Sequence[Event], message: InboundMessage | None = None) -> AppendResult:
+        return self.append_many([(events, message)])[0]
+
+    def append_many(self, batch: Sequence[tuple[Sequence[Event], InboundMessage | None]]) -> list[AppendResult]:
+        with self._transaction() as session:
+            return [self._append_message(session, events, message) for events, message in batch]
+
+    def _append_message(
+        self, session: Session, events: Sequence[Event], message: InboundMessage | None
+    ) -> AppendResult:
+        message_pk: int | None = None
+        if message is not None:
+            statement = self._insert_ignoring(
+                MessageRow,
+                ("source_system", "message_id"),
+                {
+                    "source_system": message.source_system,
+                    "message_id": message.message_id,
+                    "origin": message.origin,
+                    "received_at": message.received_at,
+                },
+            ).returning(MessageRow.id)
+            message_pk = session.execute(statement).scalar_one_or_none()
+            if message_pk is None:
+                return AppendResult((), tuple(event.key for event in events), message_duplicate=True)
         appended: list[tuple[str, str]] = []
         duplicates: list[tuple[str, str]] = []
-        with self._transaction() as session:
-            message_pk: int | None = None
-            if message is not None:
-                statement = self._insert_ignoring(
-                    MessageRow,
-                    ("source_system", "message_id"),
-                    {
-                        "source_system": message.source_system,
-                        "message_id": message.message_id,
-                        "origin": message.origin,
-                        "received_at": message.received_at,
-                    },
-                ).returning(MessageRow.id)
-                message_pk = session.execute(statement).scalar_one_or_none()
-                if message_pk is None:
-                    return AppendResult((), tuple(event.key for event in events), message_duplicate=True)
-            for event in events:
-                if self._append_one(session, event, message_pk):
-                    appended.append(event.key)
-                else:
-                    duplicates.append(event.key)
+        for event in events:
+            (appended if self._append_one(session, event, message_pk) else duplicates).append(event.key)
         return AppendResult(tuple(appended), tuple(duplicates))
 
     def _append_one(self, session: Session, event: Event, message_pk: int | None) -> bool:
