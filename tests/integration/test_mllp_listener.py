@@ -106,3 +106,11 @@ def test_refuses_to_start_without_a_hash_key(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert b"CARESHIFT_ID_HASH_KEY is not set" in result.stderr
+
+
+def test_sigterm_stops_the_listener_cleanly_after_answering(tmp_path: Path) -> None:
+    process = ListenerProcess(sqlite_url(tmp_path))
+    process.start()
+    with MllpClient("127.0.0.1", process.port) as client:
+        assert ack_code(client.send(adt("A01", "T1"))) == "AA"
+    assert process.stop() == 0
