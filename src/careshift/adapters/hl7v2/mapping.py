@@ -29,6 +29,7 @@ from careshift.adapters.hl7v2.message import (
     UNSUPPORTED_MESSAGE_TYPE,
     UNSUPPORTED_PROCESSING_ID,
     UNSUPPORTED_VERSION_ID,
+    Header,
     Hl7Error,
     Hl7Message,
     parse_timestamp,
@@ -85,10 +86,10 @@ class _Draft:
     at: datetime | None = None
 
 
-def source_system_of(message: Hl7Message) -> str:
+def source_system_of(header: Header) -> str:
     """``hl7v2:<MSH-3>@<MSH-4>``: control ids are unique per sending application and facility."""
-    app = message.header.component(3, 1)
-    facility = message.header.component(4, 1)
+    app = header.component(3, 1)
+    facility = header.component(4, 1)
     system = f"hl7v2:{app or 'unknown'}@{facility or 'unknown'}"
     if len(system) > 200:
         raise Hl7Error(
@@ -160,7 +161,7 @@ def map_adt(
 ) -> MappedMessage:
     """Map one parsed ADT message; raises ``Hl7Error`` (``AR`` or ``AE``) for what it cannot accept."""
     control_id, trigger = check_header(message)
-    source_system = source_system_of(message)
+    source_system = source_system_of(message.header)
     ledger = InboundMessage(source_system, control_id, f"ADT^{trigger}", received_at)
 
     def error(text: str, location: str, code: str = REQUIRED_FIELD_MISSING) -> Hl7Error:
