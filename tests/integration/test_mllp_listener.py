@@ -35,17 +35,19 @@ def test_pipelined_messages_are_answered_in_order_and_committed(listener: Listen
         adt("A01", "P1"),
         b"MSH|^~\\&|broken",
         adt("A03", "P4", minutes=30),
+        adt("A01", "P5", visit="V5", ack_modes=("AL", "NE")),
+        adt("A01", "P6", visit="V6", ack_modes=("AL", "AL"), unit=""),
     ]
     with MllpClient("127.0.0.1", listener.port) as client:
         for message in messages:
             client.write(message)
         acks = [client.receive() for _ in messages]
-    assert [ack_code(ack) for ack in acks] == ["AA", "AA", "AE", "AA", "AR", "AA"]
-    assert [ack_control_id(ack) for ack in acks] == ["P1", "P2", "P3", "P1", "", "P4"]
+    assert [ack_code(ack) for ack in acks] == ["AA", "AA", "AE", "AA", "AR", "AA", "CA", "CE"]
+    assert [ack_control_id(ack) for ack in acks] == ["P1", "P2", "P3", "P1", "", "P4", "P5", "P6"]
     store = SqlStore(listener.db_url, migrate=False)
     try:
         counts = store.counts()
-        assert (counts.messages, counts.total, counts.quarantined) == (3, 3, 2)
+        assert (counts.messages, counts.total, counts.quarantined) == (4, 4, 3)
     finally:
         store.close()
     assert listener.alive
