@@ -15,6 +15,7 @@ Logs carry the control id, trigger, ACK code and error location; never field val
 from __future__ import annotations
 
 import logging
+import traceback
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from typing import Protocol
 from careshift.adapters.hl7v2.ack import build_ack, should_answer
 from careshift.adapters.hl7v2.framing import Frame
 from careshift.adapters.hl7v2.identity import IdentifierHasher
-from careshift.adapters.hl7v2.mapping import MappedMessage, map_adt
+from careshift.adapters.hl7v2.mapping import MappedMessage, map_adt, source_system_of
 from careshift.adapters.hl7v2.message import (
     APPLICATION_INTERNAL_ERROR,
     DATA_TYPE_ERROR,
@@ -137,7 +138,10 @@ class Hl7Ingestor:
             return self._internal(frame, header, codec, exc, received)
 
     def _internal(self, frame: Frame, header: Header | None, codec: str, exc: Exception, received: datetime) -> Outcome:
-        log.exception("hl7 ingest failed unexpectedly (%s)", type(exc).__name__)
+        # No exc_info: an exception's message may quote field values (PHI). Type and place only.
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
+        log.error("hl7 ingest failed unexpectedly: %s at %s", type(exc).__name__, where)
         failure = Hl7Error(
             f"internal error ({type(exc).__name__}); the message is quarantined for review",
             ack="AE",
@@ -235,7 +239,8 @@ class Hl7Ingestor:
             received_at=received,
             location=error.location or "",
             code=error.code,
-            source_system=None,
+            # Which sender, for the operator's counts; None when even MSH-3/4 cannot be read.
+            source_system=_sender(header),
             record_ref=error.control_id or None,
             payload=frame.payload,
             truncated=frame.truncated,
@@ -251,9 +256,7 @@ class Hl7Ingestor:
             error.code,
             error.location,
         )
-        return self._answer(
-            header, codec, error.ack, error.control_id, error=error, text=error.detail, location=error.location or ""
-        )
+        return self._answer(header, codec, error.ack, error.control_id, error=error)
 
     def _unavailable(self, header: Header | None, codec: str, exc: Exception) -> Outcome:
         log.error("hl7 store unavailable: %s", type(exc).__name__)
@@ -265,7 +268,7 @@ class Hl7Ingestor:
             location="",
             control_id=control_id,
         )
-        return self._answer(header, codec, "AR", control_id, error=error, text=error.detail)
+        return self._answer(header, codec, "AR", control_id, error=error)
 
     def _answer(
         self,
@@ -276,8 +279,6 @@ class Hl7Ingestor:
         *,
         duplicate: bool = False,
         error: Hl7Error | None = None,
-        text: str = "",
-        location: str = "",
     ) -> Outcome:
         if not should_answer(header, code):
             return Outcome(code, None, control_id, error, duplicate)
@@ -288,7 +289,16 @@ class Hl7Ingestor:
             ack_id=uuid.uuid4().hex[:20],
             now=self.clock(),
             error_code=error.code if error else "",
-            text=text,
-            location=location,
+            text=error.detail if error else "",
+            location=(error.location or "") if error else "",
         )
         return Outcome(code, ack.encode(codec, errors="replace"), control_id, error, duplicate)
+
+
+def _sender(header: Header | None) -> str | None:
+    if header is None:
+        return None
+    try:
+        return source_system_of(header)
+    except Hl7Error:
+        return None
