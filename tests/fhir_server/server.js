@@ -393,6 +393,20 @@ async function handleAdmin(req, res, url) {
       });
       return send(res, 201, { ok: true }, { 'Content-Type': 'application/json' });
     }
+    case '/admin/resources': {
+      // Seed resources without a token: with an id they are stored under it (update), else created.
+      const list = Array.isArray(body) ? body : [body];
+      const stored = [];
+      for (const resource of list) {
+        try {
+          core.validateResource(resource);
+        } catch (err) {
+          return send(res, 400, core.normalizeOperationOutcome(err));
+        }
+        stored.push(resource.id ? await state.repo.updateResource(resource) : await state.repo.createResource(resource));
+      }
+      return send(res, 201, stored, { 'Content-Type': 'application/json' });
+    }
     case '/admin/revoke-tokens': {
       state.tokens.clear();
       return send(res, 200, { ok: true }, { 'Content-Type': 'application/json' });
