@@ -78,3 +78,19 @@ def arrival(unit: str, n: int) -> PatientArrived:
         entity_id=f"h{n}",
         unit=unit,
     )
+
+
+class IdempotentStore:
+    """A fake of the event log's contract: a second event with the same key changes nothing."""
+
+    def __init__(self, fail_on: set[str] | None = None) -> None:
+        self.events: dict[tuple[str, str], Event] = {}
+        self.calls = 0
+        self.fail_on = set(fail_on or ())
+
+    async def add(self, event: Event) -> None:
+        self.calls += 1
+        if event.source_id in self.fail_on:
+            self.fail_on.discard(event.source_id)
+            raise RuntimeError("store commit failed")
+        self.events.setdefault(event.key, event)

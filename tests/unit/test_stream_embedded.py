@@ -5,24 +5,7 @@ import pytest
 from careshift.adapters.stream.embedded import EmbeddedEventStream
 from careshift.adapters.stream.port import EventStream, UndecodableRecord
 from careshift.domain.errors import DataContractError
-from careshift.domain.events import Event
-from tests.stream_samples import arrival
-
-
-class IdempotentStore:
-    """A fake of the event log's contract: a second event with the same key changes nothing."""
-
-    def __init__(self, fail_on: set[str] | None = None) -> None:
-        self.events: dict[tuple[str, str], Event] = {}
-        self.calls = 0
-        self.fail_on = set(fail_on or ())
-
-    async def add(self, event: Event) -> None:
-        self.calls += 1
-        if event.source_id in self.fail_on:
-            self.fail_on.discard(event.source_id)
-            raise RuntimeError("store commit failed")
-        self.events.setdefault(event.key, event)
+from tests.stream_samples import IdempotentStore, arrival
 
 
 async def test_embedded_stream_satisfies_the_port() -> None:
