@@ -109,3 +109,51 @@ async def test_incremental_export_uses_last_transaction_time_as_since(
 
     await run()
     assert seen[2] == []  # nothing changed since the second export
+
+
+async def test_export_feeds_the_event_stream_and_quarantines_bad_resources(
+    server: FhirTestServer, http: httpx.AsyncClient
+) -> None:
+    """Real server → incremental $export → mapping → embedded event stream → idempotent store."""
+    from careshift.adapters.fhir.ingest import FhirEventFeed, Rejected
+    from careshift.adapters.stream.embedded import EmbeddedEventStream
+    from tests.fhir_samples import appointment
+    from tests.stream_samples import IdempotentStore
+
+    server.admin("config", {"exportPolls": 0})
+    server.seed([ward("w4", "4 West"), child("b1", "w4", "bd"), child("b2", "w4", "bd")])
+    server.seed(
+        [
+            encounter("e1", "in-progress", [("b1", "2026-03-01T08:00:00+00:00", None)]),
+            encounter("e2", "in-progress", [("b2", "2026-03-01T09:00:00+00:00", None)]),
+            encounter("bad", "admitted", [("b2", "2026-03-01T09:00:00+00:00", None)]),
+            appointment("a1", "booked", "w4", "2026-03-03T09:00:00+00:00", "2026-03-03T10:00:00+00:00"),
+        ]
+    )
+    exporter = exporter_for(server, http, RecordingSleep())
+    config = MappingConfig(source_system="fhir:bulk", hasher=KeyedHasher(b"k" * 32))
+    manifest = await exporter.export(["Location"])
+    directory = LocationDirectory.from_locations([r async for r in exporter.resources(manifest.output[0])], config)
+
+    stream = EmbeddedEventStream()
+    quarantine: list[Rejected] = []
+
+    async def reject(rejected: Rejected) -> None:
+        quarantine.append(rejected)
+
+    feed = FhirEventFeed(directory, config, publish=stream.publish, reject=reject)
+    checkpoints = InMemoryExportCheckpoints()
+    await incremental_export(exporter, checkpoints, "census", ["Encounter", "Appointment"], feed)
+    assert feed.published == 3 and feed.rejected == 1
+    assert quarantine[0].source == f"Encounter#{config.hasher('Encounter', 'bad')}"
+    assert "Encounter.status is 'admitted'" in quarantine[0].reason
+
+    await asyncio.sleep(0.05)
+    server.seed([encounter("e1", "finished", [("b1", "2026-03-01T08:00:00+00:00", "2026-03-02T10:00:00+00:00")])])
+    await incremental_export(exporter, checkpoints, "census", ["Encounter", "Appointment"], feed)
+    assert feed.published == 3 + 2  # only e1 was exported again: its arrival (a duplicate) and its departure
+
+    store = IdempotentStore()
+    assert await stream.consume("census", store.add) == 5
+    kinds = sorted(e.kind for e in store.events.values())
+    assert kinds == ["AppointmentBooked", "PatientArrived", "PatientArrived", "PatientDeparted"]

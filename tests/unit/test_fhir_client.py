@@ -180,3 +180,10 @@ def test_retry_after_wins_but_is_capped() -> None:
     assert policy.delay(3, None) == 4.0
     assert policy.delay(1, 7.0) == 7.0
     assert policy.delay(1, 3600.0) == 60.0
+
+
+async def test_error_messages_hide_patient_linked_ids() -> None:
+    server = Recorder(lambda r: httpx.Response(410))
+    with pytest.raises(FhirServerError) as info:
+        await server.client().read("Encounter", "enc-secret-42")
+    assert "enc-secret-42" not in str(info.value) and "Encounter/<id>" in str(info.value)

@@ -271,3 +271,11 @@ def test_role_of_another_practitioner_is_refused(directory: LocationDirectory) -
 )
 def test_reference_key(reference: str | None, key: str | None) -> None:
     assert reference_key(reference) == key
+
+
+def test_map_resource_dispatches_by_type(directory: LocationDirectory) -> None:
+    from careshift.adapters.fhir.ingest import map_resource
+
+    assert map_resource(ward("w9", "9 North"), directory, CONFIG, NOW) == ()
+    raw = encounter("enc-10", "in-progress", [("w4-b1", "2026-03-01T08:00:00+00:00", None)])
+    assert [e.kind for e in map_resource(raw, directory, CONFIG, NOW)] == ["PatientArrived"]

@@ -12,6 +12,7 @@ from careshift.adapters.fhir.bulk import (
 )
 from careshift.adapters.fhir.client import FhirClient
 from careshift.adapters.fhir.errors import FhirAuthorisationError, FhirServerError
+from careshift.adapters.fhir.ingest import FhirEventFeed, Rejected, map_resource
 from careshift.adapters.fhir.mapping import (
     LocationDirectory,
     MappingConfig,
@@ -28,14 +29,17 @@ __all__ = [
     "ExportManifest",
     "FhirAuthorisationError",
     "FhirClient",
+    "FhirEventFeed",
     "FhirServerError",
     "InMemoryExportCheckpoints",
     "LocationDirectory",
     "MappingConfig",
+    "Rejected",
     "RetryPolicy",
     "SmartBackendAuth",
     "appointment_events",
     "encounter_events",
     "incremental_export",
+    "map_resource",
     "staff_from",
 ]

@@ -243,9 +243,17 @@ def _next_link(bundle: JsonObject) -> str | None:
     return None
 
 
+_PATIENT_LINKED = frozenset({"Encounter", "Appointment", "Patient"})
+
+
 def _redact(url: httpx.URL) -> str:
-    """The URL without its query: search parameters may carry identifiers."""
-    return str(url.copy_with(query=None))
+    """The URL fit for logs and error messages: no query (search parameters may carry
+    identifiers) and no id after a patient-linked resource type."""
+    segments = url.path.split("/")
+    for index in range(1, len(segments)):
+        if segments[index - 1] in _PATIENT_LINKED and segments[index]:
+            segments[index] = "<id>"
+    return f"{url.scheme}://{url.netloc.decode('ascii')}{'/'.join(segments)}"
 
 
 def _outcome_text(response: httpx.Response) -> str:

@@ -10,10 +10,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from careshift.adapters.stream.codec import decode_event, encode_event
-from careshift.adapters.stream.port import EventHandler, QuarantineHandler, UndecodableRecord, partition_key
+from careshift.adapters.stream.port import (
+    EventHandler,
+    EventStream,
+    QuarantineHandler,
+    UndecodableRecord,
+    partition_key,
+)
 from careshift.domain.errors import DataContractError
 from careshift.domain.events import Event
 
@@ -124,3 +130,9 @@ class EmbeddedEventStream:
                 position = record.offset + 1
                 handled += 1
         return handled
+
+
+if TYPE_CHECKING:
+
+    def _implements_the_port(stream: EmbeddedEventStream) -> EventStream:
+        return stream  # mypy checks that EmbeddedEventStream satisfies EventStream

@@ -6,10 +6,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from careshift.adapters.stream.codec import decode_event, encode_event
-from careshift.adapters.stream.port import EventHandler, QuarantineHandler, UndecodableRecord, partition_key
+from careshift.adapters.stream.port import (
+    EventHandler,
+    EventStream,
+    QuarantineHandler,
+    UndecodableRecord,
+    partition_key,
+)
 from careshift.domain.errors import DataContractError, ServiceUnavailableError
 from careshift.domain.events import Event
 
@@ -159,3 +165,9 @@ class KafkaEventStream:
                 ) from exc
             self._producer = producer
         return self._producer
+
+
+if TYPE_CHECKING:
+
+    def _implements_the_port(stream: KafkaEventStream) -> EventStream:
+        return stream  # mypy checks that KafkaEventStream satisfies EventStream
