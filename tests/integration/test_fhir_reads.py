@@ -18,6 +18,7 @@ from careshift.adapters.fhir.mapping import (
     MappingConfig,
     appointment_events,
     encounter_events,
+    parse_resource,
     staff_from,
 )
 from careshift.adapters.fhir.retry import RetryPolicy
@@ -143,6 +144,24 @@ async def test_read_and_map_a_small_hospital(server: FhirTestServer, http: httpx
             appointment("a1", "booked", "icu", "2026-03-03T09:00:00+00:00", "2026-03-03T10:00:00+00:00"),
             practitioner("n1"),
             practitioner_role("r1", "n1", locations=("w4",), specialty="telemetry"),
+            {
+                "resourceType": "Schedule",
+                "id": "s1",
+                "active": True,
+                "actor": [{"reference": "Location/icu"}],
+                "planningHorizon": {"start": "2026-03-01T00:00:00Z", "end": "2026-03-08T00:00:00Z"},
+            },
+            *[
+                {
+                    "resourceType": "Slot",
+                    "id": f"slot{n}",
+                    "schedule": {"reference": "Schedule/s1"},
+                    "status": "free" if n % 2 else "busy",
+                    "start": f"2026-03-03T{8 + n:02d}:00:00Z",
+                    "end": f"2026-03-03T{9 + n:02d}:00:00Z",
+                }
+                for n in range(5)
+            ],
         ]
     )
     client = client_for(server, http, server.register("ES384"), page_size=2)
@@ -164,3 +183,8 @@ async def test_read_and_map_a_small_hospital(server: FhirTestServer, http: httpx
     roles = [r async for r in client.search("PractitionerRole", {"practitioner": "Practitioner/n1"})]
     staff = staff_from(await client.read("Practitioner", "n1"), roles, directory, config, date(2026, 3, 2))
     assert staff is not None and staff.home_unit == "4W" and staff.roles == frozenset({"RN"})
+
+    schedules = [parse_resource(r, "Schedule") async for r in client.search("Schedule")]
+    slots = [parse_resource(r, "Slot") async for r in client.search("Slot", {"schedule": "Schedule/s1"})]
+    assert [s.actor[0].reference for s in schedules] == ["Location/icu"]
+    assert sorted(s.status for s in slots) == ["busy", "busy", "busy", "free", "free"]

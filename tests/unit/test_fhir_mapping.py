@@ -279,3 +279,22 @@ def test_map_resource_dispatches_by_type(directory: LocationDirectory) -> None:
     assert map_resource(ward("w9", "9 North"), directory, CONFIG, NOW) == ()
     raw = encounter("enc-10", "in-progress", [("w4-b1", "2026-03-01T08:00:00+00:00", None)])
     assert [e.kind for e in map_resource(raw, directory, CONFIG, NOW)] == ["PatientArrived"]
+
+
+def test_stay_left_open_ends_when_the_next_unit_starts(directory: LocationDirectory) -> None:
+    raw = encounter(
+        "enc-11",
+        "in-progress",
+        [("w4-b1", "2026-03-01T08:00:00+00:00", None), ("icu-b1", "2026-03-01T14:00:00+00:00", None)],
+    )
+    events = encounter_events(raw, directory, CONFIG, NOW)
+    assert [(e.kind, e.unit, e.occurred_at.hour) for e in events] == [
+        ("PatientArrived", "4W", 8),
+        ("PatientDeparted", "4W", 14),
+        ("PatientArrived", "icu", 14),
+    ]
+
+
+def test_two_wards_with_the_same_unit_id_are_refused() -> None:
+    with pytest.raises(DataContractError, match="maps to unit '4W'"):
+        LocationDirectory.from_locations([ward("a", "A", unit_code="4W"), ward("b", "B", unit_code="4W")], CONFIG)

@@ -229,8 +229,14 @@ class LocationDirectory:
         unit_ids: dict[str, str] = {}
         for key, location in locations.items():
             unit_id = _unit_id(location, config)
-            if unit_id is not None:
-                unit_ids[key] = unit_id
+            if unit_id is None:
+                continue
+            clash = next((other for other, known in unit_ids.items() if known == unit_id), None)
+            if clash is not None:
+                raise DataContractError(
+                    f"maps to unit {unit_id!r} like {clash}; give each ward its own unit identifier", source=key
+                )
+            unit_ids[key] = unit_id
 
         unit_of: dict[str, str] = {}
         for key in locations:
@@ -425,6 +431,12 @@ def _stays(encounter: Any, directory: LocationDirectory, where: str) -> list[_St
             stays[-1] = _Stay(last.unit, last.start, end)
         else:
             stays.append(visit)
+    for index in range(len(stays) - 1):
+        current, following = stays[index], stays[index + 1]
+        if current.end is None or current.end > following.start:
+            # A patient is on one unit at a time: a stay the source left open (or overlapping)
+            # ends when the next one starts, so the census does not count them twice.
+            stays[index] = _Stay(current.unit, current.start, following.start)
     return stays
 
 
