@@ -79,8 +79,10 @@ def improve(
     step_limit: float = 5.0,
     sub_parameters: Mapping[str, object] | None = None,
     initial_share: float = 0.125,
+    bound: float = float("-inf"),
 ) -> tuple[Incumbent, LnsStats]:
-    """Improve ``incumbent`` by LNS until ``deadline`` (a ``time.monotonic`` value).
+    """Improve ``incumbent`` by LNS until ``deadline`` (a ``time.monotonic`` value) or until
+    it reaches ``bound``, a proven lower bound (then it is optimal).
 
     ``workers`` threads each run their own neighbourhoods with a one-worker CP-SAT solve
     (CP-SAT releases the GIL), sharing the incumbent: on two cores two independent small
@@ -94,7 +96,7 @@ def improve(
     def run(thread: int) -> None:
         rng = random.Random(seed * 1000 + thread)
         sizes = dict.fromkeys(KINDS, max(2.0, len(m.problem.staff) * initial_share))
-        while time.monotonic() < deadline - 0.05:
+        while time.monotonic() < deadline - 0.05 and state.incumbent.objective > bound + 1e-6:
             kind = rng.choice(KINDS)
             with state.lock:
                 current = state.incumbent

@@ -176,7 +176,14 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
                 options.progress(Progress(round(found.objective), bound, found.found_at))
 
         incumbent, _stats = improve(
-            m, incumbent, deadline, seed=options.seed, workers=options.workers, started=started, on_improve=report
+            m,
+            incumbent,
+            deadline,
+            seed=options.seed,
+            workers=options.workers,
+            started=started,
+            on_improve=report,
+            bound=bound,
         )
         values, time_to_best = incumbent.values, incumbent.found_at
         if incumbent.objective <= bound:
