@@ -128,7 +128,7 @@ class Diagnosis:
         lines += [f"- {item.text} (priority {item.priority})" for item in self.relaxations]
         for index, conflict in enumerate(self.conflicts, 1):
             members = "; ".join(item.text for item in conflict)
-            lines.append(f"Conflict {index}: these cannot all hold together: {members}.")
+            lines.append(f"Conflict {index} (relaxing any one of these resolves it): {members}.")
         if not self.complete:
             lines.append("The search hit its time limit; the list may not be minimal.")
         return "\n".join(lines)
