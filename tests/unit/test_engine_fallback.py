@@ -25,9 +25,10 @@ from careshift.domain.rules import (
 )
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.domain.workforce import Staff
-from careshift.engine.fallback import FallbackResult, greedy_repair, greedy_roster
+from careshift.engine.fallback import FallbackResult, fallback, greedy_repair, greedy_roster
 from tests.conftest import shared_path
 from tests.unit.rules_roster import day, hard, problem, soft
+from tests.unit.test_engine_rules import CASES
 
 
 def ward(days: int = 14) -> RosterProblem:
@@ -156,3 +157,23 @@ def test_greedy_repair_moves_someone_off_a_line_with_room_to_spare_onto_a_floor(
     result = greedy_repair(ward_, Schedule.of([Assignment("A", day(0), "E")]))
     assert set(result.schedule) == {Assignment("A", day(0), "D")}
     assert result.feasible
+
+
+def test_fallback_as_a_solve_result_is_marked_and_costed_by_the_checker() -> None:
+    instance = read_instance(shared_path("benchmarks", "curtois_qu_nrp", "Instance2.txt"))
+    result = fallback(instance)
+    assert result.fallback and result.status == "FALLBACK"
+    assert result.schedule is not None
+    report = check(instance, result.schedule)
+    assert report.feasible
+    assert result.objective == report.cost == sum(line.penalty for line in result.penalties)
+    assert greedy_roster(instance).schedule == result.schedule  # deterministic
+
+
+def test_fallback_keeps_the_hard_rules_of_the_engine_curtois_style_case() -> None:
+    case = CASES["hard runs, no history (Curtois style)"]
+    result = fallback(case)
+    assert result.schedule is not None
+    report = check(case, result.schedule)
+    assert report.feasible
+    assert result.objective == report.cost

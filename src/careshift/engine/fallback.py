@@ -24,6 +24,7 @@ are still verified by the final check: ``FallbackResult.feasible`` is the checke
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ from careshift.domain.rules import (
 )
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.domain.workforce import Staff, worked_minutes
+from careshift.engine.result import PenaltyLine, SolveResult, input_hash
 
 #: Families whose findings depend on more than one person's assignments.
 CROSS_STAFF_FAMILIES = frozenset(
@@ -748,3 +750,33 @@ def _best_addition(
     if best is None:
         return None
     return best[1], best[2]
+
+
+def fallback(problem: RosterProblem) -> SolveResult:
+    """The greedy roster as a ``SolveResult`` marked as the fallback (``status ==
+    "FALLBACK"``, ``fallback=True``), for callers of ``careshift.engine.solve``.
+
+    ``objective`` is the checker's cost; ``penalties`` hold the soft findings; hard
+    breaches, if any, are in ``check(problem, result.schedule)`` (read it before use).
+    """
+    started = time.monotonic()
+    result = greedy_roster(problem)
+    lines = tuple(
+        PenaltyLine(v.rule_id, v.family, v.amount, v.penalty, v.staff, v.day, v.reason)
+        for v in result.report.violations
+        if not v.hard
+    )
+    elapsed = time.monotonic() - started
+    return SolveResult(
+        status="FALLBACK",
+        schedule=result.schedule,
+        objective=result.cost,
+        best_bound=float("-inf"),
+        wall_time=elapsed,
+        time_to_best=elapsed,
+        penalties=lines,
+        solver_version="greedy fallback (no solver)",
+        parameters=(("strategy", "greedy"), ("beam_width", str(BEAM_WIDTH)), ("passes", str(REBUILD_PASSES))),
+        input_hash=input_hash(problem),
+        fallback=True,
+    )
