@@ -162,3 +162,17 @@ def test_the_repair_problem_makes_the_called_out_nurse_unavailable() -> None:
 def test_a_call_out_outside_the_horizon_is_refused() -> None:
     with pytest.raises(DomainError, match="outside the horizon"):
         repair(ward(), current(), CallOut("A", (day(40),)))
+
+
+def test_a_repair_becomes_a_recommendation_with_computed_reasons() -> None:
+    roster = current()
+    nurse = worker_on(roster, 6, "N")
+    result = repair(ward(), roster, CallOut(nurse, (day(6),)), time_limit=10, seed=1)
+    recommendation = result.recommendation("r1", "4W", datetime(2024, 1, 7, 6, tzinfo=UTC))
+    assert recommendation is not None
+    assert recommendation.produced_by is ProducedBy.OPTIMIZER
+    assert recommendation.added == result.disruption.added
+    assert recommendation.disruption == (result.disruption.people, result.disruption.shifts)
+    # the hole broke the N floor on day 6; the repair removes that breach, and says so
+    assert recommendation.reasons[0].code == "hard.removed"
+    assert "floor" in recommendation.reasons[0].text

@@ -29,7 +29,7 @@ import dataclasses
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from ortools.sat.python import cp_model
 
@@ -37,8 +37,9 @@ from careshift.domain.checker import CheckReport, check
 from careshift.domain.demand import ShiftCover
 from careshift.domain.errors import CareshiftError, DomainError
 from careshift.domain.events import StaffCalledOut
+from careshift.domain.explain import explain
 from careshift.domain.problem import RosterProblem
-from careshift.domain.recommendations import ProducedBy
+from careshift.domain.recommendations import ProducedBy, Recommendation
 from careshift.domain.rules import ChangeCost, DaysOffRespected, Rule, Scope
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.engine.build import build_model
@@ -108,6 +109,7 @@ class RepairResult:
     objective: int | None
     wall_time: float
     note: str = ""
+    before: CheckReport | None = None
 
     @property
     def fallback(self) -> bool:
@@ -121,6 +123,27 @@ class RepairResult:
     def cost(self) -> int:
         """Checker cost plus the change cost (the repair problem's objective)."""
         return self.report.cost + self.change_cost
+
+    def recommendation(self, id: str, unit: str, created_at: datetime) -> Recommendation | None:
+        """The repair as a recommendation with computed reasons (checker reports of the
+        roster after the event and of the repaired one); None when nothing changed."""
+        if not self.disruption.shifts:
+            return None
+        before = self.before or self.report
+        people, shifts = self.disruption.people, self.disruption.shifts
+        return Recommendation(
+            id=id,
+            unit=unit,
+            created_at=created_at,
+            added=self.disruption.added,
+            removed=self.disruption.removed,
+            reasons=explain(before, self.report, unit),
+            produced_by=self.produced_by,
+            policy_version=self.problem.policy_version,
+            cost_before=before.cost,
+            cost_after=self.report.cost,
+            context={"status": self.status, "disruption": f"{people} people, {shifts} shifts", "note": self.note},
+        )
 
 
 def verify(problem: RosterProblem, schedule: Schedule) -> tuple[CheckReport, int]:
@@ -253,6 +276,7 @@ def repair(
             f"repair of {problem.name}: solver objective {objective} differs from the checker's "
             f"{report.cost} + change cost {change_cost}; this is a bug in a constraint builder"
         )
+    before, _ = verify(repaired, after)
     dropped, added = after.diff(schedule)
     disruption = Disruption(
         tuple(sorted(added, key=Assignment.sort_key)), tuple(sorted(dropped, key=Assignment.sort_key))
@@ -269,6 +293,7 @@ def repair(
         objective,
         time.monotonic() - started,
         note,
+        before,
     )
 
 
