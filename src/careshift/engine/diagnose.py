@@ -37,6 +37,7 @@ Effective dates are honoured per day for day-level items and ignored for horizon
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -136,6 +137,36 @@ class Diagnosis:
     def error(self) -> InfeasibleError:
         """An ``InfeasibleError`` carrying the relaxations' texts, best first."""
         return InfeasibleError(self.explain(), relaxations=tuple(item.text for item in self.relaxations))
+
+
+def relax(problem: RosterProblem, relaxations: Sequence[Relaxation]) -> RosterProblem:
+    """``problem`` with ``relaxations`` applied: a cover line's floor set to 0, a day off
+    given back, or a hard rule's scope narrowed to leave the person out (the rule dropped
+    when nobody is left). Lets a scheduler (and the tests) re-solve what a diagnosis suggests."""
+    floors = {r.line for r in relaxations if r.family == "cover_floor" and r.line is not None}
+    cover = tuple(dataclasses.replace(line, floor=0) if line in floors else line for line in problem.cover)
+    days_off = {staff: set(days) for staff, days in problem.days_off.items()}
+    for item in relaxations:
+        if item.family == "days_off" and item.staff is not None and item.day is not None:
+            days_off.get(item.staff, set()).discard(item.day)
+    left_out: dict[str, set[str]] = {}
+    for item in relaxations:
+        if item.family not in ("cover_floor", "days_off") and item.staff is not None:
+            left_out.setdefault(item.rule_id, set()).add(item.staff)
+    rules = []
+    for rule in problem.rules:
+        if rule.id in left_out:
+            keep = frozenset(m.id for m in problem.staff if rule.scope.covers(m) and m.id not in left_out[rule.id])
+            if not keep:
+                continue
+            rule = dataclasses.replace(rule, scope=dataclasses.replace(rule.scope, staff=keep))
+        rules.append(rule)
+    return dataclasses.replace(
+        problem,
+        cover=cover,
+        days_off={staff: frozenset(days) for staff, days in days_off.items()},
+        rules=tuple(rules),
+    )
 
 
 # -- the encoding -----------------------------------------------------------------------------
