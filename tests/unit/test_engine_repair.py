@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cache
 
@@ -18,8 +19,11 @@ from careshift.domain.rules import (
     CoverFloor,
     CoverTarget,
     DaysOffRespected,
+    FairShare,
     ForbiddenSuccessions,
     OneShiftPerDay,
+    Rule,
+    RuleSpec,
 )
 from careshift.domain.schedule import Schedule
 from careshift.domain.workforce import Staff
@@ -176,3 +180,19 @@ def test_a_repair_becomes_a_recommendation_with_computed_reasons() -> None:
     # the hole broke the N floor on day 6; the repair removes that breach, and says so
     assert recommendation.reasons[0].code == "hard.removed"
     assert "floor" in recommendation.reasons[0].text
+
+
+def test_a_rule_the_engine_cannot_model_sends_the_repair_to_the_fallback() -> None:
+    roster = current()
+    fair = Rule("fair-nights", FairShare(kind="nights"), hard=False, weight=5)
+    with_fair = replace(ward(), rules=(*ward().rules, fair))
+    nurse = worker_on(roster, 8, "N")
+    result = repair(with_fair, roster, CallOut(nurse, (day(8),)), time_limit=5)
+    assert result.fallback
+    assert "optimizer unavailable" in result.note and "fair_share" in result.note
+    assert staffed(result.schedule, 8, "N") == 1
+    if type(fair.spec).violations is RuleSpec.violations:
+        # this branch's checker cannot evaluate fair_share yet: the result says so
+        assert result.unchecked == ("fair-nights (fair_share)",)
+    else:
+        assert result.unchecked == ()

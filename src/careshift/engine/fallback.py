@@ -84,10 +84,12 @@ class FallbackResult:
     report: CheckReport
     open_lines: tuple[OpenLine, ...]
     produced_by: ProducedBy = ProducedBy.GREEDY_REPAIR
+    unchecked: tuple[str, ...] = ()
 
     @property
     def feasible(self) -> bool:
-        """True when the checker finds no hard violation."""
+        """True when the checker finds no hard violation (among the rules it can check:
+        see ``unchecked``)."""
         return self.report.feasible
 
     @property
@@ -99,6 +101,21 @@ def checked_rules(problem: RosterProblem) -> tuple[Rule, ...]:
     """The problem's rules whose family the checker can evaluate (``change_cost`` has no
     checker on some branches yet; the repair computes it from the roster difference)."""
     return tuple(rule for rule in problem.rules if type(rule.spec).violations is not RuleSpec.violations)
+
+
+def unchecked_rules(problem: RosterProblem) -> tuple[str, ...]:
+    """``id (family)`` of the rules the checker cannot evaluate yet, other than
+    ``change_cost`` (which the repair computes): a result that passes the checker says
+    nothing about these, so results list them."""
+    checked = set(checked_rules(problem))
+    return tuple(
+        f"{rule.id} ({rule.family})" for rule in problem.rules if rule not in checked and rule.family != "change_cost"
+    )
+
+
+def _result(problem: RosterProblem, schedule: Schedule, book: CoverBook) -> FallbackResult:
+    report = check(problem, schedule, checked_rules(problem))
+    return FallbackResult(schedule, report, book.open_lines(), unchecked=unchecked_rules(problem))
 
 
 # -- exact checks of one person's rules ----------------------------------------------------
@@ -583,7 +600,7 @@ def greedy_roster(problem: RosterProblem, *, passes: int = REBUILD_PASSES) -> Fa
         # people placed early may have taken the shifts a scarce skill needed: top up the
         # floors one person at a time, as the greedy repair does
         return greedy_repair(problem, schedule)
-    return FallbackResult(schedule, check(problem, schedule, checked_rules(problem)), book.open_lines())
+    return _result(problem, schedule, book)
 
 
 def greedy_repair(problem: RosterProblem, current: Schedule) -> FallbackResult:
@@ -637,7 +654,7 @@ def greedy_repair(problem: RosterProblem, current: Schedule) -> FallbackResult:
                 own[assignment.staff] = after
                 book.add(assignment, 1)
     schedule = Schedule.of(assignments, source=ProducedBy.GREEDY_REPAIR.value)
-    return FallbackResult(schedule, check(problem, schedule, checked_rules(problem)), book.open_lines())
+    return _result(problem, schedule, book)
 
 
 def _best_move(

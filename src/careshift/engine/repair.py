@@ -43,7 +43,7 @@ from careshift.domain.recommendations import ProducedBy, Recommendation
 from careshift.domain.rules import ChangeCost, DaysOffRespected, Rule, Scope
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.engine.build import build_model
-from careshift.engine.fallback import checked_rules, greedy_repair
+from careshift.engine.fallback import checked_rules, greedy_repair, unchecked_rules
 from careshift.engine.model import EngineModel
 from careshift.engine.solve import SolveOptions, exact_penalties, extract_schedule, hint_schedule, solver_parameters
 
@@ -110,6 +110,7 @@ class RepairResult:
     wall_time: float
     note: str = ""
     before: CheckReport | None = None
+    unchecked: tuple[str, ...] = ()
 
     @property
     def fallback(self) -> bool:
@@ -294,6 +295,7 @@ def repair(
         time.monotonic() - started,
         note,
         before,
+        unchecked_rules(repaired),
     )
 
 
