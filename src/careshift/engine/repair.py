@@ -101,7 +101,7 @@ class RepairResult:
     problem: RosterProblem
     schedule: Schedule
     report: CheckReport
-    change_cost: int
+    change_cost_outside_checker: int
     disruption: Disruption
     event_removed: tuple[Assignment, ...]
     produced_by: ProducedBy
@@ -122,8 +122,14 @@ class RepairResult:
 
     @property
     def cost(self) -> int:
-        """Checker cost plus the change cost (the repair problem's objective)."""
-        return self.report.cost + self.change_cost
+        """The repair problem's objective: the checker's cost plus any change cost the
+        checker could not evaluate itself."""
+        return self.report.cost + self.change_cost_outside_checker
+
+    @property
+    def change_cost(self) -> int:
+        """The penalty for changing the roster, however it was evaluated."""
+        return self.change_cost_outside_checker + self.report.cost_by_family().get("change_cost", 0)
 
     def recommendation(self, id: str, unit: str, created_at: datetime) -> Recommendation | None:
         """The repair as a recommendation with computed reasons (checker reports of the
