@@ -29,14 +29,15 @@ from careshift.domain.schedule import Schedule
 from careshift.domain.workforce import Staff
 from careshift.engine.fallback import greedy_roster
 from careshift.engine.repair import CallOut, DemandIncrease, apply_event, repair, verify
-from tests.unit.rules_roster import day, hard, problem, soft
+from tests.unit.rules_roster import day, problem, soft
 
 DAYS = 14
 
 
 def ward() -> RosterProblem:
     """Seven nurses; D needs 2 (target 3), N needs 1; N may not be followed by D or E; at
-    most 5 days in a row, days off at least 2 in a row; C is on leave on day 10."""
+    most 5 days in a row, days off at least 2 in a row; C is on leave on day 10. Hard rule
+    priorities as in the policy packs (higher = more important)."""
     cover = [
         line
         for i in range(DAYS)
@@ -46,12 +47,12 @@ def ward() -> RosterProblem:
         )
     ]
     return problem(
-        hard(OneShiftPerDay(), "one"),
-        hard(ForbiddenSuccessions(), "succession"),
-        hard(ConsecutiveWorkingDays(maximum=5), "run"),
-        hard(ConsecutiveDaysOff(minimum=2), "off"),
-        hard(DaysOffRespected(), "leave"),
-        hard(CoverFloor(), "floor"),
+        Rule("one", OneShiftPerDay(), priority=1000),
+        Rule("succession", ForbiddenSuccessions(), priority=950),
+        Rule("run", ConsecutiveWorkingDays(maximum=5), priority=700),
+        Rule("off", ConsecutiveDaysOff(minimum=2), priority=650),
+        Rule("leave", DaysOffRespected(), priority=800),
+        Rule("floor", CoverFloor(), priority=850),
         soft(CoverTarget(), rule_id="target"),
         days=DAYS,
         staff=[Staff(name) for name in "ABCDEFG"],
@@ -197,3 +198,18 @@ def test_a_rule_the_engine_cannot_model_sends_the_repair_to_the_fallback() -> No
         assert result.unchecked == ("fair-nights (fair_share)",)
     else:
         assert result.unchecked == ()
+
+
+def test_an_infeasible_repair_says_to_unfreeze_the_day_before_breaking_the_floor() -> None:
+    roster = current()
+    nurse = worker_on(roster, 2, "N")
+    result = repair(ward(), roster, CallOut(nurse, (day(2),)), frozen_days=[day(i) for i in range(4)], time_limit=10)
+    assert result.diagnosis is not None
+    # the night of day 2 can be staffed only by changing day 2 (or by giving up its floor)
+    assert [(r.family, r.day) for r in result.diagnosis.conflicts[0]] == [
+        ("frozen_days", day(2)),
+        ("cover_floor", day(2)),
+    ]
+    assert ("frozen_days", day(2)) in [(r.family, r.day) for r in result.diagnosis.relaxations]
+    assert all(r.family == "frozen_days" for r in result.diagnosis.relaxations)
+    assert "to repair fully, relax first: unfreeze" in result.note

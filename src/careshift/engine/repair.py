@@ -43,6 +43,7 @@ from careshift.domain.recommendations import ProducedBy, Recommendation
 from careshift.domain.rules import ChangeCost, DaysOffRespected, Rule, Scope
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.engine.build import build_model
+from careshift.engine.diagnose import Diagnosis, diagnose
 from careshift.engine.fallback import checked_rules, greedy_repair, unchecked_rules
 from careshift.engine.model import EngineModel
 from careshift.engine.solve import SolveOptions, exact_penalties, extract_schedule, hint_schedule, solver_parameters
@@ -111,6 +112,7 @@ class RepairResult:
     note: str = ""
     before: CheckReport | None = None
     unchecked: tuple[str, ...] = ()
+    diagnosis: Diagnosis | None = None
 
     @property
     def fallback(self) -> bool:
@@ -252,13 +254,16 @@ def repair(
     time_limit: float = 2.0,
     workers: int = 2,
     seed: int = 0,
+    diagnose_infeasible: bool = True,
 ) -> RepairResult:
     """Repair ``current`` after ``event`` with least change, frozen days untouched.
 
     CP-SAT re-solves the repair problem (see the module doc) warm-started from the roster
     after the event, within ``time_limit`` seconds on ``workers`` workers. If it returns
     no roster (time out, infeasible, a family it cannot model) the greedy repair builds
-    one instead, marked as the fallback. The checker verifies either result.
+    one instead, marked as the fallback. The checker verifies either result. When CP-SAT
+    proves that no repair meets every hard rule (e.g. a call-out inside the frozen days),
+    ``diagnosis`` says what to relax (``diagnose_infeasible=False`` skips it).
     """
     started = time.monotonic()
     repaired, after, removed = apply_event(
@@ -273,8 +278,14 @@ def repair(
     except CareshiftError as error:
         note = f"optimizer unavailable: {error}"
     produced_by = ProducedBy.OPTIMIZER
+    diagnosis = None
+    if status == "INFEASIBLE" and diagnose_infeasible:
+        # say what would make a full repair possible (often: unfreeze a day)
+        diagnosis = diagnose(repaired, time_limit=max(1.0, time_limit), seed=seed)
     if schedule is None:
         note = note or f"optimizer found no roster ({status})"
+        if diagnosis is not None and diagnosis.relaxations:
+            note += f"; to repair fully, relax first: {diagnosis.relaxations[0].text}"
         schedule = greedy_repair(repaired, after).schedule
         produced_by, status, objective = ProducedBy.GREEDY_REPAIR, "FALLBACK", None
     report, change_cost = verify(repaired, schedule)
@@ -302,6 +313,7 @@ def repair(
         note,
         before,
         unchecked_rules(repaired),
+        diagnosis,
     )
 
 
