@@ -320,6 +320,8 @@ def repair(
 def _solve(
     problem: RosterProblem, after: Schedule, deadline: float, workers: int, seed: int
 ) -> tuple[Schedule | None, int | None, str]:
+    if deadline <= time.monotonic():
+        return None, None, "UNKNOWN"  # no time at all: do not even build the model
     m = build_model(problem)
     freeze(m, problem.frozen_days, after)
     hint_schedule(m, after)
