@@ -213,3 +213,16 @@ def test_an_infeasible_repair_says_to_unfreeze_the_day_before_breaking_the_floor
     assert ("frozen_days", day(2)) in [(r.family, r.day) for r in result.diagnosis.relaxations]
     assert all(r.family == "frozen_days" for r in result.diagnosis.relaxations)
     assert "to repair fully, relax first: unfreeze" in result.note
+
+
+def test_a_roster_without_units_is_read_on_the_home_units() -> None:
+    # staff belong to 4W but the imported roster names no unit: only the fill is a change.
+    # Guards a bug: every unit-less assignment counted as removed and re-added (change cost
+    # 1130 against a solver objective of 30), so repair raised a DomainError.
+    on_4w = replace(ward(), staff=tuple(replace(member, home_unit="4W") for member in ward().staff))
+    roster = current()
+    nurse = worker_on(roster, 6, "N")
+    result = repair(on_4w, roster, CallOut(nurse, (day(6),)), time_limit=10, seed=1)
+    assert result.produced_by is ProducedBy.OPTIMIZER
+    assert 1 <= result.disruption.shifts <= 3
+    assert all(a.unit == "4W" for a in result.schedule)
