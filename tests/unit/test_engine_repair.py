@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from functools import cache
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from careshift.domain.demand import ShiftCover
 from careshift.domain.errors import DomainError
@@ -226,3 +228,27 @@ def test_a_roster_without_units_is_read_on_the_home_units() -> None:
     assert result.produced_by is ProducedBy.OPTIMIZER
     assert 1 <= result.disruption.shifts <= 3
     assert all(a.unit == "4W" for a in result.schedule)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    call_day=st.integers(0, DAYS - 1),
+    pick=st.integers(0, 10),
+    frozen_from=st.integers(0, DAYS - 1),
+    frozen_length=st.integers(0, 5),
+    time_limit=st.sampled_from([0.0, 5.0]),
+)
+def test_no_repair_changes_a_frozen_day(
+    call_day: int, pick: int, frozen_from: int, frozen_length: int, time_limit: float
+) -> None:
+    # optimizer or fallback, call-out inside or outside the frozen days: frozen days keep
+    # exactly the roster after the call-out
+    roster = current()
+    working = sorted({a.staff for a in roster if a.day == day(call_day)})
+    nurse = working[pick % len(working)]
+    frozen = [day(i) for i in range(frozen_from, min(DAYS, frozen_from + frozen_length))]
+    result = repair(ward(), roster, CallOut(nurse, (day(call_day),)), frozen_days=frozen, time_limit=time_limit)
+    after = [a for a in roster if a not in result.event_removed]
+    for d in frozen:
+        assert {a for a in result.schedule if a.day == d} == {a for a in after if a.day == d}
+    assert not result.schedule.on(nurse, day(call_day))
