@@ -1,6 +1,6 @@
 """Forecast benchmarks on the shared UIHC ED hourly and NHS A&E monthly data.
 
-Usage: nice -n 10 /work/venv/bin/python benchmarks/bench_forecast.py [DATA_DIR] [--quick]
+Usage: nice -n 10 /work/venv/bin/python benchmarks/bench_forecast.py [DATA_DIR] [--quick] [--only=nhs|uihc|staffing]
 
 Writes three sections of docs/benchmarks.md (forecast-uihc, forecast-staffing-office,
 forecast-nhs) and the PNGs in docs/img/. DATA_DIR defaults to ../shared/data.
@@ -313,10 +313,16 @@ def main() -> None:
     data = Path(args[0]) if args else ROOT.parent / "shared" / "data"
     if not data.exists():
         sys.exit(f"data directory {data} not found; pass it as the first argument")
+    only = next((arg.split("=", 1)[1] for arg in sys.argv if arg.startswith("--only=")), None)
     rounds = 150 if quick else 500
-    print(nhs(data), "\n", flush=True)
-    print(uihc_one_step(data, rounds), "\n", flush=True)
-    print(staffing_office(data, rounds, 90 if quick else 30, 120 if quick else 60, 100 if quick else 300), flush=True)
+    if only in (None, "nhs"):
+        print(nhs(data), "\n", flush=True)
+    if only in (None, "uihc"):
+        print(uihc_one_step(data, rounds), "\n", flush=True)
+    if only in (None, "staffing"):
+        print(
+            staffing_office(data, rounds, 90 if quick else 30, 120 if quick else 60, 100 if quick else 300), flush=True
+        )
 
 
 if __name__ == "__main__":

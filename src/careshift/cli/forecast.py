@@ -76,7 +76,6 @@ def backtest_command(
 ) -> None:
     """Run a CSV series through the rolling-origin protocol; print the metrics of our model
     and of each baseline (MAE, RMSE, pinball, CRPS, coverage and width at 50/80/95 %)."""
-    import numpy as np
     import pandas as pd
 
     from careshift.forecast.backtest import Protocol, run_backtest
@@ -98,7 +97,7 @@ def backtest_command(
         stamp = pd.Timestamp(test_start)
         if getattr(data.ds.dt, "tz", None) is not None and stamp.tzinfo is None:
             stamp = stamp.tz_localize(data.ds.dt.tz)
-        start = int(np.searchsorted(data.ds.to_numpy(), stamp.to_datetime64()))
+        start = int(pd.DatetimeIndex(data.ds).searchsorted(stamp))
     step = data.step_minutes
     grid = parse_grid(quantiles)
     protocol = Protocol(

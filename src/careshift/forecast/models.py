@@ -53,6 +53,7 @@ class GBMConfig:
     num_leaves: int = 15
     min_data_in_leaf: int = 200
     calib_fraction: float = 0.15
+    min_calib_hours: int = 672
     warmup_hours: int = 672
     use_exog: bool = True
     threads: int = 1
@@ -169,21 +170,23 @@ class CountGBM:
         """Fit on ``y[:fit_end]``: calibrate on its tail, then refit the mean on all of it."""
         end = series.n if fit_end is None else fit_end
         warmup = self._steps(series, self.config.warmup_hours)
-        if end - warmup < 4 * series.season:
+        if end - warmup < 3 * series.season:
             raise ForecastInputError(
                 f"series {series.unique_id!r}: {end} periods are too few to fit; give at least "
-                f"{warmup + 4 * series.season} (four weeks after a {self.config.warmup_hours} h warm-up)"
+                f"{warmup + 3 * series.season} (three weeks after a {self.config.warmup_hours} h warm-up)"
             )
         if np.isnan(series.y[:end]).any():
             raise ForecastInputError(f"series {series.unique_id!r} has unknown counts inside the fit window")
         rng = np.random.default_rng(self.config.seed)
-        positions = series.position[:end]
-        sums = np.bincount(positions, weights=series.y[:end], minlength=series.season)
-        counts = np.bincount(positions, minlength=series.season)
-        overall = float(series.y[:end].mean())
-        self._clim = np.where(counts > 0, sums / np.maximum(counts, 1), overall)
-
-        cal_start = end - max(series.season, int(round((end - warmup) * self.config.calib_fraction)))
+        # the calibration window needs enough distinct targets to measure the spread: at least
+        # ``min_calib_hours`` (four weeks by default), more on long series
+        calib = max(
+            self._steps(series, self.config.min_calib_hours), int(round((end - warmup) * self.config.calib_fraction))
+        )
+        calib = min(calib, (end - warmup) // 3)  # short series: keep two thirds to train on
+        cal_start = end - calib
+        # the calibration model must not see the calibration window, not even through the climatology
+        self._set_climatology(series, cal_start)
         t0, h = self._training_pairs(warmup, cal_start, rng)
         self._booster = self._train(series, t0, h)
         cal_t0, cal_h = self._training_pairs(cal_start, end, rng)
@@ -193,9 +196,18 @@ class CountGBM:
         self.level_map = LevelMap.from_pit(randomized_pit(y, mu, self.size, rng))
         self.frailty_sd = self._frailty(series, cal_t0, cal_h, y, mu)
 
+        self._set_climatology(series, end)
         t0, h = self._training_pairs(warmup, end, rng)
         self._booster = self._train(series, t0, h)
         return self
+
+    def _set_climatology(self, series: Series, end: int) -> None:
+        """Hour-of-week means of ``y[:end]`` (the overall mean where a position never occurs)."""
+        positions = series.position[:end]
+        sums = np.bincount(positions, weights=series.y[:end], minlength=series.season)
+        counts = np.bincount(positions, minlength=series.season)
+        overall = float(series.y[:end].mean())
+        self._clim = np.where(counts > 0, sums / np.maximum(counts, 1), overall)
 
     def _frailty(self, series: Series, t0: IntArray, h: IntArray, y: FloatArray, mu: FloatArray) -> float:
         """Day-level extra spread: variance of daily totals beyond what independent hours give."""
