@@ -36,6 +36,7 @@ from careshift.forecast.plots import calibration_plot, fan_chart  # noqa: E402
 from careshift.forecast.series import Series, series_from_frame  # noqa: E402
 
 IMG = ROOT / "docs" / "img"
+COMMAND = "nice -n 10 /work/venv/bin/python " + " ".join(sys.argv)
 FLAGS = ["xmas", "xmas2", "nye", "nyd", "thx", "thx1", "ind", "game_day"]
 
 
@@ -133,7 +134,7 @@ def uihc_one_step(data: Path, rounds: int) -> str:
         "![fan chart](img/forecast-uihc-fan.png)",
     ]
     body = "\n".join(lines)
-    write_section("forecast-uihc", "Forecast: UIHC ED hourly arrivals, published split", body)
+    write_section("forecast-uihc", "Forecast: UIHC ED hourly arrivals, published split", body, COMMAND)
     return body
 
 
@@ -223,7 +224,7 @@ def staffing_office(data: Path, rounds: int, refit_days: int, daily_refit_days: 
         "![fan chart](img/forecast-staffing-fan.png)",
     ]
     body = "\n".join(lines)
-    write_section("forecast-staffing-office", "Forecast: staffing-office protocol (UIHC ED, last year)", body)
+    write_section("forecast-staffing-office", "Forecast: staffing-office protocol (UIHC ED, last year)", body, COMMAND)
     return body
 
 
@@ -312,7 +313,7 @@ def nhs(data: Path) -> str:
             f"| {name} | {mase.mean():.3f} | {np.median(mase):.3f} | {mape.mean():.2f} % | {np.median(mape):.2f} % |"
         )
     body = "\n".join(lines)
-    write_section("forecast-nhs", "Forecast: NHS A&E monthly attendances, 12 months ahead", body)
+    write_section("forecast-nhs", "Forecast: NHS A&E monthly attendances, 12 months ahead", body, COMMAND)
     return body
 
 
