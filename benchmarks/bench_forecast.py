@@ -1,9 +1,10 @@
 """Forecast benchmarks on the shared UIHC ED hourly and NHS A&E monthly data.
 
-Usage: nice -n 10 /work/venv/bin/python benchmarks/bench_forecast.py [DATA_DIR] [--quick] [--only=nhs|uihc|staffing]
+Usage: nice -n 10 /work/venv/bin/python benchmarks/bench_forecast.py [DATA_DIR] [--quick]
+       [--only=nhs|uihc|validation|staffing]
 
-Writes three sections of docs/benchmarks.md (forecast-uihc, forecast-staffing-office,
-forecast-nhs) and the PNGs in docs/img/. DATA_DIR defaults to ../shared/data.
+Writes the sections forecast-nhs, forecast-uihc, forecast-staffing-validation and
+forecast-staffing-office of docs/benchmarks.md and the PNGs in docs/img/. DATA_DIR defaults to ../shared/data.
 """
 
 from __future__ import annotations
@@ -274,6 +275,39 @@ def daily_totals(series: Series, test_start: int, rounds: int, refit_days: int, 
     return "\n".join(lines)
 
 
+def validation_year(data: Path, rounds: int, refit_days: int) -> str:
+    """The staffing-office protocol on the year *before* the test year (2016-04…2017-03), to
+    see whether the pinball gain holds on a year the model was not compared on."""
+    series = load_uihc(data, FLAGS)
+    cut = series.n - 8760
+    frame = pd.DataFrame(
+        {"unique_id": series.unique_id, "ds": series.ds.iloc[:cut], "y": series.y[:cut]}
+        | {name: series.exog[:cut, k] for k, name in enumerate(series.exog_names)}
+    )
+    earlier = series_from_frame(frame, exog=list(series.exog_names), country="US", subdiv="IA")
+    protocol = Protocol(test_start=earlier.n - 8760, every=12, horizon=48, refit_every=24 * refit_days)
+    result = run_backtest(
+        earlier, protocol, lambda: CountGBM(GBMConfig(horizon=48, num_rounds=rounds)), trailing_window=8760
+    )
+    rows = result.scores()
+    ours, base = rows[0], next(row for row in rows if row.model == "climatology_last_8760")
+    gain = (1 - ours.pinball / base.pinball) * 100
+    lines = [
+        f"Same protocol, test year {earlier.ds.iloc[protocol.test_start]} … {earlier.ds.iloc[-1]} "
+        f"(the year before the staffing-office test year; refit every {refit_days} days):",
+        "",
+        metrics.scores_table(rows),
+        "",
+        f"Pinball vs the previous 8,760 h empirical quantiles: **{gain:.2f} % lower** "
+        f"(≥ 2 % {'met' if gain >= 2 else 'NOT met'} on this year); 80 % coverage {ours.coverage[80]:.3f}.",
+    ]
+    body = "\n".join(lines)
+    write_section(
+        "forecast-staffing-validation", "Forecast: staffing-office protocol on the year before", body, COMMAND
+    )
+    return body
+
+
 def nhs(data: Path) -> str:
     """Type-1 departments with all 36 months: train 2016-04…2018-03, forecast 12 months."""
     raw = pd.read_csv(data / "nhs_ae_monthly" / "nhs_ae_attendances_monthly.csv", parse_dates=["period"])
@@ -329,6 +363,8 @@ def main() -> None:
         print(nhs(data), "\n", flush=True)
     if only in (None, "uihc"):
         print(uihc_one_step(data, rounds), "\n", flush=True)
+    if only in (None, "validation"):
+        print(validation_year(data, rounds, 90 if quick else 30), flush=True)
     if only in (None, "staffing"):
         print(
             staffing_office(data, rounds, 90 if quick else 30, 120 if quick else 60, 100 if quick else 300), flush=True
