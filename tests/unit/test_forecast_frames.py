@@ -89,3 +89,13 @@ def test_mixed_naive_and_aware_times_are_refused(tmp_path: Path) -> None:
     path.write_text("t,y\n2024-01-01T06:00:00-06:00,1\n2024-01-01 07:00,2\n")
     with pytest.raises(ForecastInputError, match=r"mixed naive and offset-aware timestamps \(naive at row\(s\) 3\)"):
         read_series_csv(path, time_col="t", target_col="y")
+
+
+def test_offset_aware_hours_across_a_dst_change_have_no_false_gap(tmp_path: Path) -> None:
+    # 2024-03-10 02:00 does not exist in Chicago: UTC hours run on, local clock jumps 01:00 → 03:00
+    stamps = pd.date_range("2024-03-10T06:00:00Z", periods=4, freq="h")
+    path = tmp_path / "dst.csv"
+    path.write_text("t,y\n" + "".join(f"{stamp.isoformat()},1\n" for stamp in stamps))
+    frame = read_series_csv(path, time_col="t", target_col="y", tz="America/Chicago")
+    assert list(frame["ds"].dt.hour) == [0, 1, 3, 4]
+    assert list(hour_of_week(frame["ds"])) == [144, 145, 147, 148]  # Sunday
