@@ -103,3 +103,16 @@ def test_selection_prefers_the_lowest_pinball_among_calibrated_models() -> None:
     rows = [row("sharp_but_overconfident", 0.5, 0.4), row("ours", 0.7, 0.8), row("climatology", 0.75, 0.85)]
     assert select_model(rows) == "ours"
     assert select_model([row("a", 0.9, 0.1), row("b", 0.8, 0.2)]) == "b"
+
+
+def test_holiday_flags_come_from_the_holidays_package() -> None:
+    import pandas as pd
+
+    from careshift.forecast.series import holiday_flags
+
+    ds = pd.Series(pd.date_range("2024-07-03", periods=72, freq="h"))
+    flags = holiday_flags(ds, "US")
+    assert flags[:24].sum() == 0 and flags[24:48].sum() == 24 and flags[48:].sum() == 0
+    assert holiday_flags(ds, None).sum() == 0
+    with pytest.raises(ForecastInputError, match="no holiday calendar"):
+        holiday_flags(ds, "XX")

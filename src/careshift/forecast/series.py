@@ -34,8 +34,10 @@ def holiday_flags(local: pd.Series, country: str | None, subdiv: str | None = No
         calendar = holidays.country_holidays(country, subdiv=subdiv, years=years)
     except NotImplementedError as exc:
         raise ForecastInputError(f"no holiday calendar for {country!r}/{subdiv!r}; use an ISO code such as US") from exc
-    days = local.dt.date
-    return np.asarray([1.0 if day in calendar else 0.0 for day in days], dtype=float)
+    days = local.dt.normalize()
+    unique = days.drop_duplicates()
+    flags = {day: 1.0 if day.date() in calendar else 0.0 for day in unique}
+    return np.asarray(days.map(flags).to_numpy(), dtype=float)
 
 
 @dataclass
