@@ -1,0 +1,159 @@
+"""Large-neighbourhood search around the incumbent roster.
+
+Each step frees a neighbourhood (a few staff over the whole horizon, every staff over a
+window of days, or a few more staff over a wider window), fixes every other ``work``
+variable to its incumbent value, hints the incumbent and lets CP-SAT re-optimise. The
+result replaces the incumbent when it costs no more (equal moves let the search drift
+across plateaus). The neighbourhood grows after steps that closed their sub-problem
+and shrinks after steps that ran out of time, so each step stays short.
+
+Why not just CP-SAT's own LNS: with two workers CP-SAT runs one full-problem worker and
+time-shares the second among about ten helpers; on the Curtois–Qu set these staff and day
+neighbourhoods, solved to optimality in well under a second each, improve much faster
+(see docs/adr/0003-engine-model-and-search.md).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from careshift.engine.model import EngineModel
+
+
+@dataclass
+class LnsStats:
+    """Counters of one LNS run (for the ADR and the logs)."""
+
+    steps: int = 0
+    improved: int = 0
+    closed: int = 0
+    improved_by_kind: dict[str, int] = field(default_factory=dict)
+    steps_by_kind: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Incumbent:
+    """A full solution vector of the model (one value per proto variable) and its objective."""
+
+    values: list[int]
+    objective: float
+    found_at: float
+
+
+KINDS = ("staff", "window", "staff_window")
+
+
+def _neighbourhood(m: EngineModel, rng: random.Random, kind: str, size: float) -> set[tuple[str, int]]:
+    """(staff, day) pairs left free in this step; ``size`` counts staff (or, for a window
+    of every staff member, days scaled so the free area is comparable)."""
+    staff = [member.id for member in m.problem.staff]
+    horizon = len(m.days)
+    if kind == "staff":
+        chosen = rng.sample(staff, max(1, min(len(staff), round(size))))
+        return {(s, d) for s in chosen for d in range(horizon)}
+    if kind == "window":
+        width = max(2, min(horizon, round(size * horizon / max(1, len(staff)))))
+        start = rng.randrange(0, horizon - width + 1)
+        return {(s, d) for s in staff for d in range(start, start + width)}
+    chosen = rng.sample(staff, max(1, min(len(staff), round(size * 2))))
+    width = max(2, horizon // 2)
+    start = rng.randrange(0, horizon - width + 1)
+    return {(s, d) for s in chosen for d in range(start, start + width)}
+
+
+def improve(
+    m: EngineModel,
+    incumbent: Incumbent,
+    deadline: float,
+    *,
+    seed: int,
+    workers: int,
+    started: float,
+    on_improve: Callable[[Incumbent], None] | None = None,
+    step_limit: float = 5.0,
+    sub_parameters: Mapping[str, object] | None = None,
+    initial_share: float = 0.125,
+    bound: float = float("-inf"),
+) -> tuple[Incumbent, LnsStats]:
+    """Improve ``incumbent`` by LNS until ``deadline`` (a ``time.monotonic`` value) or until
+    it reaches ``bound``, a proven lower bound (then it is optimal).
+
+    ``workers`` threads each run their own neighbourhoods with a one-worker CP-SAT solve
+    (CP-SAT releases the GIL), sharing the incumbent: on two cores two independent small
+    solves beat one two-worker solve, which would spend its second worker on helpers.
+    """
+    # the LP at level 2 (every clause in the relaxation) pays off on these small sub-problems
+    sub_parameters = sub_parameters if sub_parameters is not None else {"linearization_level": 2}
+    state = _Shared(incumbent, LnsStats(), threading.Lock())
+    work_index = [(staff, d, var.index) for (staff, d, _slot), var in m.work.items()]
+
+    def run(thread: int) -> None:
+        rng = random.Random(seed * 1000 + thread)
+        sizes = dict.fromkeys(KINDS, max(2.0, len(m.problem.staff) * initial_share))
+        while time.monotonic() < deadline - 0.05 and state.incumbent.objective > bound + 1e-6:
+            kind = rng.choice(KINDS)
+            with state.lock:
+                current = state.incumbent
+                state.stats.steps += 1
+                state.stats.steps_by_kind[kind] = state.stats.steps_by_kind.get(kind, 0) + 1
+            free = _neighbourhood(m, rng, kind, sizes[kind])
+            sub = m.model.clone()
+            proto = sub.proto
+            for staff, d, index in work_index:
+                if (staff, d) not in free:
+                    domain = proto.variables[index].domain
+                    value = current.values[index]
+                    domain.clear()
+                    domain.extend([value, value])
+            proto.solution_hint.vars.extend(range(len(current.values)))
+            proto.solution_hint.values.extend(current.values)
+            solver = cp_model.CpSolver()
+            solver.parameters.num_workers = 1
+            for name, setting in sub_parameters.items():
+                setattr(solver.parameters, name, setting)
+            solver.parameters.random_seed = rng.randrange(1 << 30)
+            solver.parameters.max_time_in_seconds = max(0.05, min(step_limit, deadline - time.monotonic()))
+            status = solver.solve(sub)
+            # grow a kind of neighbourhood while its steps close, shrink it when they time out
+            if status == cp_model.OPTIMAL:
+                sizes[kind] = min(float(len(m.problem.staff)), sizes[kind] * 1.1)
+            else:
+                sizes[kind] = max(1.0, sizes[kind] * 0.85)
+            if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                continue
+            with state.lock:
+                state.stats.closed += status == cp_model.OPTIMAL
+                best = state.incumbent
+                if solver.objective_value > best.objective:
+                    continue
+                better = solver.objective_value < best.objective
+                state.incumbent = Incumbent(
+                    list(solver.response_proto.solution),
+                    solver.objective_value,
+                    time.monotonic() - started if better else best.found_at,
+                )
+                if better:
+                    state.stats.improved += 1
+                    state.stats.improved_by_kind[kind] = state.stats.improved_by_kind.get(kind, 0) + 1
+                    if on_improve is not None:
+                        on_improve(state.incumbent)
+
+    threads = [threading.Thread(target=run, args=(index,), daemon=True) for index in range(max(1, workers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return state.incumbent, state.stats
+
+
+@dataclass
+class _Shared:
+    incumbent: Incumbent
+    stats: LnsStats
+    lock: threading.Lock

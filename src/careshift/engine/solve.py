@@ -1,0 +1,229 @@
+"""Solve a roster problem with CP-SAT and return a checked, explained result."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from careshift.domain.errors import DomainError, InfeasibleError
+from careshift.domain.problem import RosterProblem
+from careshift.domain.schedule import Assignment, Schedule
+from careshift.engine.build import build_model
+from careshift.engine.lns import Incumbent, improve
+from careshift.engine.model import EngineModel
+from careshift.engine.result import PenaltyLine, Progress, SolveResult, input_hash
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """How to solve.
+
+    ``workers`` is always set explicitly on the solver (CP-SAT would otherwise take every
+    core). ``hint`` warm-starts the search from a roster (the current or previous one).
+    ``parameters`` are extra CP-SAT parameters by name, applied last. ``strategy`` is
+    ``"lns"`` (CP-SAT on the whole problem for ``lns_start`` of the time, then our
+    neighbourhood search around its best roster) or ``"cpsat"`` (CP-SAT alone).
+    """
+
+    time_limit: float = 10.0
+    workers: int = 2
+    seed: int = 0
+    hint: Schedule | None = None
+    progress: ProgressCallback | None = None
+    log: bool = False
+    parameters: Mapping[str, object] = field(default_factory=dict)
+    strategy: str = "lns"
+    lns_start: float = 0.1
+
+
+class _Recorder(cp_model.CpSolverSolutionCallback):
+    """Records when each improving roster was found and passes progress on."""
+
+    def __init__(self, started: float, progress: ProgressCallback | None) -> None:
+        super().__init__()
+        self.started = started
+        self.progress = progress
+        self.best: float | None = None
+        self.time_to_best: float | None = None
+
+    def on_solution_callback(self) -> None:
+        objective = self.objective_value
+        if self.best is None or objective < self.best:
+            self.best = objective
+            self.time_to_best = time.monotonic() - self.started
+            if self.progress is not None:
+                self.progress(Progress(round(objective), self.best_objective_bound, self.time_to_best))
+
+
+def solver_parameters(options: SolveOptions) -> cp_model.CpSolver:
+    """A CP-SAT solver configured from ``options``."""
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    params.max_time_in_seconds = options.time_limit
+    params.num_workers = options.workers
+    params.random_seed = options.seed
+    params.log_search_progress = options.log
+    for name, value in options.parameters.items():
+        setattr(params, name, value)
+    return solver
+
+
+def hint_schedule(m: EngineModel, schedule: Schedule) -> None:
+    """Hint every ``work`` variable from ``schedule`` (1 if assigned, else 0)."""
+    chosen = {(a.staff, a.day, a.shift, a.skill) for a in schedule}
+    for (staff, d, slot), var in m.work.items():
+        m.model.add_hint(var, (staff, m.days[d], slot.shift, slot.skill) in chosen)
+
+
+def extract_schedule(m: EngineModel, value: Callable[[cp_model.IntVar], int], source: str) -> Schedule:
+    """The roster held by a solution (``value`` reads a variable)."""
+    homes = {member.id: member.home_unit for member in m.problem.staff}
+    return Schedule.of(
+        (
+            Assignment(staff, m.days[d], slot.shift, slot.skill, homes[staff])
+            for (staff, d, slot), var in m.work.items()
+            if value(var)
+        ),
+        source=source,
+        policy_version=m.problem.policy_version,
+    )
+
+
+def exact_penalties(m: EngineModel, schedule: Schedule, workers: int = 1) -> tuple[int, tuple[PenaltyLine, ...]]:
+    """The model's objective of ``schedule`` with every penalty variable at its least value.
+
+    An incumbent may carry slack in a penalty variable (only ``>=`` ties it to its
+    breach); fixing the roster and minimising once more removes it, so the objective we
+    report is exactly what the rules charge. Raises ``InfeasibleError`` when the roster
+    breaks a hard rule of the model.
+    """
+    fixed = m.model.clone()
+    chosen = {
+        (a.staff, m.problem.horizon.index(a.day), a.shift, a.skill) for a in schedule if a.day in m.problem.horizon
+    }
+    known = {(staff, d, slot.shift, slot.skill) for (staff, d, slot) in m.work}
+    if not chosen <= known:
+        raise InfeasibleError(f"roster holds assignments the model cannot make: {sorted(chosen - known)[:3]}")
+    for (staff, d, slot), var in m.work.items():
+        twin = fixed.get_bool_var_from_proto_index(var.index)
+        fixed.add(twin == int((staff, d, slot.shift, slot.skill) in chosen))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = workers
+    solver.parameters.max_time_in_seconds = 60.0
+    status = solver.solve(fixed)
+    if status != cp_model.OPTIMAL:
+        raise InfeasibleError(f"roster for {m.problem.name} breaks a hard rule ({solver.status_name(status)})")
+    lines = []
+    for penalty in m.penalties:
+        amount = int(solver.value(penalty.amount))
+        if amount:
+            lines.append(
+                PenaltyLine(
+                    penalty.rule_id,
+                    penalty.family,
+                    amount,
+                    amount * penalty.coefficient,
+                    penalty.staff,
+                    penalty.day,
+                    penalty.label,
+                )
+            )
+    return round(solver.objective_value), tuple(lines)
+
+
+def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveResult:
+    """Build and solve the CP-SAT model of ``problem``.
+
+    Returns the best roster found within ``options.time_limit`` with its objective (equal
+    to the checker's cost), the proven bound, the penalty breakdown and the solver
+    settings; ``schedule`` is ``None`` when no roster satisfies the hard rules in time.
+    """
+    options = options or SolveOptions()
+    if options.strategy not in ("lns", "cpsat"):
+        raise DomainError(f"unknown solve strategy {options.strategy!r}; use 'lns' or 'cpsat'")
+    started = time.monotonic()
+    deadline = started + options.time_limit
+    m = build_model(problem)
+    if options.hint is not None:
+        hint_schedule(m, options.hint)
+    first = options.time_limit if options.strategy == "cpsat" else options.time_limit * options.lns_start
+    solver = solver_parameters(options)
+    solver.parameters.max_time_in_seconds = max(0.01, first - (time.monotonic() - started))
+    recorder = _Recorder(started, options.progress)
+    status = solver.solve(m.model, recorder)
+    bound = solver.best_objective_bound
+    if status == cp_model.UNKNOWN and options.strategy == "lns" and time.monotonic() < deadline:
+        # no roster yet: keep going on the whole problem until the first one
+        solver.parameters.max_time_in_seconds = max(0.01, deadline - time.monotonic())
+        solver.parameters.stop_after_first_solution = True
+        status = solver.solve(m.model, recorder)
+        bound = max(bound, solver.best_objective_bound)
+    status_name = solver.status_name(status)
+    values: list[int] | None = None
+    time_to_best = recorder.time_to_best
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        values = list(solver.response_proto.solution)
+    if status == cp_model.FEASIBLE and options.strategy == "lns" and values is not None:
+        incumbent = Incumbent(values, solver.objective_value, time_to_best or 0.0)
+
+        def report(found: Incumbent) -> None:
+            if options.progress is not None:
+                options.progress(Progress(round(found.objective), bound, found.found_at))
+
+        incumbent, _stats = improve(
+            m,
+            incumbent,
+            deadline,
+            seed=options.seed,
+            workers=options.workers,
+            started=started,
+            on_improve=report,
+            bound=bound,
+        )
+        values, time_to_best = incumbent.values, incumbent.found_at
+        if incumbent.objective <= bound:
+            status_name = "OPTIMAL"
+    schedule = None
+    objective = None
+    lines: tuple[PenaltyLine, ...] = ()
+    if values is not None:
+        solution = values
+        schedule = extract_schedule(m, lambda var: solution[var.index], "engine")
+        objective, lines = exact_penalties(m, schedule)
+        if status_name == "OPTIMAL":
+            bound = float(objective)
+    return SolveResult(
+        status=status_name,
+        schedule=schedule,
+        objective=objective,
+        best_bound=bound,
+        wall_time=time.monotonic() - started,
+        time_to_best=time_to_best,
+        penalties=lines,
+        solver_version=_version(),
+        parameters=_describe(options),
+        input_hash=input_hash(problem),
+    )
+
+
+def _version() -> str:
+    from ortools.init.python import init
+
+    return f"ortools {init.OrToolsVersion.version_string()}"
+
+
+def _describe(options: SolveOptions) -> tuple[tuple[str, str], ...]:
+    settings: dict[str, object] = {
+        "max_time_in_seconds": options.time_limit,
+        "num_workers": options.workers,
+        "random_seed": options.seed,
+        "hinted": options.hint is not None,
+        "strategy": options.strategy,
+        **options.parameters,
+    }
+    return tuple((name, str(value)) for name, value in settings.items())

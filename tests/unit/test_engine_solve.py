@@ -1,0 +1,68 @@
+"""The solve entry point: refusal of unmodelled rules, result fields, hints, determinism."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from careshift.domain.checker import check
+from careshift.domain.errors import CareshiftError
+from careshift.domain.rules import FairShare, MinRestBetweenShifts, Rule
+from careshift.engine import Progress, SolveOptions, UnsupportedRuleError, build_model, input_hash, solve
+from tests.unit.test_engine_rules import CASES
+
+
+def test_an_unmodelled_hard_rule_is_refused_by_name() -> None:
+    p = CASES["cover target and cap"]
+    p = replace(p, rules=(*p.rules, Rule("rest-11h", MinRestBetweenShifts(hours=11))))
+    with pytest.raises(UnsupportedRuleError, match=r"rest-11h \(min_rest_between_shifts, hard\)") as info:
+        build_model(p)
+    assert isinstance(info.value, CareshiftError)
+    with pytest.raises(UnsupportedRuleError):
+        solve(p, SolveOptions(time_limit=1))
+
+
+def test_an_unmodelled_soft_rule_is_refused_too() -> None:
+    p = CASES["cover target and cap"]
+    p = replace(p, rules=(*p.rules, Rule("fair", FairShare(), hard=False, weight=3)))
+    with pytest.raises(UnsupportedRuleError, match="fair_share"):
+        solve(p, SolveOptions(time_limit=1))
+
+
+def test_result_carries_breakdown_settings_and_input_hash() -> None:
+    p = CASES["soft working-day runs, no history"]
+    seen: list[Progress] = []
+    result = solve(p, SolveOptions(time_limit=10, workers=2, seed=3, progress=seen.append))
+    assert result.status == "OPTIMAL"
+    assert result.schedule is not None
+    assert result.objective == check(p, result.schedule).cost == 40
+    assert result.best_bound == 40
+    assert result.gap == 0.0
+    assert result.time_to_best is not None and result.time_to_best <= result.wall_time
+    assert sum(result.cost_by_staff().values()) == sum(result.cost_by_day().values()) == 40
+    assert dict(result.parameters)["num_workers"] == "2"
+    assert dict(result.parameters)["random_seed"] == "3"
+    assert result.solver_version.startswith("ortools ")
+    assert result.input_hash == input_hash(p) and len(result.input_hash) == 64
+    assert seen and seen[-1].objective >= 40
+
+
+def test_input_hash_changes_with_the_problem() -> None:
+    p = CASES["cover target and cap"]
+    assert input_hash(p) == input_hash(replace(p))
+    assert input_hash(p) != input_hash(replace(p, name="other"))
+
+
+def test_a_hint_of_an_optimal_roster_is_kept() -> None:
+    p = CASES["hard runs, no history (Curtois style)"]
+    first = solve(p, SolveOptions(time_limit=10, seed=1))
+    assert first.schedule is not None
+    again = solve(p, SolveOptions(time_limit=10, seed=2, hint=first.schedule, strategy="cpsat"))
+    assert again.objective == first.objective == check(p, first.schedule).cost
+    assert dict(again.parameters)["hinted"] == "True"
+
+
+def test_an_unknown_strategy_is_refused() -> None:
+    with pytest.raises(CareshiftError, match="strategy"):
+        solve(CASES["cover target and cap"], SolveOptions(strategy="magic"))
