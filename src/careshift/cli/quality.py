@@ -1,10 +1,56 @@
-"""`careshift quality` commands."""
+"""`careshift quality`: the data-quality gate's report and verdict.
+
+Exit codes: 0 ``ok``, 1 ``warn``, 3 ``block`` (2 stays the CLI's "could not run": bad
+settings, store unavailable). Thresholds come from ``CARESHIFT_QUALITY_*`` (see
+:mod:`careshift.service.quality_settings`).
+"""
 
 from __future__ import annotations
+
+import json
+from typing import Annotated
 
 import typer
 
 
+def quality(
+    db: Annotated[
+        str | None, typer.Option("--db", help="Database URL (default: $CARESHIFT_DATABASE_URL or a SQLite file)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+) -> None:
+    """Check the stored data (staff, roster, census) and print findings with fixes and a verdict.
+
+    Exit code 0 ok, 1 warn, 3 block.
+    """
+    from datetime import UTC, datetime
+
+    from careshift.adapters.store import open_store
+    from careshift.adapters.store.imports import SqlReferenceData
+    from careshift.service.quality import assess, load_snapshot
+    from careshift.service.quality_settings import load_thresholds
+
+    limits = load_thresholds()
+    now = datetime.now(UTC)
+    store = open_store(db)
+    try:
+        snapshot = load_snapshot(store, SqlReferenceData(store.engine), now, limits)
+    finally:
+        store.close()
+    report = assess(snapshot, now, limits)
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    else:
+        checked = ", ".join(f"{count} {what}" for what, count in report.checked.items())
+        typer.echo(f"checked {checked} at {report.checked_at.isoformat()}")
+        for finding in report.findings:
+            typer.echo(f"[{finding.severity.value}] {finding.check}: {finding.record}: {finding.reason}")
+            typer.echo(f"    fix: {finding.fix}")
+        blocks = sum(f.severity.value == "block" for f in report.findings)
+        typer.echo(f"verdict: {report.verdict.value} ({blocks} blocking, {len(report.findings) - blocks} warning(s))")
+    raise typer.Exit(report.verdict.exit_code)
+
+
 def register(root: typer.Typer) -> None:
-    """Add this module's commands to the root app (none yet)."""
-    del root
+    """Add ``careshift quality`` to the root app."""
+    root.command("quality")(quality)

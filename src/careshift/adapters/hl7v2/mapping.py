@@ -1,0 +1,249 @@
+"""ADT messages to canonical events (pure: no I/O, no clock).
+
+| trigger | events (entity = keyed hash of PV1-19 visit number, else PID-3) |
+|---|---|
+| A01 admit, A04 register, A22 return from leave | ``PatientArrived`` at PV1-3 |
+| A05 pre-admit | ``PatientArrived`` with status ``planned`` (demand signal, not census) at PV2-8 |
+| A02 transfer | ``PatientDeparted`` from PV1-6, ``PatientArrived`` at PV1-3 |
+| A03 discharge, A21 leave of absence | ``PatientDeparted`` from PV1-3 |
+| A06, A07 class change, A08 update | a move (as A02) when PV1-6 names another unit; else nothing |
+| A17 swap | each patient leaves the other's location and arrives at its own PV1-3 |
+| A11, A12, A13 cancel admit/transfer/discharge | a ``Cancellation`` the ingest resolves against the log |
+
+Every event is ordered by EVN-6 (when it happened), falling back to MSH-7. The first event
+of a message has source id MSH-10, the n-th ``MSH-10#n``; the message ledger holds MSH-10.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+from careshift.adapters.hl7v2.identity import IdentifierHasher
+from careshift.adapters.hl7v2.message import (
+    DATA_TYPE_ERROR,
+    REQUIRED_FIELD_MISSING,
+    SEGMENT_SEQUENCE_ERROR,
+    UNSUPPORTED_EVENT_CODE,
+    UNSUPPORTED_MESSAGE_TYPE,
+    UNSUPPORTED_PROCESSING_ID,
+    UNSUPPORTED_VERSION_ID,
+    Hl7Error,
+    Hl7Message,
+    parse_timestamp,
+)
+from careshift.domain.events import Event, EventStatus, PatientArrived, PatientDeparted
+from careshift.service.ports import InboundMessage
+
+SUPPORTED_TRIGGERS = frozenset(
+    {"A01", "A02", "A03", "A04", "A05", "A06", "A07", "A08", "A11", "A12", "A13", "A17", "A21", "A22"}
+)
+CANCELS: dict[str, tuple[str, ...]] = {"A11": ("ADT^A01", "ADT^A04"), "A12": ("ADT^A02",), "A13": ("ADT^A03",)}
+NEEDS_UNIT = frozenset({"A01", "A02", "A03", "A04", "A17", "A21", "A22"})
+MAX_CONTROL_ID = 199
+MAX_UNIT = 64
+MAX_CLASS = 16
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    """An A11/A12/A13: reverse the effective events of ``entity_id``'s latest message of ``origins``."""
+
+    entity_id: str
+    origins: tuple[str, ...]
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class MappedMessage:
+    """What one ADT message means: the ledger entry, its events, or the cancellation it asks for."""
+
+    message: InboundMessage
+    trigger: str
+    events: tuple[Event, ...] = ()
+    cancellation: Cancellation | None = None
+
+    def source_id(self, index: int) -> str:
+        """The source id of the ``index``-th event derived from this message."""
+        return self.message.message_id if index == 0 else f"{self.message.message_id}#{index}"
+
+
+def source_system_of(message: Hl7Message) -> str:
+    """``hl7v2:<MSH-3>@<MSH-4>``: control ids are unique per sending application and facility."""
+    app = message.header.component(3, 1)
+    facility = message.header.component(4, 1)
+    system = f"hl7v2:{app or 'unknown'}@{facility or 'unknown'}"
+    if len(system) > 200:
+        raise Hl7Error(
+            "MSH-3/MSH-4 are too long to name a sending system; keep them under 90 characters",
+            ack="AR",
+            code=DATA_TYPE_ERROR,
+            location="MSH-3",
+        )
+    return system
+
+
+def check_header(message: Hl7Message) -> tuple[str, str]:
+    """(control id, trigger) after the header checks that decide between ``AR`` and going on."""
+    header = message.header
+    control_id = header.control_id
+    if not control_id:
+        raise Hl7Error(
+            "MSH-10 message control id is empty; every message needs a unique one",
+            ack="AR",
+            code=REQUIRED_FIELD_MISSING,
+            location="MSH-10",
+        )
+    if len(control_id) > MAX_CONTROL_ID or "\ufffd" in control_id:
+        raise Hl7Error(
+            f"MSH-10 is longer than {MAX_CONTROL_ID} characters or not ASCII",
+            ack="AR",
+            code=DATA_TYPE_ERROR,
+            location="MSH-10",
+        )
+    if header.component(9, 1) != "ADT":
+        raise Hl7Error(
+            "MSH-9 is not an ADT message; this listener accepts ADT A01-A08, A11-A13, A17, A21, A22",
+            ack="AR",
+            code=UNSUPPORTED_MESSAGE_TYPE,
+            location="MSH-9",
+            control_id=control_id,
+        )
+    trigger = header.component(9, 2) or message.first("EVN", 1)
+    if trigger not in SUPPORTED_TRIGGERS:
+        raise Hl7Error(
+            "MSH-9 trigger event is not supported; send A01-A08, A11-A13, A17, A21 or A22",
+            ack="AR",
+            code=UNSUPPORTED_EVENT_CODE,
+            location="MSH-9",
+            control_id=control_id,
+        )
+    if header.component(11, 1) not in ("", "P", "T", "D"):
+        raise Hl7Error(
+            "MSH-11 processing id must be P, T or D",
+            ack="AR",
+            code=UNSUPPORTED_PROCESSING_ID,
+            location="MSH-11",
+            control_id=control_id,
+        )
+    version = header.component(12, 1)
+    if not (version.startswith("2.") and version[2:3].isdigit()):
+        raise Hl7Error(
+            "MSH-12 version is not HL7 v2.x",
+            ack="AR",
+            code=UNSUPPORTED_VERSION_ID,
+            location="MSH-12",
+            control_id=control_id,
+        )
+    return control_id, trigger
+
+
+def map_adt(
+    message: Hl7Message, hasher: IdentifierHasher, received_at: datetime, default_zone: tzinfo
+) -> MappedMessage:
+    """Map one parsed ADT message; raises ``Hl7Error`` (``AR`` or ``AE``) for what it cannot accept."""
+    control_id, trigger = check_header(message)
+    source_system = source_system_of(message)
+    ledger = InboundMessage(source_system, control_id, f"ADT^{trigger}", received_at)
+
+    def error(text: str, location: str, code: str = REQUIRED_FIELD_MISSING) -> Hl7Error:
+        return Hl7Error(text, ack="AE", code=code, location=location, control_id=control_id)
+
+    evn_time = message.first("EVN", 6)
+    if evn_time:
+        occurred = parse_timestamp(evn_time, "EVN-6", default_zone, control_id)
+    elif message.header.get(7):
+        occurred = parse_timestamp(message.header.component(7, 1), "MSH-7", default_zone, control_id)
+    else:
+        raise error("neither EVN-6 nor MSH-7 gives the event time; send EVN-6 (event occurred)", "EVN-6")
+
+    pids, pv1s = message.segments("PID"), message.segments("PV1")
+    wanted = 2 if trigger == "A17" else 1
+    if len(pids) < wanted or len(pv1s) < wanted:
+        raise error(
+            f"ADT^{trigger} needs {wanted} PID and PV1 segment(s)",
+            "PV1" if len(pids) >= wanted else "PID",
+            SEGMENT_SEQUENCE_ERROR,
+        )
+
+    def entity(index: int) -> str:
+        visit = message.value(pv1s[index], 19, 1)
+        if visit:
+            return hasher.token("enc", visit, message.value(pv1s[index], 19, 4))
+        patient = message.value(pids[index], 3, 1)
+        if patient:
+            return hasher.token("pat", patient, message.value(pids[index], 3, 4))
+        raise error("neither PV1-19 (visit number) nor PID-3 (patient id) is given", "PID-3")
+
+    def location(index: int, field: int, required: bool) -> str | None:
+        unit = message.value(pv1s[index], field, 1)
+        where = f"PV1-{field}"
+        if len(unit) > MAX_UNIT:
+            raise error(f"{where}.1 point of care is longer than {MAX_UNIT} characters", where, DATA_TYPE_ERROR)
+        if not unit and required:
+            raise error(f"{where}.1 point of care (the unit) is empty; ADT^{trigger} needs it", where)
+        return unit or None
+
+    def patient_class(index: int) -> str:
+        value = message.value(pv1s[index], 2, 1)
+        if len(value) > MAX_CLASS:
+            raise error(f"PV1-2 patient class is longer than {MAX_CLASS} characters", "PV1-2", DATA_TYPE_ERROR)
+        return value
+
+    if trigger in CANCELS:
+        cancellation = Cancellation(entity(0), CANCELS[trigger], occurred)
+        return MappedMessage(ledger, trigger, cancellation=cancellation)
+
+    drafts: list[tuple[type[Event], str, str | None, dict[str, Any]]] = []
+    unit = location(0, 3, trigger in NEEDS_UNIT)
+    if trigger in ("A01", "A04", "A22"):
+        drafts.append((PatientArrived, entity(0), unit, {"patient_class": patient_class(0)}))
+    elif trigger == "A05":
+        expected = message.first("PV2", 8)
+        at = parse_timestamp(expected, "PV2-8", default_zone, control_id) if expected else occurred
+        drafts.append(
+            (
+                PatientArrived,
+                entity(0),
+                unit,
+                {"patient_class": patient_class(0), "status": EventStatus.PLANNED, "at": at},
+            )
+        )
+    elif trigger in ("A03", "A21"):
+        reason = "discharge" if trigger == "A03" else "leave of absence"
+        drafts.append((PatientDeparted, entity(0), unit, {"reason": reason}))
+    elif trigger in ("A02", "A06", "A07", "A08"):
+        prior = location(0, 6, trigger == "A02")
+        if trigger == "A02" or (prior and unit and prior != unit):
+            who = entity(0)
+            drafts.append(
+                (PatientDeparted, who, prior, {"reason": "transfer" if trigger == "A02" else f"{trigger} move"})
+            )
+            drafts.append((PatientArrived, who, unit, {"patient_class": patient_class(0)}))
+    elif trigger == "A17":
+        first, second = entity(0), entity(1)
+        here, there = unit, location(1, 3, True)
+        drafts += [
+            (PatientDeparted, first, there, {"reason": "swap"}),
+            (PatientArrived, first, here, {"patient_class": patient_class(0)}),
+            (PatientDeparted, second, here, {"reason": "swap"}),
+            (PatientArrived, second, there, {"patient_class": patient_class(1)}),
+        ]
+
+    events: list[Event] = []
+    mapped = MappedMessage(ledger, trigger)
+    for index, (cls, who, where, extra) in enumerate(drafts):
+        at = extra.pop("at", occurred)
+        events.append(
+            cls(
+                occurred_at=at,
+                recorded_at=received_at,
+                source_system=source_system,
+                source_id=mapped.source_id(index),
+                entity_id=who,
+                unit=where,
+                **extra,
+            )
+        )
+    return MappedMessage(ledger, trigger, events=tuple(events))

@@ -1,0 +1,108 @@
+"""Database URLs, engines and migrations.
+
+SQLite is the default (one file under the user's data directory); PostgreSQL is chosen by
+URL (``postgresql+psycopg://user@host/db``). SQLite runs in WAL mode with
+``synchronous=FULL`` so a commit survives a crash of the process *and* of the machine:
+the MLLP listener acknowledges only what is on disk.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from careshift.domain.errors import ServiceUnavailableError
+
+if TYPE_CHECKING:
+    from careshift.adapters.store.sql import SqlStore
+
+ENV_VAR = "CARESHIFT_DATABASE_URL"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def default_url() -> str:
+    """``$CARESHIFT_DATABASE_URL``, else a SQLite file in the platform's user data directory."""
+    configured = os.environ.get(ENV_VAR)
+    if configured:
+        return configured
+    from platformdirs import user_data_dir
+
+    return f"sqlite:///{Path(user_data_dir('careshift')) / 'careshift.db'}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; creates the SQLite file's directory. Raises ``ServiceUnavailableError``."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ServiceUnavailableError(
+            f"cannot read database URL ({exc}); use sqlite:///path/to/file.db or postgresql+psycopg://user@host/db"
+        ) from exc
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def upgrade(url: str, engine: Engine | None = None) -> None:
+    """Bring the database at ``url`` to the latest schema (Alembic ``upgrade head``)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    owned = engine is None
+    engine = engine or make_engine(url)
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except SQLAlchemyError as exc:
+        raise ServiceUnavailableError(
+            f"cannot migrate the database ({type(exc).__name__}); check that it is running and reachable"
+        ) from exc
+    finally:
+        if owned:
+            engine.dispose()
+
+
+def open_existing(url: str) -> SqlStore:
+    """A store on an existing, migrated database; never creates one (for read-only commands)."""
+    from sqlalchemy import inspect
+
+    from careshift.adapters.store.sql import SqlStore
+
+    parsed = make_url(url)
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if not Path(parsed.database).expanduser().exists():
+            raise ServiceUnavailableError(
+                f"no database at {shown}; start `careshift ingest mllp` first or point --db / {ENV_VAR} at it"
+            )
+    store = SqlStore(url, migrate=False)
+    try:
+        present = inspect(store.engine).has_table("event")
+    except SQLAlchemyError as exc:
+        store.close()
+        raise ServiceUnavailableError(f"cannot reach {shown} ({type(exc).__name__}); is the server running?") from exc
+    if not present:
+        store.close()
+        raise ServiceUnavailableError(f"{shown} has no careshift tables; check --db / {ENV_VAR}")
+    return store

@@ -1,0 +1,10 @@
+"""Alembic environment: run on the connection ``careshift.adapters.store.migrate`` hands over."""
+
+from __future__ import annotations
+
+from alembic import context
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, render_as_batch=connection.dialect.name == "sqlite")
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,477 @@
+"""The SQLAlchemy implementation of the store ports (SQLite and PostgreSQL).
+
+Every write is one transaction that returns only once committed. Idempotency rests on
+unique constraints with ``INSERT ... ON CONFLICT DO NOTHING`` (both dialects), so two
+writers racing on the same key cannot both win.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Engine, Insert, and_, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm import Session
+
+from careshift.adapters.event_json import event_from_dict, event_to_dict
+from careshift.adapters.store.database import make_engine, upgrade
+from careshift.adapters.store.schema import (
+    CensusChangeRow,
+    EventRow,
+    LeaveRow,
+    MessageRow,
+    QuarantineRow,
+    RosterEntryRow,
+)
+from careshift.domain.errors import ServiceUnavailableError
+from careshift.domain.events import Event, EventReversed, ShiftSwapped, StaffCalledOut
+from careshift.service import projections
+from careshift.service.ports import (
+    AppendResult,
+    CensusInterval,
+    EventCounts,
+    InboundMessage,
+    LeaveEntry,
+    OpenNeed,
+    QuarantinedRecord,
+    QuarantineRecord,
+    RosterEntry,
+    StoredEvent,
+    Unavailability,
+)
+
+
+def payload_digest(record: QuarantineRecord) -> str:
+    """The identity of a quarantined payload (its SHA-256, or that of its reference when absent)."""
+    content = record.payload if record.payload is not None else f"{record.record_ref}|{record.reason}".encode()
+    return hashlib.sha256(content).hexdigest()
+
+
+class SqlStore:
+    """Event log, quarantine and projections in one SQL database.
+
+    ``migrate=True`` (the default) runs the Alembic migrations first, so a fresh file or
+    schema is ready to use.
+    """
+
+    def __init__(self, url: str, *, migrate: bool = True, engine: Engine | None = None) -> None:
+        self.url = url
+        self.engine = engine or make_engine(url)
+        if migrate:
+            upgrade(url, self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        with self._reading() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        try:
+            with Session(self.engine) as session:
+                yield session
+        except (OperationalError, InterfaceError) as exc:
+            raise ServiceUnavailableError(
+                f"the event store is unavailable ({type(exc.orig).__name__}); the input was not stored, resend it"
+            ) from exc
+
+    def _insert_ignoring(self, model: type[Any], keys: Sequence[str], values: dict[str, Any]) -> Insert:
+        dialect = self.engine.dialect.name
+        if dialect == "sqlite":
+            return sqlite.insert(model).values(**values).on_conflict_do_nothing(index_elements=list(keys))
+        if dialect == "postgresql":
+            return postgresql.insert(model).values(**values).on_conflict_do_nothing(index_elements=list(keys))
+        raise ServiceUnavailableError(f"database dialect {dialect!r} is not supported; use SQLite or PostgreSQL")
+
+    # -- event log -------------------------------------------------------------------------
+
+    def append(self, events: Sequence[Event], message: InboundMessage | None = None) -> AppendResult:
+        return self.append_many([(events, message)])[0]
+
+    def append_many(self, batch: Sequence[tuple[Sequence[Event], InboundMessage | None]]) -> list[AppendResult]:
+        with self._transaction() as session:
+            return [self._append_message(session, events, message) for events, message in batch]
+
+    def _append_message(
+        self, session: Session, events: Sequence[Event], message: InboundMessage | None
+    ) -> AppendResult:
+        message_pk: int | None = None
+        if message is not None:
+            statement = self._insert_ignoring(
+                MessageRow,
+                ("source_system", "message_id"),
+                {
+                    "source_system": message.source_system,
+                    "message_id": message.message_id,
+                    "origin": message.origin,
+                    "received_at": message.received_at,
+                },
+            ).returning(MessageRow.id)
+            message_pk = session.execute(statement).scalar_one_or_none()
+            if message_pk is None:
+                return AppendResult((), tuple(event.key for event in events), message_duplicate=True)
+        appended: list[tuple[str, str]] = []
+        duplicates: list[tuple[str, str]] = []
+        for event in events:
+            (appended if self._append_one(session, event, message_pk) else duplicates).append(event.key)
+        return AppendResult(tuple(appended), tuple(duplicates))
+
+    def _append_one(self, session: Session, event: Event, message_pk: int | None) -> bool:
+        reverses = event.reverses if isinstance(event, EventReversed) else (None, None)
+        statement = self._insert_ignoring(
+            EventRow,
+            ("source_system", "source_id"),
+            {
+                "source_system": event.source_system,
+                "source_id": event.source_id,
+                "kind": event.kind,
+                "entity_id": event.entity_id,
+                "unit": event.unit,
+                "status": event.status.value,
+                "occurred_at": event.occurred_at,
+                "recorded_at": event.recorded_at,
+                "payload": event_to_dict(event),
+                "message_pk": message_pk,
+                "reverses_system": reverses[0],
+                "reverses_id": reverses[1],
+            },
+        ).returning(EventRow.id)
+        event_pk = session.execute(statement).scalar_one_or_none()
+        if event_pk is None:
+            return False
+        if isinstance(event, EventReversed):
+            target = session.execute(
+                update(EventRow)
+                .where(
+                    EventRow.source_system == event.reverses[0],
+                    EventRow.source_id == event.reverses[1],
+                    EventRow.reversed_by_id.is_(None),
+                )
+                .values(reversed_by_system=event.source_system, reversed_by_id=event.source_id)
+                .returning(EventRow.id)
+            ).scalar_one_or_none()
+            if target is not None:
+                session.execute(delete(CensusChangeRow).where(CensusChangeRow.event_pk == target))
+            return True
+        # The reversal may have arrived first: then this event is born cancelled.
+        reversal = session.execute(
+            select(EventRow.source_system, EventRow.source_id)
+            .where(EventRow.reverses_system == event.source_system, EventRow.reverses_id == event.source_id)
+            .order_by(EventRow.id)
+            .limit(1)
+        ).first()
+        if reversal is not None:
+            session.execute(
+                update(EventRow)
+                .where(EventRow.id == event_pk)
+                .values(reversed_by_system=reversal[0], reversed_by_id=reversal[1])
+            )
+            return True
+        change = projections.census_change(event)
+        if change is not None:
+            session.add(
+                CensusChangeRow(
+                    event_pk=event_pk,
+                    unit=change.unit,
+                    occurred_at=change.occurred_at,
+                    delta=change.delta,
+                    snapshot=change.snapshot,
+                )
+            )
+        return True
+
+    def has_message(self, source_system: str, message_id: str) -> bool:
+        with self._reading() as session:
+            found = session.execute(
+                select(MessageRow.id).where(
+                    MessageRow.source_system == source_system, MessageRow.message_id == message_id
+                )
+            ).first()
+        return found is not None
+
+    def read(
+        self, *, since: datetime | None = None, until: datetime | None = None, unit: str | None = None
+    ) -> list[StoredEvent]:
+        query = (
+            select(EventRow, MessageRow.message_id, MessageRow.origin)
+            .outerjoin(MessageRow, EventRow.message_pk == MessageRow.id)
+            .order_by(EventRow.occurred_at, EventRow.source_system, EventRow.source_id)
+        )
+        if since is not None:
+            query = query.where(EventRow.occurred_at >= since)
+        if until is not None:
+            query = query.where(EventRow.occurred_at < until)
+        if unit is not None:
+            query = query.where(EventRow.unit == unit)
+        with self._reading() as session:
+            rows = session.execute(query).all()
+        return [_stored(row[0], row[1], row[2]) for row in rows]
+
+    def latest_from_message(
+        self, source_system: str, entity_id: str, origins: Iterable[str], before: datetime
+    ) -> list[Event]:
+        wanted = list(origins)
+        with self._reading() as session:
+            latest = session.execute(
+                select(EventRow.message_pk)
+                .join(MessageRow, EventRow.message_pk == MessageRow.id)
+                .where(
+                    EventRow.source_system == source_system,
+                    EventRow.entity_id == entity_id,
+                    EventRow.reversed_by_id.is_(None),
+                    EventRow.kind != EventReversed.__name__,
+                    EventRow.occurred_at <= before,
+                    MessageRow.origin.in_(wanted),
+                )
+                .order_by(EventRow.occurred_at.desc(), EventRow.id.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+            if latest is None:
+                return []
+            rows = session.scalars(
+                select(EventRow)
+                .where(
+                    EventRow.message_pk == latest, EventRow.entity_id == entity_id, EventRow.reversed_by_id.is_(None)
+                )
+                .order_by(EventRow.id)
+            ).all()
+        return [event_from_dict(row.payload) for row in rows]
+
+    def counts(self) -> EventCounts:
+        with self._reading() as session:
+
+            def grouped(column: Any, where: Any = None) -> dict[str, int]:
+                query = select(column, func.count()).group_by(column)
+                if where is not None:
+                    query = query.where(where)
+                return {str(key) if key is not None else "(none)": int(n) for key, n in session.execute(query).all()}
+
+            total = session.scalar(select(func.count()).select_from(EventRow)) or 0
+            cancelled = session.scalar(select(func.count()).where(EventRow.reversed_by_id.is_not(None))) or 0
+            messages = session.scalar(select(func.count()).select_from(MessageRow)) or 0
+            quarantined = session.scalar(select(func.count()).select_from(QuarantineRow)) or 0
+            return EventCounts(
+                total=int(total),
+                reversed=int(cancelled),
+                messages=int(messages),
+                by_kind=grouped(EventRow.kind),
+                by_source=grouped(EventRow.source_system),
+                by_unit=grouped(EventRow.unit),
+                quarantined=int(quarantined),
+                quarantine_by_source=grouped(QuarantineRow.source),
+                quarantine_by_code=grouped(QuarantineRow.code),
+            )
+
+    # -- quarantine ------------------------------------------------------------------------
+
+    def quarantine(self, record: QuarantineRecord) -> int:
+        digest = payload_digest(record)
+        with self._transaction() as session:
+            inserted = session.execute(
+                self._insert_ignoring(
+                    QuarantineRow,
+                    ("source", "location", "payload_sha256"),
+                    {
+                        "source": record.source,
+                        "source_system": record.source_system,
+                        "record_ref": record.record_ref,
+                        "location": record.location,
+                        "code": record.code,
+                        "reason": record.reason,
+                        "payload": record.payload,
+                        "payload_sha256": digest,
+                        "payload_size": len(record.payload or b""),
+                        "truncated": record.truncated,
+                        "attempts": 1,
+                        "received_at": record.received_at,
+                        "last_received_at": record.received_at,
+                    },
+                ).returning(QuarantineRow.id)
+            ).scalar_one_or_none()
+            if inserted is not None:
+                return int(inserted)
+            key = and_(
+                QuarantineRow.source == record.source,
+                QuarantineRow.location == record.location,
+                QuarantineRow.payload_sha256 == digest,
+            )
+            existing = session.execute(
+                update(QuarantineRow)
+                .where(key)
+                .values(attempts=QuarantineRow.attempts + 1, last_received_at=record.received_at)
+                .returning(QuarantineRow.id)
+            ).scalar_one()
+            return int(existing)
+
+    def quarantined(self, source: str | None = None, limit: int = 100) -> list[QuarantinedRecord]:
+        query = select(QuarantineRow).order_by(QuarantineRow.id.desc()).limit(limit)
+        if source is not None:
+            query = query.where(QuarantineRow.source == source)
+        with self._reading() as session:
+            rows = session.scalars(query).all()
+            return [
+                QuarantinedRecord(
+                    id=row.id,
+                    record=QuarantineRecord(
+                        source=row.source,
+                        reason=row.reason,
+                        received_at=row.received_at,
+                        location=row.location,
+                        code=row.code,
+                        source_system=row.source_system,
+                        record_ref=row.record_ref,
+                        payload=row.payload,
+                        truncated=row.truncated,
+                    ),
+                    payload_sha256=row.payload_sha256,
+                    attempts=row.attempts,
+                )
+                for row in rows
+            ]
+
+    # -- projections -----------------------------------------------------------------------
+
+    def census(self, start: datetime, end: datetime, unit: str | None = None) -> list[CensusInterval]:
+        query = (
+            select(
+                CensusChangeRow.occurred_at,
+                EventRow.source_system,
+                EventRow.source_id,
+                CensusChangeRow.unit,
+                CensusChangeRow.delta,
+                CensusChangeRow.snapshot,
+            )
+            .join(EventRow, EventRow.id == CensusChangeRow.event_pk)
+            .where(CensusChangeRow.occurred_at < end)
+        )
+        if unit is not None:
+            query = query.where(CensusChangeRow.unit == unit)
+        with self._reading() as session:
+            rows = session.execute(query).all()
+        changes = [
+            projections.CensusChange(at, (system, source_id), name, delta, snapshot)
+            for at, system, source_id, name, delta, snapshot in rows
+        ]
+        return projections.census_series(changes, start, end, unit)
+
+    def put_roster(self, entries: Iterable[RosterEntry]) -> int:
+        changed = 0
+        with self._transaction() as session:
+            for entry in entries:
+                row = session.get(RosterEntryRow, (entry.source_system, entry.source_id))
+                values = (entry.staff, entry.day, entry.shift, entry.unit, entry.skill)
+                if row is None:
+                    session.add(
+                        RosterEntryRow(
+                            source_system=entry.source_system,
+                            source_id=entry.source_id,
+                            staff=entry.staff,
+                            day=entry.day,
+                            shift=entry.shift,
+                            unit=entry.unit,
+                            skill=entry.skill,
+                        )
+                    )
+                    changed += 1
+                elif (row.staff, row.day, row.shift, row.unit, row.skill) != values:
+                    row.staff, row.day, row.shift, row.unit, row.skill = values
+                    changed += 1
+        return changed
+
+    def put_leave(self, entries: Iterable[LeaveEntry]) -> int:
+        changed = 0
+        with self._transaction() as session:
+            for entry in entries:
+                row = session.get(LeaveRow, (entry.source_system, entry.source_id))
+                values = (entry.staff, entry.first_day, entry.last_day, entry.kind)
+                if row is None:
+                    session.add(
+                        LeaveRow(
+                            source_system=entry.source_system,
+                            source_id=entry.source_id,
+                            staff=entry.staff,
+                            first_day=entry.first_day,
+                            last_day=entry.last_day,
+                            kind=entry.kind,
+                        )
+                    )
+                    changed += 1
+                elif (row.staff, row.first_day, row.last_day, row.kind) != values:
+                    row.staff, row.first_day, row.last_day, row.kind = values
+                    changed += 1
+        return changed
+
+    def _effective_of_kind(self, session: Session, kind: str) -> list[Event]:
+        rows = session.scalars(
+            select(EventRow.payload).where(EventRow.kind == kind, EventRow.reversed_by_id.is_(None))
+        ).all()
+        return [event_from_dict(payload) for payload in rows]
+
+    def roster(self, first_day: date, last_day: date, unit: str | None = None) -> list[RosterEntry]:
+        with self._reading() as session:
+            rows = session.scalars(
+                select(RosterEntryRow).where(RosterEntryRow.day >= first_day, RosterEntryRow.day <= last_day)
+            ).all()
+            entries = [
+                RosterEntry(row.source_system, row.source_id, row.staff, row.day, row.shift, row.unit, row.skill)
+                for row in rows
+            ]
+            swaps = self._effective_of_kind(session, ShiftSwapped.__name__)
+        return [entry for entry in projections.roster_after_swaps(entries, swaps) if unit is None or entry.unit == unit]
+
+    def availability(self, first_day: date, last_day: date) -> list[Unavailability]:
+        with self._reading() as session:
+            rows = session.scalars(
+                select(LeaveRow).where(LeaveRow.first_day <= last_day, LeaveRow.last_day >= first_day)
+            ).all()
+            leave = [LeaveEntry(r.source_system, r.source_id, r.staff, r.first_day, r.last_day, r.kind) for r in rows]
+            callouts = self._effective_of_kind(session, StaffCalledOut.__name__)
+        return projections.unavailability(leave, callouts, first_day, last_day)
+
+    def open_needs(self, first_day: date, last_day: date, unit: str | None = None) -> list[OpenNeed]:
+        return projections.open_needs(self.roster(first_day, last_day, unit), self.availability(first_day, last_day))
+
+    def rebuild_projections(self) -> None:
+        with self._transaction() as session:
+            session.execute(delete(CensusChangeRow))
+            session.execute(update(EventRow).values(reversed_by_system=None, reversed_by_id=None))
+            rows = session.execute(select(EventRow.id, EventRow.payload).order_by(EventRow.id)).all()
+            events = {event_pk: event_from_dict(payload) for event_pk, payload in rows}
+            by_key = {event.key: event_pk for event_pk, event in events.items()}
+            cancelled: dict[tuple[str, str], tuple[str, str]] = {}
+            for event in events.values():
+                if isinstance(event, EventReversed) and event.reverses in by_key:
+                    cancelled.setdefault(event.reverses, event.key)
+            for key, by in cancelled.items():
+                session.execute(
+                    update(EventRow)
+                    .where(EventRow.id == by_key[key])
+                    .values(reversed_by_system=by[0], reversed_by_id=by[1])
+                )
+            for event_pk, event in events.items():
+                change = projections.census_change(event)
+                if change is not None and event.key not in cancelled:
+                    session.add(
+                        CensusChangeRow(
+                            event_pk=event_pk,
+                            unit=change.unit,
+                            occurred_at=change.occurred_at,
+                            delta=change.delta,
+                            snapshot=change.snapshot,
+                        )
+                    )
+
+
+def _stored(row: EventRow, message_id: str | None, origin: str | None) -> StoredEvent:
+    reversed_by = None
+    if row.reversed_by_system is not None and row.reversed_by_id is not None:
+        reversed_by = (row.reversed_by_system, row.reversed_by_id)
+    return StoredEvent(event_from_dict(row.payload), reversed_by, message_id, origin)

@@ -1,0 +1,47 @@
+"""Alembic migrations shipped in the package run programmatically, idempotently, on both databases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+
+from careshift.adapters.store import default_url, upgrade
+from careshift.adapters.store.schema import Base
+from tests.integration.store_support import postgres_schema_url, sqlite_url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path / "nested" / "dir")
+    else:
+        with postgres_schema_url() as url:
+            yield url
+
+
+def test_upgrade_creates_every_model_table_and_is_idempotent(empty_db: str) -> None:
+    upgrade(empty_db)
+    upgrade(empty_db)
+    engine = create_engine(empty_db)
+    try:
+        tables = set(inspect(engine).get_table_names())
+        assert set(Base.metadata.tables) <= tables
+        with engine.connect() as connection:
+            assert connection.execute(text("select version_num from alembic_version")).scalar_one() == "0001"
+        for name, table in Base.metadata.tables.items():
+            columns = {column["name"] for column in inspect(engine).get_columns(name)}
+            assert columns == set(table.columns.keys()), name
+    finally:
+        engine.dispose()
+
+
+def test_default_url_is_a_sqlite_file_in_the_user_data_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    from platformdirs import user_data_dir
+
+    monkeypatch.delenv("CARESHIFT_DATABASE_URL", raising=False)
+    assert default_url() == f"sqlite:///{Path(user_data_dir('careshift')) / 'careshift.db'}"
+    monkeypatch.setenv("CARESHIFT_DATABASE_URL", "postgresql+psycopg://u@h/db")
+    assert default_url() == "postgresql+psycopg://u@h/db"
