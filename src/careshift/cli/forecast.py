@@ -1,10 +1,180 @@
-"""`careshift forecast` commands."""
+"""`careshift forecast` commands: rolling-origin backtest and prediction of quantiles.
+
+pandas, numpy and lightgbm come with the optional ``forecast`` extra and are imported inside
+the commands, so the rest of the CLI starts without them.
+"""
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from careshift.domain.errors import ForecastInputError
+
+forecast_app = typer.Typer(help="Probabilistic demand forecasts: backtest a series, predict quantiles.")
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
+_MINUTES = {"m": 1, "min": 1, "h": 60, "d": 1440, "w": 10080}
+
+
+def duration_minutes(text: str, what: str) -> int:
+    """``"12h"``, ``"2d"``, ``"15m"``, ``"1w"`` → minutes."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ForecastInputError(f"{what}: cannot read duration {text!r}; write e.g. 12h, 2d, 15m or 1w")
+    return int(round(float(match.group(1)) * _MINUTES[match.group(2).lower()]))
+
+
+def _steps(text: str, what: str, step_minutes: int) -> int:
+    minutes = duration_minutes(text, what)
+    if minutes % step_minutes:
+        raise ForecastInputError(f"{what} {text} is not a whole number of {step_minutes}-minute periods")
+    return max(1, minutes // step_minutes)
+
+
+SeriesOpt = Annotated[Path, typer.Option("--series", help="CSV file with one row per period.")]
+TimeOpt = Annotated[str, typer.Option("--time-col", help="Column with the period start.")]
+TargetOpt = Annotated[str, typer.Option("--target-col", help="Column with the count to forecast.")]
+TzOpt = Annotated[
+    str | None, typer.Option("--tz", help="IANA zone of the unit; offset-aware times are converted to it.")
+]
+QuantOpt = Annotated[str, typer.Option("--quantiles", help="Levels as start:stop:step or a comma list.")]
+ExogOpt = Annotated[list[str] | None, typer.Option("--exog", help="Exogenous column known in advance (repeat).")]
+CountryOpt = Annotated[str | None, typer.Option("--country", help="Holiday calendar (ISO code, e.g. US).")]
+SubdivOpt = Annotated[str | None, typer.Option("--subdiv", help="Holiday subdivision (e.g. IA).")]
+RoundsOpt = Annotated[int, typer.Option("--rounds", help="Boosting rounds of the model.")]
+
+
+@forecast_app.command("backtest")
+def backtest_command(
+    series: SeriesOpt,
+    time_col: TimeOpt,
+    target_col: TargetOpt,
+    tz: TzOpt = None,
+    test_start: Annotated[
+        str | None, typer.Option("--test-start", help="First test period (a date or time, local clock).")
+    ] = None,
+    test_fraction: Annotated[
+        float | None, typer.Option("--test-fraction", help="Share of periods at the end to test on.")
+    ] = None,
+    origin_every: Annotated[str, typer.Option("--origin-every", help="Time between forecast origins.")] = "12h",
+    horizon: Annotated[str, typer.Option("--horizon", help="How far each origin looks ahead.")] = "48h",
+    quantiles: QuantOpt = "0.05:0.95:0.05",
+    refit_every: Annotated[str, typer.Option("--refit-every", help="How often the model is refitted.")] = "30d",
+    trailing_window: Annotated[
+        str, typer.Option("--trailing-window", help="Window of the trailing hour-of-week quantile baseline.")
+    ] = "365d",
+    exog: ExogOpt = None,
+    country: CountryOpt = None,
+    subdiv: SubdivOpt = None,
+    rounds: RoundsOpt = 500,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Run a CSV series through the rolling-origin protocol; print the metrics of our model
+    and of each baseline (MAE, RMSE, pinball, CRPS, coverage and width at 50/80/95 %)."""
+    import pandas as pd
+
+    from careshift.forecast.backtest import Protocol, run_backtest
+    from careshift.forecast.frames import read_series_csv
+    from careshift.forecast.metrics import parse_grid, scores_table
+    from careshift.forecast.models import CountGBM, GBMConfig
+    from careshift.forecast.series import series_from_frame
+
+    if (test_start is None) == (test_fraction is None):
+        raise ForecastInputError("give exactly one of --test-start DATE or --test-fraction F")
+    columns = list(exog or [])
+    frame = read_series_csv(series, time_col=time_col, target_col=target_col, tz=tz, exog_cols=columns)
+    data = series_from_frame(frame, exog=columns, country=country, subdiv=subdiv)
+    if test_fraction is not None:
+        if not 0 < test_fraction < 1:
+            raise ForecastInputError(f"--test-fraction must be between 0 and 1, got {test_fraction}")
+        start = int(round(data.n * (1 - test_fraction)))
+    else:
+        stamp = pd.Timestamp(test_start)
+        if getattr(data.ds.dt, "tz", None) is not None and stamp.tzinfo is None:
+            stamp = stamp.tz_localize(data.ds.dt.tz)
+        start = int(pd.DatetimeIndex(data.ds).searchsorted(stamp))
+    step = data.step_minutes
+    grid = parse_grid(quantiles)
+    protocol = Protocol(
+        test_start=start,
+        every=_steps(origin_every, "--origin-every", step),
+        horizon=_steps(horizon, "--horizon", step),
+        refit_every=_steps(refit_every, "--refit-every", step),
+        grid=grid,
+    )
+    window = _steps(trailing_window, "--trailing-window", step)
+    config = GBMConfig(
+        horizon=protocol.horizon, num_rounds=rounds, use_exog=bool(columns), warmup_hours=min(672, start // 4)
+    )
+    result = run_backtest(data, protocol, lambda: CountGBM(config), trailing_window=window if window <= start else None)
+    rows = result.scores()
+    if as_json:
+        payload = {
+            "series": str(series),
+            "test_start": str(data.ds.iloc[start]),
+            "targets": len(result.y),
+            "origin_every_periods": protocol.every,
+            "horizon_periods": protocol.horizon,
+            "quantiles": list(grid),
+            "models": [row.as_dict() for row in rows],
+        }
+        typer.echo(json.dumps(payload, indent=2))
+    else:
+        typer.echo(f"{series}: {len(result.y)} targets from {data.ds.iloc[start]}")
+        typer.echo(scores_table(rows))
+
+
+@forecast_app.command("predict")
+def predict_command(
+    series: SeriesOpt,
+    time_col: TimeOpt,
+    target_col: TargetOpt,
+    out: Annotated[Path, typer.Option("--out", help="CSV file to write the quantiles to.")],
+    tz: TzOpt = None,
+    horizon: Annotated[str, typer.Option("--horizon", help="How far to forecast after the last period.")] = "48h",
+    quantiles: QuantOpt = "0.05:0.95:0.05",
+    country: CountryOpt = None,
+    subdiv: SubdivOpt = None,
+    rounds: RoundsOpt = 500,
+) -> None:
+    """Fit on the whole series and write mean, quantiles and 50/80/95 % intervals per period
+    after its end (columns ``mean``, ``q0.05`` …, ``lo-80``, ``hi-80`` …)."""
+    import numpy as np
+    import pandas as pd
+
+    from careshift.forecast.frames import read_series_csv
+    from careshift.forecast.metrics import parse_grid
+    from careshift.forecast.models import CountGBM, GBMConfig
+    from careshift.forecast.series import series_from_frame
+
+    frame = read_series_csv(series, time_col=time_col, target_col=target_col, tz=tz)
+    data = series_from_frame(frame, country=country, subdiv=subdiv)
+    steps = _steps(horizon, "--horizon", data.step_minutes)
+    grid = parse_grid(quantiles)
+    config = GBMConfig(horizon=steps, num_rounds=rounds, warmup_hours=min(672, data.n // 4))
+    model = CountGBM(config).fit(data)
+    future = data.extended(steps)
+    origin = np.full(steps, data.n - 1, dtype=np.int64)
+    h = np.arange(1, steps + 1, dtype=np.int64)
+    forecast = model.predict(future, origin, h, grid)
+    table = pd.DataFrame(
+        {"unique_id": data.unique_id, "ds": future.ds.iloc[data.n :].to_numpy(), "mean": forecast.mean}
+    )
+    for index, level in enumerate(grid):
+        table[f"q{level:g}"] = forecast.quantiles[:, index]
+    for coverage, (lo, hi) in forecast.intervals.items():
+        table[f"lo-{coverage}"] = lo
+        table[f"hi-{coverage}"] = hi
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out, index=False)
+    typer.echo(f"wrote {len(table)} periods × {len(grid)} quantiles to {out}")
 
 
 def register(root: typer.Typer) -> None:
-    """Add this module's commands to the root app (none yet)."""
-    del root
+    """Add ``careshift forecast backtest|predict`` to the root app."""
+    root.add_typer(forecast_app, name="forecast")
