@@ -333,7 +333,8 @@ class DecisionService:
             now = self.clock()
             approved = replace(stored, status=RecommendationStatus.APPROVED, version=stored.version + 1)
             uow.recommendations.save(approved, stored.version)
-            uow.schedules.save_approved(ApprovedSchedule(stored.unit, stored.schedule, stored.id, now, command.user))
+            roster = Schedule.of(stored.schedule, source="approved", policy_version=stored.schedule.policy_version)
+            uow.schedules.save_approved(ApprovedSchedule(stored.unit, roster, stored.id, now, command.user))
             queued = 0
             if write_back:
                 rec = stored.recommendation
