@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request, Response
 from careshift import __version__
 from careshift.api import problems
 from careshift.api.deps import ApiContext
-from careshift.api.routers import audit, health, metrics
+from careshift.api.routers import audit, decisions, health, metrics, policies, recommendations, schedules, staff, units
 
 
 def create_app(context: ApiContext) -> FastAPI:
@@ -21,7 +21,21 @@ def create_app(context: ApiContext) -> FastAPI:
     )
     app.state.context = context
     problems.install(app)
-    for router in (health.router, metrics.router, audit.router):
+    # Reads and writes are separate routers: writes declare their scope in OpenAPI
+    # (``x-required-scope``), which the scope test walks.
+    readers = (
+        health.router,
+        metrics.router,
+        audit.router,
+        units.read,
+        staff.read,
+        policies.read,
+        schedules.read,
+        recommendations.read,
+        decisions.read,
+    )
+    writers = (units.write, decisions.write)
+    for router in (*readers, *writers):
         app.include_router(router)
 
     @app.middleware("http")

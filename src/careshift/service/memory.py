@@ -219,3 +219,20 @@ class FixedQualityGate:
 
     def verdict(self, unit: str) -> tuple[str, str]:
         return self.verdicts.get(unit, ("ok", ""))
+
+
+@dataclass
+class MemoryAuditView:
+    """``AuditStore`` over a ``MemoryState`` for readers (the API's ``/audit`` routes)."""
+
+    state: MemoryState
+
+    def append(self, entry: AuditEntry) -> None:
+        with self.state.lock:
+            self.state.audit = [*self.state.audit, entry]
+
+    def entries(self) -> list[AuditEntry]:
+        return list(self.state.audit)
+
+    def last(self) -> AuditEntry | None:
+        return self.state.audit[-1] if self.state.audit else None
