@@ -179,12 +179,23 @@ class OutboxRepository(Protocol):
 class UnitOfWork(Protocol):
     """One transaction over every repository: all changes of a use case commit together."""
 
-    recommendations: RecommendationRepository
-    decisions: DecisionRepository
-    schedules: ScheduleRepository
-    modes: UnitModeRepository
-    outbox: OutboxRepository
-    audit: AuditStore
+    @property
+    def recommendations(self) -> RecommendationRepository: ...
+
+    @property
+    def decisions(self) -> DecisionRepository: ...
+
+    @property
+    def schedules(self) -> ScheduleRepository: ...
+
+    @property
+    def modes(self) -> UnitModeRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def audit(self) -> AuditStore: ...
 
     def __enter__(self) -> Self: ...
 
