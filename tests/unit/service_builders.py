@@ -31,6 +31,7 @@ from careshift.service.bus import MessageBus
 from careshift.service.memory import FixedQualityGate, MemoryPlanningData, MemoryState, MemoryUnitOfWork
 from careshift.service.messages import ChangeUnitMode
 from careshift.service.repositories import PlanningInput
+from careshift.service.sample import SHIFTS
 from careshift.service.usecases import DecisionService
 from tests.unit.rules_roster import day, hard, problem, soft
 
@@ -54,6 +55,7 @@ def ward(days: int = 7) -> RosterProblem:
         days=days,
         staff=[Staff(name) for name in "ABCDEF"],
         cover=cover,
+        shift_types=SHIFTS,
     )
     return base
 

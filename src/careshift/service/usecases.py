@@ -101,6 +101,18 @@ def assignment_key(unit: str, assignment: Assignment) -> str:
     return "|".join((unit, assignment.staff, assignment.day.isoformat(), assignment.shift, assignment.skill or ""))
 
 
+def times(planning: PlanningInput | None, assignment: Assignment) -> dict[str, str]:
+    """The assignment's start and end instants (ISO 8601, with offset) on the unit's clock."""
+    if planning is None:
+        return {}
+    problem = planning.problem
+    shift = problem.shift_type(assignment.shift)
+    if shift.start is None or shift.end is None:
+        return {}  # the writer refuses such a change with a clear error; approval itself stands
+    interval = shift.interval_on(assignment.day, problem.horizon.timezone)
+    return {"start": interval.start.isoformat(), "end": interval.end.isoformat()}
+
+
 def assignment_json(assignment: Assignment) -> dict[str, Any]:
     return {
         "staff": assignment.staff,
@@ -330,6 +342,7 @@ class DecisionService:
                 )
             mode = self._mode(uow, stored.unit)
             write_back = mode in (UnitMode.APPROVE, UnitMode.AUTO)
+            planning = self.planning.planning_input(stored.unit) if write_back else None
             now = self.clock()
             approved = replace(stored, status=RecommendationStatus.APPROVED, version=stored.version + 1)
             uow.recommendations.save(approved, stored.version)
@@ -350,6 +363,7 @@ class DecisionService:
                                     "action": action,
                                     "identifier": business,
                                     "assignment": assignment_json(assignment),
+                                    **times(planning, assignment),
                                 },
                                 created_at=now,
                             )
