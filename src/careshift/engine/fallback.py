@@ -42,6 +42,8 @@ from careshift.domain.rules import (
     CredentialRequired,
     ForbiddenSuccessions,
     MaxWorkingWeekends,
+    Rule,
+    RuleSpec,
     ShiftTypeCount,
     WorkedMinutes,
 )
@@ -91,6 +93,12 @@ class FallbackResult:
         return self.report.cost
 
 
+def checked_rules(problem: RosterProblem) -> tuple[Rule, ...]:
+    """The problem's rules whose family the checker can evaluate (``change_cost`` has no
+    checker on some branches yet; the repair computes it from the roster difference)."""
+    return tuple(rule for rule in problem.rules if type(rule.spec).violations is not RuleSpec.violations)
+
+
 # -- exact checks of one person's rules ----------------------------------------------------
 
 
@@ -110,7 +118,7 @@ class StaffRules:
             member = self.problem.member(staff)
             rules = tuple(
                 rule
-                for rule in self.problem.rules
+                for rule in checked_rules(self.problem)
                 if rule.family not in CROSS_STAFF_FAMILIES and rule.scope.covers(member)
             )
             requests = tuple(request for request in self.problem.requests if request.staff == staff)
@@ -559,29 +567,34 @@ def greedy_roster(problem: RosterProblem, *, passes: int = REBUILD_PASSES) -> Fa
             for assignment in line:
                 book.add(assignment, 1)
     schedule = Schedule.of((a for line in lines.values() for a in line), source=ProducedBy.GREEDY_REPAIR.value)
-    return FallbackResult(schedule, check(problem, schedule), book.open_lines())
+    return FallbackResult(schedule, check(problem, schedule, checked_rules(problem)), book.open_lines())
 
 
 def greedy_repair(problem: RosterProblem, current: Schedule) -> FallbackResult:
-    """Patch ``current`` without a solver: fill each cover line below its floor, then below
-    its target, one person at a time, never touching an existing assignment.
+    """Patch ``current`` without a solver, changing as little as it can.
 
-    A person is eligible when they are free that day, the day is not frozen, they may work
-    the line's unit and skill, and adding the shift breaks none of their own hard rules
-    (checked exactly by the checker on their rules). Among eligible people the one whose
-    own soft cost rises least is taken (ties: problem order). The checker verifies the
-    whole result.
+    First, anyone whose own hard rules ``current`` breaks (a call-out can leave a one-day
+    gap in a run) gets the single change to their own line, on a day that is not frozen,
+    that removes the most breaches, repeatedly while that helps. Then each cover line
+    below its floor, then below its target, gets one person at a time: someone free that
+    day, the day not frozen, who may work the line's unit and skill, and whose own hard
+    rules the shift does not break (checked exactly by the checker on their rules); among
+    them the one whose own soft cost rises least (ties: problem order). The checker
+    verifies the whole result.
     """
     rules = StaffRules(problem)
     assignments = list(current)
-    book = CoverBook(problem, assignments)
-    busy = {(a.staff, a.day) for a in assignments}
     reports = {member.id: rules.report(member.id, assignments) for member in problem.staff}
     own = {
         member.id: (len(report.hard_violations), report.cost)
         for member, report in zip(problem.staff, reports.values(), strict=True)
     }
     frozen = problem.frozen_days
+    for member in problem.staff:
+        if own[member.id][0]:
+            _settle(problem, rules, member.id, assignments, own)
+    book = CoverBook(problem, assignments)
+    busy = {(a.staff, a.day) for a in assignments}
     order = sorted(
         range(len(book.lines)),
         key=lambda i: (book.staffed[i] >= book.lines[i].floor, book.lines[i].day, book.lines[i].shift),
@@ -600,7 +613,48 @@ def greedy_repair(problem: RosterProblem, current: Schedule) -> FallbackResult:
                 own[assignment.staff] = after
                 book.add(assignment, 1)
     schedule = Schedule.of(assignments, source=ProducedBy.GREEDY_REPAIR.value)
-    return FallbackResult(schedule, check(problem, schedule), book.open_lines())
+    return FallbackResult(schedule, check(problem, schedule, checked_rules(problem)), book.open_lines())
+
+
+def _settle(
+    problem: RosterProblem,
+    rules: StaffRules,
+    staff: str,
+    assignments: list[Assignment],
+    own: dict[str, tuple[int, int]],
+) -> None:
+    """Change ``staff``'s own line one assignment at a time (removing one, or adding a
+    shift on a free day) while that lowers their hard breaches; frozen days stay."""
+    member = problem.member(staff)
+    for _ in range(len(problem.horizon.days)):
+        mine = [a for a in assignments if a.staff == staff]
+        worked = {a.day for a in mine}
+        moves: list[tuple[list[Assignment], Assignment, bool]] = []
+        for assignment in mine:
+            if assignment.day not in problem.frozen_days:
+                moves.append(([a for a in mine if a != assignment], assignment, False))
+        for day in problem.horizon.days:
+            if day in worked or day in problem.frozen_days:
+                continue
+            for shift in problem.shift_types:
+                added = Assignment(staff, day, shift.id, None, member.home_unit)
+                moves.append(([*mine, added], added, True))
+        best: tuple[tuple[int, int], Assignment, bool] | None = None
+        for line, changed, is_addition in moves:
+            report = rules.report(staff, line)
+            score = (len(report.hard_violations), report.cost)
+            if score[0] < own[staff][0] and (best is None or score < best[0]):
+                best = (score, changed, is_addition)
+        if best is None:
+            return
+        score, changed, is_addition = best
+        if is_addition:
+            assignments.append(changed)
+        else:
+            assignments.remove(changed)
+        own[staff] = score
+        if not score[0]:
+            return
 
 
 def _best_addition(

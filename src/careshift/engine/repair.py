@@ -1,0 +1,291 @@
+"""Repair a roster after an event, changing as little as the rules allow.
+
+A call-out (someone cannot work given shifts) or a demand increase on a unit (a higher
+floor or target on some shift lines) turns the current roster into a problem: a hole to
+fill, a floor to meet. ``repair`` re-solves with
+
+- the event applied: the called-out person is unavailable on those days (a hard rule
+  scoped to them, ``call_out:<staff>``), the demand lines replaced;
+- a change penalty against the current roster (``problem.reference`` is the roster after
+  the event; a soft ``ChangeCost`` rule with ``change_weight`` per assignment added or
+  removed, unless the policy has one already);
+- a frozen near horizon (``problem.frozen_days``): on those days every work variable is
+  fixed to the reference, so nothing there changes — a hole inside the frozen days stays
+  open and is reported, for the charge nurse to fill by hand (agency, on-call);
+
+and reports the disruption: the people and shifts changed. When the solver finds no
+roster in time, fails, or cannot model the problem, the greedy repair of
+:mod:`careshift.engine.fallback` takes over and the result says so
+(``ProducedBy.GREEDY_REPAIR``, ``status == "FALLBACK"``).
+
+The checker verifies every result. On branches where the checker has no ``change_cost``
+family yet, the change cost is computed here from the roster difference (the same
+definition: one unit per assignment added or removed, within the horizon).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from ortools.sat.python import cp_model
+
+from careshift.domain.checker import CheckReport, check
+from careshift.domain.demand import ShiftCover
+from careshift.domain.errors import CareshiftError, DomainError
+from careshift.domain.events import StaffCalledOut
+from careshift.domain.problem import RosterProblem
+from careshift.domain.recommendations import ProducedBy
+from careshift.domain.rules import ChangeCost, DaysOffRespected, Rule, Scope
+from careshift.domain.schedule import Assignment, Schedule
+from careshift.engine.build import build_model
+from careshift.engine.fallback import checked_rules, greedy_repair
+from careshift.engine.model import EngineModel
+from careshift.engine.solve import SolveOptions, exact_penalties, extract_schedule, hint_schedule, solver_parameters
+
+DEFAULT_CHANGE_WEIGHT = 10
+
+
+@dataclass(frozen=True)
+class CallOut:
+    """``staff`` cannot work on ``days`` (every shift they had there is removed)."""
+
+    staff: str
+    days: tuple[date, ...]
+
+    @classmethod
+    def from_events(cls, events: Sequence[StaffCalledOut]) -> CallOut:
+        """One call-out from ``StaffCalledOut`` events of one person."""
+        people = {event.entity_id for event in events}
+        if len(people) != 1:
+            raise DomainError(f"a call-out covers one person; got events for {sorted(people)}")
+        return cls(people.pop(), tuple(sorted({event.day for event in events})))
+
+
+@dataclass(frozen=True)
+class DemandIncrease:
+    """New cover lines: each replaces the problem's line with the same (day, shift, skill,
+    unit), or is added when there is none."""
+
+    lines: tuple[ShiftCover, ...]
+
+
+RepairEvent = CallOut | DemandIncrease
+
+
+@dataclass(frozen=True)
+class Disruption:
+    """What the repair changed against the roster after the event."""
+
+    added: tuple[Assignment, ...]
+    removed: tuple[Assignment, ...]
+
+    @property
+    def people(self) -> int:
+        return len({a.staff for a in self.added} | {a.staff for a in self.removed})
+
+    @property
+    def shifts(self) -> int:
+        """Assignments added plus assignments removed."""
+        return len(self.added) + len(self.removed)
+
+
+@dataclass(frozen=True)
+class RepairResult:
+    """A repaired roster, how it was made, what it costs and how much it changed."""
+
+    problem: RosterProblem
+    schedule: Schedule
+    report: CheckReport
+    change_cost: int
+    disruption: Disruption
+    event_removed: tuple[Assignment, ...]
+    produced_by: ProducedBy
+    status: str
+    objective: int | None
+    wall_time: float
+    note: str = ""
+
+    @property
+    def fallback(self) -> bool:
+        return self.produced_by is not ProducedBy.OPTIMIZER
+
+    @property
+    def feasible(self) -> bool:
+        return self.report.feasible
+
+    @property
+    def cost(self) -> int:
+        """Checker cost plus the change cost (the repair problem's objective)."""
+        return self.report.cost + self.change_cost
+
+
+def verify(problem: RosterProblem, schedule: Schedule) -> tuple[CheckReport, int]:
+    """The checker's report of ``schedule`` and its change cost against ``problem.reference``.
+
+    Rules whose family the checker implements are checked by the checker; a ``change_cost``
+    rule the checker cannot evaluate yet is computed from the roster difference.
+    """
+    checked = checked_rules(problem)
+    report = check(problem, schedule, checked)
+    extra = 0
+    for rule in problem.rules:
+        if rule.family == "change_cost" and rule not in checked and not rule.hard:
+            extra += rule.weight * len(_changes(problem, schedule, rule))
+    return report, extra
+
+
+def _changes(problem: RosterProblem, schedule: Schedule, rule: Rule) -> list[Assignment]:
+    if problem.reference is None:
+        return []
+    scoped = {member.id for member in problem.staff if rule.scope.covers(member)}
+    removed, added = problem.reference.diff(schedule)
+    return [a for a in (*removed, *added) if a.staff in scoped and a.day in problem.horizon and rule.in_effect(a.day)]
+
+
+def apply_event(
+    problem: RosterProblem,
+    current: Schedule,
+    event: RepairEvent,
+    *,
+    frozen_days: Iterable[date] | None = None,
+    change_weight: int = DEFAULT_CHANGE_WEIGHT,
+) -> tuple[RosterProblem, Schedule, tuple[Assignment, ...]]:
+    """The repair problem, the roster after the event, and the assignments the event removed.
+
+    The repair problem's ``reference`` is the roster after the event; its ``frozen_days``
+    are ``frozen_days`` when given, the problem's otherwise.
+    """
+    removed: tuple[Assignment, ...] = ()
+    rules = list(problem.rules)
+    cover = problem.cover
+    days_off = dict(problem.days_off)
+    if isinstance(event, CallOut):
+        problem.member(event.staff)  # a clear error for an unknown person
+        outside = [day for day in event.days if day not in problem.horizon]
+        if outside:
+            raise DomainError(
+                f"call-out of {event.staff} on {outside[0].isoformat()} is outside the horizon of {problem.name}"
+            )
+        removed = tuple(a for a in current if a.staff == event.staff and a.day in event.days)
+        days_off[event.staff] = days_off.get(event.staff, frozenset()) | frozenset(event.days)
+        rules.append(
+            Rule(
+                f"call_out:{event.staff}",
+                DaysOffRespected(),
+                hard=True,
+                scope=Scope(staff=frozenset({event.staff})),
+                reason="{staff} called out and cannot work on {day}",
+                priority=1000,
+            )
+        )
+    else:
+        replaced = {(line.day, line.shift, line.skill, line.unit): line for line in event.lines}
+        kept = [line for line in cover if (line.day, line.shift, line.skill, line.unit) not in replaced]
+        cover = (*kept, *event.lines)
+    if not any(rule.family == "change_cost" for rule in rules):
+        rules.append(Rule("change_cost", ChangeCost(), hard=False, weight=change_weight, priority=100))
+    after = Schedule.of((a for a in current if a not in set(removed)), source="event")
+    repaired = dataclasses.replace(
+        problem,
+        rules=tuple(rules),
+        cover=tuple(cover),
+        days_off=days_off,
+        reference=after,
+        frozen_days=frozenset(frozen_days) if frozen_days is not None else problem.frozen_days,
+    )
+    return repaired, after, removed
+
+
+def freeze(m: EngineModel, frozen_days: Iterable[date], reference: Schedule) -> int:
+    """Fix every work variable on ``frozen_days`` to ``reference``; returns how many."""
+    frozen = {m.problem.horizon.index(day) for day in frozen_days if day in m.problem.horizon}
+    kept = {(a.staff, a.day, a.shift, a.skill) for a in reference}
+    count = 0
+    for (staff, d, slot), var in m.work.items():
+        if d in frozen:
+            m.model.add(var == int((staff, m.days[d], slot.shift, slot.skill) in kept))
+            count += 1
+    return count
+
+
+def repair(
+    problem: RosterProblem,
+    current: Schedule,
+    event: RepairEvent,
+    *,
+    frozen_days: Iterable[date] | None = None,
+    change_weight: int = DEFAULT_CHANGE_WEIGHT,
+    time_limit: float = 2.0,
+    workers: int = 2,
+    seed: int = 0,
+) -> RepairResult:
+    """Repair ``current`` after ``event`` with least change, frozen days untouched.
+
+    CP-SAT re-solves the repair problem (see the module doc) warm-started from the roster
+    after the event, within ``time_limit`` seconds on ``workers`` workers. If it returns
+    no roster (time out, infeasible, a family it cannot model) the greedy repair builds
+    one instead, marked as the fallback. The checker verifies either result.
+    """
+    started = time.monotonic()
+    repaired, after, removed = apply_event(
+        problem, current, event, frozen_days=frozen_days, change_weight=change_weight
+    )
+    schedule: Schedule | None = None
+    objective: int | None = None
+    status = "FALLBACK"
+    note = ""
+    try:
+        schedule, objective, status = _solve(repaired, after, started + time_limit, workers, seed)
+    except CareshiftError as error:
+        note = f"optimizer unavailable: {error}"
+    produced_by = ProducedBy.OPTIMIZER
+    if schedule is None:
+        note = note or f"optimizer found no roster ({status})"
+        schedule = greedy_repair(repaired, after).schedule
+        produced_by, status, objective = ProducedBy.GREEDY_REPAIR, "FALLBACK", None
+    report, change_cost = verify(repaired, schedule)
+    if produced_by is ProducedBy.OPTIMIZER and objective != report.cost + change_cost:
+        raise DomainError(
+            f"repair of {problem.name}: solver objective {objective} differs from the checker's "
+            f"{report.cost} + change cost {change_cost}; this is a bug in a constraint builder"
+        )
+    dropped, added = after.diff(schedule)
+    disruption = Disruption(
+        tuple(sorted(added, key=Assignment.sort_key)), tuple(sorted(dropped, key=Assignment.sort_key))
+    )
+    return RepairResult(
+        repaired,
+        schedule,
+        report,
+        change_cost,
+        disruption,
+        removed,
+        produced_by,
+        status,
+        objective,
+        time.monotonic() - started,
+        note,
+    )
+
+
+def _solve(
+    problem: RosterProblem, after: Schedule, deadline: float, workers: int, seed: int
+) -> tuple[Schedule | None, int | None, str]:
+    m = build_model(problem)
+    freeze(m, problem.frozen_days, after)
+    hint_schedule(m, after)
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        return None, None, "UNKNOWN"
+    solver = solver_parameters(SolveOptions(time_limit=remaining, workers=workers, seed=seed))
+    status = solver.solve(m.model)
+    name = solver.status_name(status)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None, None, name
+    schedule = extract_schedule(m, solver.value, "repair")
+    objective, _lines = exact_penalties(m, schedule)
+    return schedule, objective, name
