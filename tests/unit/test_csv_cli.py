@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -79,16 +80,33 @@ def test_horizon_flags_widen_the_accepted_dates(files: tuple[str, Path]) -> None
 def test_quality_exit_codes_follow_the_verdict(files: tuple[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     db, folder = files
     runner = CliRunner()
-    empty = runner.invoke(app(), ["quality", "--db", db])
-    assert empty.exit_code == 0 and "verdict: ok" in empty.output
+    missing = runner.invoke(app(), ["quality", "--db", db])
+    assert "no database at" in str(missing.exception)  # a read-only check never creates a database
 
     runner.invoke(app(), ["import", "csv", "--kind", "units", str(folder / "units.csv"), "--db", db])
+    (folder / "dated.csv").write_text(f"staff_id,roles,updated_at\nN1,RN,{datetime.now(UTC).isoformat()}\n")
+    runner.invoke(app(), ["import", "csv", "--kind", "staff", str(folder / "dated.csv"), "--db", db])
+    census = folder / "census.csv"
+    census.write_text(f"unit,at,patients\n4W,{datetime.now(UTC).isoformat()},12\n")
+    runner.invoke(app(), ["import", "csv", "--kind", "census", str(census), "--db", db])
+    ok = runner.invoke(app(), ["quality", "--db", db])
+    assert ok.exit_code == 0, ok.output
+    assert (
+        "checked 1 staff, 0 assignments, 1 census reports, 97 census intervals" in ok.output
+        and "verdict: ok (0 blocking, 0 warning(s))" in ok.output
+    )
+
+    monkeypatch.setenv("CARESHIFT_QUALITY_CENSUS_MAX_AGE_MIN", "1")
+    monkeypatch.setenv("CARESHIFT_QUALITY_CENSUS_BLOCK_AGE_MIN", "1")
+    (folder / "units2.csv").write_text(UNITS + "ICU,ICU,icu,UTC,8\n")
+    runner.invoke(app(), ["import", "csv", "--kind", "units", str(folder / "units2.csv"), "--db", db])
     blocked = runner.invoke(app(), ["quality", "--db", db, "--json"])
     assert blocked.exit_code == 3
     report = json.loads(blocked.output)
     assert report["verdict"] == "block" and report["findings"][0]["check"] == "missing_census"
+    assert report["findings"][0]["record"] == "unit ICU"
 
     monkeypatch.setenv("CARESHIFT_QUALITY_BLOCK_AT", "5")
     warned = runner.invoke(app(), ["quality", "--db", db])
-    assert warned.exit_code == 1 and "[block] missing_census: unit 4W" in warned.output
+    assert warned.exit_code == 1 and "[block] missing_census: unit ICU" in warned.output
     assert "verdict: warn (1 blocking, 0 warning(s))" in warned.output

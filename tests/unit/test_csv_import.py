@@ -230,3 +230,11 @@ def test_year_one_instants_are_quarantined_not_an_overflow_error() -> None:
     outcome = run(data, FileKind.ROSTER, seeded())
     [row] = outcome.quarantined
     assert "is outside the years 1900..2200" in row.reason and row.problems[0].column == "start"
+
+
+def test_values_longer_than_the_store_keeps_are_refused_up_front() -> None:
+    data = csv_bytes(ROSTER_HEADER, f"N1,4W,{'D' * 33},2026-03-02T07:00:00-08:00,2026-03-02T19:00:00-08:00,")
+    [row] = run(data, FileKind.ROSTER, seeded()).quarantined
+    assert "is longer than 32 characters" in row.reason
+    with pytest.raises(DataContractError, match="rename the file to 1..180 characters"):
+        run(data, FileKind.ROSTER, seeded(), name="r" * 181 + ".csv")

@@ -50,7 +50,7 @@ def test_clean_data_is_ok() -> None:
     )
     report = assess(snapshot, NOW)
     assert report.findings == () and report.verdict is Verdict.OK and report.verdict.exit_code == 0
-    assert report.checked == {"staff": 2, "assignments": 2, "census": 1}
+    assert report.checked == {"staff": 2, "assignments": 2, "census reports": 1, "census intervals": 0}
 
 
 def test_stale_staff_record_warns_after_the_configured_days() -> None:
@@ -221,3 +221,9 @@ def test_bad_settings_are_refused_naming_the_variable(
     monkeypatch.setenv(name, value)
     with pytest.raises(InputError, match=message):
         load_thresholds()
+
+
+def test_an_empty_store_blocks_instead_of_reading_as_ok() -> None:
+    report = assess(QualitySnapshot(), NOW)
+    assert [(f.check, f.severity) for f in report.findings] == [("no_data", Severity.BLOCK)]
+    assert report.verdict is Verdict.BLOCK

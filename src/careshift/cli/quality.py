@@ -25,15 +25,21 @@ def quality(
     """
     from datetime import UTC, datetime
 
-    from careshift.adapters.store import open_store
+    from sqlalchemy import inspect
+
+    from careshift.adapters.store import default_url, upgrade
+    from careshift.adapters.store.database import open_existing
     from careshift.adapters.store.imports import SqlReferenceData
     from careshift.service.quality import assess, load_snapshot
     from careshift.service.quality_settings import load_thresholds
 
     limits = load_thresholds()
     now = datetime.now(UTC)
-    store = open_store(db)
+    url = db or default_url()
+    store = open_existing(url)  # never creates a database: an empty new one would look "ok"
     try:
+        if not inspect(store.engine).has_table("staff_record"):
+            upgrade(url, store.engine)  # a store made before the CSV reference tables existed
         snapshot = load_snapshot(store, SqlReferenceData(store.engine), now, limits)
     finally:
         store.close()

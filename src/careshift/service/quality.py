@@ -20,6 +20,7 @@ Every check is a pure function of the snapshot, the injected clock ``now`` and t
 ===========================  =========  =====================================================
 check                        severity   what it finds
 ===========================  =========  =====================================================
+no_data                      block      no staff, roster or census at all
 stale_staff_record           warn       staff record not updated for ``stale_staff_days``
 staff_missing_timestamp      warn       staff record with no update time
 unknown_role_code            warn/block role not in ``known_roles`` (block if no known role left)
@@ -371,7 +372,20 @@ def census(snapshot: QualitySnapshot, now: datetime, limits: QualityThresholds) 
             )
 
 
-CHECKS: tuple[Check, ...] = (stale_staff_records, role_codes, assignments, census)
+def something_to_check(snapshot: QualitySnapshot, _: datetime, __: QualityThresholds) -> Iterator[QualityFinding]:
+    """An empty store is not good data (block): with no staff, roster or census there is
+    nothing to plan on, and an empty report must not read as ``ok``."""
+    if not (snapshot.staff or snapshot.roster or snapshot.census):
+        yield QualityFinding(
+            "no_data",
+            Severity.BLOCK,
+            "store",
+            "holds no staff records, roster or census",
+            "import staff, roster and census (careshift import csv) or start the feeds (careshift ingest mllp)",
+        )
+
+
+CHECKS: tuple[Check, ...] = (something_to_check, stale_staff_records, role_codes, assignments, census)
 """Every check the gate runs, in report order."""
 
 
@@ -398,7 +412,13 @@ def assess(snapshot: QualitySnapshot, now: datetime, limits: QualityThresholds |
         )
     )
     counts = Counter(finding.check for finding in findings)
-    checked = {"staff": len(snapshot.staff), "assignments": len(snapshot.roster), "census": len(snapshot.census)}
+    reports = sum(reading.reported for reading in snapshot.census)
+    checked = {
+        "staff": len(snapshot.staff),
+        "assignments": len(snapshot.roster),
+        "census reports": reports,
+        "census intervals": len(snapshot.census) - reports,
+    }
     return QualityReport(now, findings, verdict_for(findings, limits), dict(sorted(counts.items())), checked, limits)
 
 

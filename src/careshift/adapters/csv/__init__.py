@@ -1,6 +1,9 @@
 """CSV batch files (units, staff, roster, census, call-outs) held to versioned data contracts.
 
-``contracts`` defines the contracts, ``reading`` splits a file into numbered rows,
-``importer`` decides row by row (import or quarantine with a reason) and commits through the
-:class:`~careshift.adapters.csv.importer.CsvImportStore` port; ``memory`` is its in-memory fake.
+``schema`` holds the building blocks (typed columns, problems, the row reader), ``contracts``
+the versioned contracts, ``reading`` splits a file into numbered rows, ``importer`` decides
+row by row (import, or quarantine with a reason and a fix) and commits through the store
+port (:class:`careshift.service.ports.Store`) and the reference-data port
+(:class:`careshift.service.registry.ReferenceData`); ``memory`` is the in-memory
+reference data. See ADR 0009.
 """

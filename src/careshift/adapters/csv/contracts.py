@@ -79,6 +79,7 @@ SKILL_CODES = frozenset(
 
 CALLOUT_REASONS = frozenset({"sick", "family", "emergency", "injury", "transport", "other"})
 MAX_SHIFT = timedelta(hours=24)
+SHIFT_CODE_LENGTH = 32  # the store's roster keeps shift codes in 32 characters
 
 
 # -- typed rows -------------------------------------------------------------------------
@@ -321,7 +322,7 @@ STAFF_V2 = _staff_contract("2", True, "As staff/1, with updated_at required for 
 ROSTER_COLUMNS = (
     Column("staff_id", ColumnType.ID, description="who works"),
     Column("unit", ColumnType.ID, description="where"),
-    Column("shift", ColumnType.ID, description="the shift type code, e.g. D, E, N"),
+    Column("shift", ColumnType.ID, description="the shift type code, e.g. D, E, N", max_length=SHIFT_CODE_LENGTH),
     Column("start", ColumnType.DATETIME, description="when the shift starts, with UTC offset"),
     Column("end", ColumnType.DATETIME, description="when the shift ends, with UTC offset"),
     Column("skill", ColumnType.CODE, required=False, choices=SKILL_CODES, description="the skill covered"),
@@ -434,7 +435,13 @@ CALLOUT_COLUMNS = (
     Column("staff_id", ColumnType.ID, description="who called out"),
     Column("day", ColumnType.DATE, description="the day they will not work"),
     Column("reported_at", ColumnType.DATETIME, description="when the call-out was received, with UTC offset"),
-    Column("shift", ColumnType.ID, required=False, description="the shift missed (empty: the whole day)"),
+    Column(
+        "shift",
+        ColumnType.ID,
+        required=False,
+        description="the shift missed (empty: the whole day)",
+        max_length=SHIFT_CODE_LENGTH,
+    ),
     Column("unit", ColumnType.ID, required=False, description="the unit affected"),
     Column("reason", ColumnType.CODE, required=False, choices=CALLOUT_REASONS, description="why"),
 )

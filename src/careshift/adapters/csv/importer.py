@@ -39,6 +39,9 @@ from careshift.service.ports import InboundMessage, QuarantineRecord, RosterEntr
 from careshift.service.quality import ROSTER_SOURCE
 from careshift.service.registry import ImportedFile, Keyed, ReferenceData, StaffRecord, TimedAssignment, Written
 
+MAX_NAME = 180
+"""Longest file name: ``csv:<name>`` and ``<name>:<line>`` must fit the store's 200-character keys."""
+
 
 @dataclass(frozen=True)
 class QuarantinedRow:
@@ -350,6 +353,12 @@ def import_csv(
     columns the contract does not know, unknown contract version).
     """
     require_aware(now, "import time")
+    if not name or len(name) > MAX_NAME:
+        raise DataContractError(
+            f"the file name has {len(name)} characters; rename the file to 1..{MAX_NAME} characters "
+            "(it becomes the event source csv:<name>)",
+            source=name[:60] or "(unnamed)",
+        )
     document = read_csv(data, name)
     contract = choose_contract(document, kind, version)
     earlier = reference.find_import(document.sha256)

@@ -87,6 +87,7 @@ class Column:
     minimum: int | None = None
     maximum: int | None = None
     description: str = ""
+    max_length: int | None = None
 
     @property
     def how_to_write(self) -> str:
@@ -185,6 +186,9 @@ class RowReader:
             return None
         if not _ID.fullmatch(text):
             self._bad(column, text, "is not a valid id")
+            return None
+        if column.max_length is not None and len(text) > column.max_length:
+            self._bad(column, text, f"is longer than {column.max_length} characters")
             return None
         return text
 

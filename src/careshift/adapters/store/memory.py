@@ -41,6 +41,7 @@ class MemoryStore:
         self._quarantine: dict[tuple[str, str, str], QuarantinedRecord] = {}
         self._roster: dict[tuple[str, str], RosterEntry] = {}
         self._leave: dict[tuple[str, str], LeaveEntry] = {}
+        self._reversals: dict[tuple[str, str], tuple[str, str]] = {}  # target key -> first reversal key
 
     def close(self) -> None:
         return None
@@ -67,18 +68,12 @@ class MemoryStore:
             self._events[event.key] = entry
             appended.append(event.key)
             if isinstance(event, EventReversed):
+                self._reversals.setdefault(event.reverses, event.key)
                 target = self._events.get(event.reverses)
                 if target is not None and target.reversed_by is None:
                     target.reversed_by = event.key
             else:
-                entry.reversed_by = next(
-                    (
-                        other.event.key
-                        for other in self._events.values()
-                        if isinstance(other.event, EventReversed) and other.event.reverses == event.key
-                    ),
-                    None,
-                )
+                entry.reversed_by = self._reversals.get(event.key)
         return AppendResult(tuple(appended), tuple(duplicates))
 
     def has_message(self, source_system: str, message_id: str) -> bool:
