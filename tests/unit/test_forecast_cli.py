@@ -46,6 +46,7 @@ def test_backtest_prints_metrics_for_our_model_and_each_baseline_as_json(arrival
         for key in ("mae", "rmse", "pinball", "coverage_50", "coverage_80", "coverage_95", "width_80"):
             assert row[key] >= 0
     assert len(payload["quantiles"]) == 19
+    assert payload["selected"] in models
 
 
 def test_backtest_table_with_a_test_start_date(arrivals_csv: Path) -> None:

@@ -91,3 +91,15 @@ def test_shift_totals_from_paths_are_coherent() -> None:
     totals = aggregate_paths(paths, blocks, [0.1, 0.9], observed=np.ones(len(ds)), complete=12)
     assert np.all(totals.quantiles == 12) and np.all(totals.observed == 12)
     assert list(rolling_sums(np.arange(5.0), 2)) == [1.0, 3.0, 5.0, 7.0]
+
+
+def test_selection_prefers_the_lowest_pinball_among_calibrated_models() -> None:
+    from careshift.forecast.backtest import select_model
+    from careshift.forecast.metrics import Scores
+
+    def row(name: str, pinball: float, cov80: float) -> Scores:
+        return Scores(name, 10, 1.0, 1.0, pinball, 2 * pinball, {80: cov80}, {80: 1.0})
+
+    rows = [row("sharp_but_overconfident", 0.5, 0.4), row("ours", 0.7, 0.8), row("climatology", 0.75, 0.85)]
+    assert select_model(rows) == "ours"
+    assert select_model([row("a", 0.9, 0.1), row("b", 0.8, 0.2)]) == "b"

@@ -78,7 +78,7 @@ def backtest_command(
     and of each baseline (MAE, RMSE, pinball, CRPS, coverage and width at 50/80/95 %)."""
     import pandas as pd
 
-    from careshift.forecast.backtest import Protocol, run_backtest
+    from careshift.forecast.backtest import Protocol, run_backtest, select_model
     from careshift.forecast.frames import read_series_csv
     from careshift.forecast.metrics import parse_grid, scores_table
     from careshift.forecast.models import CountGBM, GBMConfig
@@ -122,11 +122,13 @@ def backtest_command(
             "horizon_periods": protocol.horizon,
             "quantiles": list(grid),
             "models": [row.as_dict() for row in rows],
+            "selected": select_model(rows),
         }
         typer.echo(json.dumps(payload, indent=2))
     else:
         typer.echo(f"{series}: {len(result.y)} targets from {data.ds.iloc[start]}")
         typer.echo(scores_table(rows))
+        typer.echo(f"selected by backtest (lowest pinball with 80 % coverage in 0.7–0.9): {select_model(rows)}")
 
 
 @forecast_app.command("predict")

@@ -142,3 +142,12 @@ def run_backtest(
 def _point_quantiles(point: FloatArray, levels: Sequence[float]) -> FloatArray:
     """Quantiles for a point baseline: Poisson around the point (hourly counts are near Poisson)."""
     return count_quantiles(np.maximum(point, 1e-6), math.inf, levels)
+
+
+def select_model(rows: Sequence[Scores], coverage_band: tuple[float, float] = (0.7, 0.9)) -> str:
+    """Model selection by backtest: the lowest mean pinball among models whose 80 % interval
+    coverage lies in ``coverage_band`` (all models when none does)."""
+    if not rows:
+        raise ForecastInputError("no scores to select a model from")
+    calibrated = [row for row in rows if coverage_band[0] <= row.coverage.get(80, 0.0) <= coverage_band[1]]
+    return min(calibrated or list(rows), key=lambda row: row.pinball).model

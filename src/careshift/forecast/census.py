@@ -77,6 +77,14 @@ def hourly_to_intervals(hourly: FloatArray) -> FloatArray:
     return np.repeat(np.asarray(hourly, dtype=float) / 4.0, 4, axis=-1)
 
 
+def split_hourly_paths(paths: FloatArray, rng: np.random.Generator) -> FloatArray:
+    """Spread whole hourly arrival counts ``[draws, hours]`` at random over the hour's four
+    15-minute intervals (``[draws, 4 * hours]``), keeping every count whole."""
+    counts = np.asarray(paths, dtype=np.int64)
+    split = rng.multinomial(counts.ravel(), [0.25] * 4).reshape(counts.shape[0], -1)
+    return np.asarray(split, dtype=float)
+
+
 def census_mean(arrivals: FloatArray, los: LengthOfStay, present: FloatArray | None = None) -> FloatArray:
     """Expected census per interval: arrivals convolved with the survival curve, plus the
     expected number of ``present`` patients (their own remaining-stay curve) still there."""

@@ -104,3 +104,30 @@ def choose_blend(
         if error < best_error:
             best, best_error = blend, error
     return best
+
+
+def seasonal_naive_monthly(frame: pd.DataFrame, train_end: pd.Timestamp, horizon: int = 12) -> pd.DataFrame:
+    """Same month last year, for the ``horizon`` months from ``train_end``."""
+    last_year = _wide(frame, train_end - pd.DateOffset(months=12), train_end).dropna()
+    rows = []
+    for step in range(horizon):
+        month = train_end + pd.DateOffset(months=step)
+        rows.append(pd.DataFrame({"unique_id": last_year.index, "ds": month, "mean": last_year.iloc[:, step % 12]}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def select_per_series(frame: pd.DataFrame, train_end: pd.Timestamp, blend: float) -> dict[str, str]:
+    """Per series, ``"pooled"`` or ``"seasonal_naive"``: whichever had the lower MAE when the
+    last training year was forecast from the year before it (model selection by backtest)."""
+    inner_end = train_end - pd.DateOffset(months=12)
+    truth = _wide(frame, inner_end, train_end)
+    pooled = predict_pooled_seasonal(fit_pooled_seasonal(frame, inner_end, blend, window=12))
+    naive = seasonal_naive_monthly(frame, inner_end)
+    errors: dict[str, dict[str, float]] = {}
+    for name, table in (("pooled", pooled), ("seasonal_naive", naive)):
+        wide = table.pivot(index="unique_id", columns="ds", values="mean")
+        common = wide.index.intersection(truth.dropna().index)
+        diff = np.abs(wide.loc[common].to_numpy() - truth.loc[common, wide.columns].to_numpy())
+        for uid, error in zip(common, diff.mean(axis=1), strict=True):
+            errors.setdefault(str(uid), {})[name] = float(error)
+    return {uid: min(scores, key=lambda key: scores[key]) for uid, scores in errors.items()}
