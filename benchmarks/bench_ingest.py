@@ -137,8 +137,10 @@ def main() -> None:
             *rows,
             "",
             "Each ACK is sent after the message's events and its MSH-10 ledger entry are committed "
-            "(SQLite WAL with `synchronous=FULL`, one fsync-ed transaction per message). window 1 = "
-            "send-and-wait; window 8 = eight messages in flight on one connection.",
+            "(SQLite WAL with `synchronous=FULL`; PostgreSQL `synchronous_commit=on`). Frames read together "
+            "share one transaction (group commit). window 1 = send-and-wait (latency = full round trip); "
+            "window 8 = eight messages in flight on one connection. The listener is a separate process; "
+            "the machine is shared, so absolute figures move with its load.",
         ]
     )
     if kill_rows:

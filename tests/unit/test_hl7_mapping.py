@@ -133,6 +133,7 @@ def test_newline_segment_separators_are_accepted() -> None:
         (adt("A01", "M").replace(b"ADT^A01", b"ADT^A99"), "AR", "201", "MSH-9"),
         (adt("A01", "M").replace(b"|2.5.1", b"|3.0"), "AR", "203", "MSH-12"),
         (adt("A01", "M").replace(b"|M|P|", b"||P|"), "AR", "101", "MSH-10"),
+        (adt("A01", "M" * 181), "AR", "102", "MSH-10"),
         (adt("A01", "M", charset="ASCII").replace(b"|ASCII", b"|KLINGON"), "AR", "103", "MSH-18"),
         (adt("A01", "M", unit=""), "AE", "101", "PV1-3"),
         (adt("A01", "M", unit="U" * 65), "AE", "102", "PV1-3"),

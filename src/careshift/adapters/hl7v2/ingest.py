@@ -15,6 +15,7 @@ Logs carry the control id, trigger, ACK code and error location; never field val
 from __future__ import annotations
 
 import logging
+import traceback
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -137,7 +138,10 @@ class Hl7Ingestor:
             return self._internal(frame, header, codec, exc, received)
 
     def _internal(self, frame: Frame, header: Header | None, codec: str, exc: Exception, received: datetime) -> Outcome:
-        log.exception("hl7 ingest failed unexpectedly (%s)", type(exc).__name__)
+        # No exc_info: an exception's message may quote field values (PHI). Type and place only.
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
+        log.error("hl7 ingest failed unexpectedly: %s at %s", type(exc).__name__, where)
         failure = Hl7Error(
             f"internal error ({type(exc).__name__}); the message is quarantined for review",
             ack="AE",

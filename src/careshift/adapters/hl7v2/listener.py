@@ -83,6 +83,8 @@ class MllpListener:
                 await writer.drain()
         except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError) as exc:
             log.info("mllp connection dropped: %s", type(exc).__name__)
+        except Exception as exc:  # never let one connection take the listener down; the sender resends
+            log.error("mllp connection failed: %s", type(exc).__name__)
         finally:
             if decoder.pending:
                 log.warning("mllp connection closed inside a frame (%d bytes unacknowledged)", decoder.pending)

@@ -41,7 +41,7 @@ SUPPORTED_TRIGGERS = frozenset(
 )
 CANCELS: dict[str, tuple[str, ...]] = {"A11": ("ADT^A01", "ADT^A04"), "A12": ("ADT^A02",), "A13": ("ADT^A03",)}
 NEEDS_UNIT = frozenset({"A01", "A02", "A03", "A04", "A17", "A21", "A22"})
-MAX_CONTROL_ID = 199
+MAX_CONTROL_ID = 180  # leaves room for the '#n' suffix within the 200-character key column
 MAX_UNIT = 64
 MAX_CLASS = 16
 

@@ -320,11 +320,12 @@ class SqlStore:
                     QuarantineRow,
                     ("source", "location", "payload_sha256"),
                     {
-                        "source": record.source,
-                        "source_system": record.source_system,
-                        "record_ref": record.record_ref,
-                        "location": record.location,
-                        "code": record.code,
+                        # Clipped to the column sizes: a quarantine write must not fail on an over-long reference.
+                        "source": record.source[:100],
+                        "source_system": record.source_system[:200] if record.source_system else None,
+                        "record_ref": record.record_ref[:200] if record.record_ref else None,
+                        "location": record.location[:200],
+                        "code": record.code[:32],
                         "reason": record.reason,
                         "payload": record.payload,
                         "payload_sha256": digest,
@@ -339,8 +340,8 @@ class SqlStore:
             if inserted is not None:
                 return int(inserted)
             key = and_(
-                QuarantineRow.source == record.source,
-                QuarantineRow.location == record.location,
+                QuarantineRow.source == record.source[:100],
+                QuarantineRow.location == record.location[:200],
                 QuarantineRow.payload_sha256 == digest,
             )
             existing = session.execute(
