@@ -14,9 +14,12 @@ from dataclasses import dataclass, replace
 
 from careshift.domain.checker import CheckReport, check
 from careshift.domain.errors import ServiceUnavailableError
+from careshift.domain.problem import RosterProblem
 from careshift.domain.recommendations import ProducedBy
+from careshift.domain.rules import ChangeCost, Rule, Scope
 from careshift.domain.schedule import Schedule
 from careshift.engine.fallback import greedy_repair, greedy_roster
+from careshift.engine.repair import DEFAULT_CHANGE_WEIGHT
 from careshift.service.repositories import PlanningInput, Solver
 
 
@@ -30,6 +33,23 @@ class Proposal:
     produced_by: ProducedBy
     fallback_reason: str = ""
     model_version: str | None = None
+
+
+def with_stability(problem: RosterProblem, current: Schedule | None) -> RosterProblem:
+    """The problem the optimiser solves: with ``current`` as the reference and, unless the
+    policy has one, a soft change-cost rule (the engine's repair weight per assignment added
+    or removed), so a repair moves as few people as the rules allow.
+
+    Checks and explanations use the unit's own problem: the change penalty steers the
+    search, it is not a breach to report.
+    """
+    if current is None:
+        return problem
+    stable = replace(problem, reference=problem.reference or current)
+    if any(rule.family == ChangeCost.family for rule in problem.rules):
+        return stable
+    rule = Rule("service-change-cost", ChangeCost(), hard=False, weight=DEFAULT_CHANGE_WEIGHT, scope=Scope())
+    return replace(stable, rules=(*problem.rules, rule))
 
 
 def _limit(schedule: Schedule, planning: PlanningInput) -> Schedule:
@@ -53,8 +73,7 @@ def propose(
     ``skip_optimiser`` (e.g. the quality gate's block reason) starts the chain at step two.
     """
     problem = planning.problem
-    if planning.current is not None and problem.reference is None:
-        problem = replace(problem, reference=planning.current)
+    solve_problem = with_stability(problem, planning.current)
     reasons: list[str] = []
     tried: list[Proposal] = []
 
@@ -62,7 +81,7 @@ def propose(
         reasons.append(f"optimiser skipped: {skip_optimiser}")
     else:
         try:
-            result = solver.solve(problem, hint=planning.current, time_limit=time_limit)
+            result = solver.solve(solve_problem, hint=planning.current, time_limit=time_limit)
         except ServiceUnavailableError as exc:
             reasons.append(f"optimiser unavailable: {exc}")
         else:

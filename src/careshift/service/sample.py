@@ -1,6 +1,6 @@
 """A small sample hospital for ``careshift serve`` on an empty database and for tests.
 
-Each unit has eight nurses on D/E/N shifts with a hard floor per shift and a soft target
+Each unit has twelve nurses on D/E/N shifts with a hard floor per shift and a soft target
 on days, rest and run-length rules, over two weeks from the Monday of the given day; the
 live roster is the greedy fallback's. It stands in for the projection-backed planning
 source (staff and roster from the store, cover from forecasts) until that is wired.
@@ -49,7 +49,7 @@ RULES = (
 )
 
 
-def unit_problem(unit: str, start: date, days: int = 14, staff: int = 8) -> RosterProblem:
+def unit_problem(unit: str, start: date, days: int = 14, staff: int = 12) -> RosterProblem:
     """One unit's problem: ``staff`` nurses homed on ``unit``, floors of 1 (2 on days)."""
     cover = tuple(
         ShiftCover(

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 from careshift.domain.problem import RosterProblem
 from careshift.domain.schedule import Schedule
@@ -67,10 +68,17 @@ class PoolSolver:
                 self._executor = self._factory()
             return self._executor
 
-    def _discard(self, broken: Executor) -> None:
+    def _discard(self, broken: Executor, *, kill: bool = False) -> None:
         with self._lock:
             if self._executor is broken:
                 self._executor = None
+        if kill:
+            # A solve that overran its own time limit plus grace is stuck; its worker would
+            # block every later solve of a one-worker pool. The standard library has no public
+            # way to stop a running task, so terminate the pool's processes.
+            processes: dict[int, Any] = getattr(broken, "_processes", None) or {}
+            for process in list(processes.values()):
+                process.terminate()
         broken.shutdown(wait=False, cancel_futures=True)
 
     def solve(self, problem: RosterProblem, *, hint: Schedule | None, time_limit: float) -> SolveResult:
@@ -84,7 +92,8 @@ class PoolSolver:
         try:
             return future.result(timeout=time_limit + self.grace)
         except concurrent.futures.TimeoutError as exc:
-            future.cancel()
+            if not future.cancel():
+                self._discard(pool, kill=True)
             raise SolverTimedOut(
                 f"the optimiser gave no answer within {time_limit + self.grace:.1f} s; "
                 "raise the time limit or plan a shorter horizon"
