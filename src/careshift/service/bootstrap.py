@@ -77,7 +77,7 @@ def build_services(
 
         store = SqlDecisionStore(database_url)
         closers.append(store.close)
-        service = DecisionService(store.unit_of_work, planning, solver, clock, gate, time_limit)
+        service = DecisionService(store.unit_of_work, planning, solver, clock, gate, time_limit, reader=store.reader)
         audit = SqlAuditView(store)
     bus = MessageBus(service, debouncer or Debouncer())
     return Services(service, bus, audit, closers)

@@ -108,4 +108,5 @@ class PoolSolver:
         with self._lock:
             executor, self._executor = self._executor, None
         if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+            # Wait for the workers to exit: a worker left behind outlives its parent process.
+            executor.shutdown(wait=True, cancel_futures=True)
