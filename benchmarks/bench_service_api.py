@@ -57,13 +57,14 @@ def serve(db: str, port: int) -> None:
     services.bus.handle(ChangeUnitMode(UNIT, UnitMode.RECOMMEND, actor="bench"))
     services.bus.handle(RepairAfterCallOut(UNIT, actor="bench"))
     keys = development_keys(Settings().data_dir)
-    app = create_app(
-        ApiContext(public_key_pem=keys.public_pem, audit=services.audit, service=services.service, bus=services.bus)
+    context = ApiContext(
+        public_key_pem=keys.public_pem,
+        audit=services.audit,
+        service=services.service,
+        bus=services.bus,
+        on_shutdown=[services.close],  # uvicorn re-raises SIGTERM: code after run() never runs
     )
-    try:
-        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    finally:
-        services.close()
+    uvicorn.run(create_app(context), host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
 def free_port() -> int:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -39,7 +42,17 @@ class CountRequests:
 
 def create_app(context: ApiContext) -> FastAPI:
     """Build the API around ``context`` (keys, stores, clock) from the composition root."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            for close in context.on_shutdown:
+                close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="careshift",
         version=__version__,
         description="Staffing decision service: forecasts, rosters, recommendations, decisions, audit.",

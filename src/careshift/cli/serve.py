@@ -68,6 +68,7 @@ def build_api(
         audience=settings.jwt_audience,
         service=services.service,
         bus=services.bus,
+        on_shutdown=[services.close],
     )
     return create_app(context), services
 

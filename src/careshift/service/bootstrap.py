@@ -48,7 +48,8 @@ class Services:
 
     def close(self) -> None:
         self._stop.set()
-        for closer in reversed(self.closers):
+        closers, self.closers = self.closers, []  # idempotent: the lifespan and the CLI both close
+        for closer in reversed(closers):
             closer()
 
 
