@@ -427,9 +427,10 @@ class SqlAudit:
 class SqlUnitOfWork:
     """One SQL transaction over every decision-service repository."""
 
-    def __init__(self, engine: Engine, lock: threading.RLock | None) -> None:
+    def __init__(self, engine: Engine, lock: threading.RLock | None, *, writer: bool = True) -> None:
         self._engine = engine
         self._lock = lock
+        self._writer = writer
 
     def __enter__(self) -> Self:
         if self._lock is not None:
@@ -437,6 +438,11 @@ class SqlUnitOfWork:
         try:
             self._session = Session(self._engine)
             self._session.begin()
+            if self._writer and self._engine.dialect.name == "postgresql":
+                # Every write appends to the one audit chain, so writers are serialised from the
+                # start of their transaction: what they read is then the latest committed state,
+                # and two decisions on one recommendation queue instead of failing.
+                self._session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
         except (OperationalError, InterfaceError) as exc:
             if self._lock is not None:
                 self._lock.release()
@@ -492,7 +498,7 @@ class SqlDecisionStore:
 
     def reader(self) -> SqlUnitOfWork:
         """A unit of work for queries: no writer lock (SQLite WAL readers never block)."""
-        return SqlUnitOfWork(self.engine, None)
+        return SqlUnitOfWork(self.engine, None, writer=False)
 
     def audit_entries(self) -> Iterator[AuditEntry]:
         with Session(self.engine) as session:
