@@ -38,12 +38,16 @@ def build_api(
 
     Signing keys: in development the locally generated pair (``careshift token`` mints
     with it); otherwise ``CARESHIFT_JWT_PUBLIC_KEY_FILE`` must name the issuer's public key.
+    Units are the sample units (their staff, shifts, cover and rules); their live roster and
+    call-outs come from the database's event log when it holds any.
     """
+    from careshift.adapters.store import open_store
     from careshift.api.app import create_app
     from careshift.api.auth import development_keys
     from careshift.api.deps import ApiContext
     from careshift.domain.errors import ServiceUnavailableError
     from careshift.service.bootstrap import build_services, utc_now
+    from careshift.service.projected import ProjectedPlanning
     from careshift.service.sample import sample_planning
     from careshift.settings import Settings
 
@@ -57,8 +61,12 @@ def build_api(
             "no token verification key: set CARESHIFT_JWT_PUBLIC_KEY_FILE to the issuer's public key "
             "(or CARESHIFT_ENVIRONMENT=development to use the locally generated development key)"
         )
-    planning = sample_planning(units, utc_now().date())
-    services = build_services(planning, database_url=_database_url(db), time_limit=time_limit)
+    url = _database_url(db)
+    events = open_store(url)  # the event log: imported rosters and call-outs shape the live roster
+    sample = sample_planning(units, utc_now().date())
+    planning = ProjectedPlanning(sample.inputs, events, sample.templates)
+    services = build_services(planning, database_url=url, time_limit=time_limit)
+    services.closers.insert(0, events.close)
     if start_ticker:
         services.start_ticker()
     context = ApiContext(
