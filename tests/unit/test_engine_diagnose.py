@@ -180,3 +180,11 @@ def test_the_relaxations_are_exactly_what_the_engine_needs(ward: RosterProblem) 
     for item in diagnosis.relaxations:
         others = [other for other in diagnosis.relaxations if other != item]
         assert not engine_feasible(relax(ward, others))
+
+
+def test_an_undecided_diagnosis_says_so_instead_of_claiming_feasibility() -> None:
+    ward = problem(ONE, FLOOR, LEAVE, days=3, cover=[floor(1, "D", 2)], days_off={"A": frozenset({day(1)})})
+    diagnosis = diagnose(ward, time_limit=1e-9)
+    assert not diagnosis.decided and not diagnosis.feasible and not diagnosis.complete
+    assert diagnosis.relaxations == ()
+    assert diagnosis.explain().startswith("Could not decide within the time limit")

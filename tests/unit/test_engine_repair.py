@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from functools import cache
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from careshift.domain.demand import ShiftCover
 from careshift.domain.errors import DomainError
@@ -213,3 +215,40 @@ def test_an_infeasible_repair_says_to_unfreeze_the_day_before_breaking_the_floor
     assert ("frozen_days", day(2)) in [(r.family, r.day) for r in result.diagnosis.relaxations]
     assert all(r.family == "frozen_days" for r in result.diagnosis.relaxations)
     assert "to repair fully, relax first: unfreeze" in result.note
+
+
+def test_a_roster_without_units_is_read_on_the_home_units() -> None:
+    # staff belong to 4W but the imported roster names no unit: only the fill is a change.
+    # Guards a bug: every unit-less assignment counted as removed and re-added (change cost
+    # 1130 against a solver objective of 30), so repair raised a DomainError.
+    on_4w = replace(ward(), staff=tuple(replace(member, home_unit="4W") for member in ward().staff))
+    roster = current()
+    nurse = worker_on(roster, 6, "N")
+    result = repair(on_4w, roster, CallOut(nurse, (day(6),)), time_limit=10, seed=1)
+    assert result.produced_by is ProducedBy.OPTIMIZER
+    assert 1 <= result.disruption.shifts <= 3
+    assert all(a.unit == "4W" for a in result.schedule)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    call_day=st.integers(0, DAYS - 1),
+    pick=st.integers(0, 10),
+    frozen_from=st.integers(0, DAYS - 1),
+    frozen_length=st.integers(0, 5),
+    time_limit=st.sampled_from([0.0, 5.0]),
+)
+def test_no_repair_changes_a_frozen_day(
+    call_day: int, pick: int, frozen_from: int, frozen_length: int, time_limit: float
+) -> None:
+    # optimizer or fallback, call-out inside or outside the frozen days: frozen days keep
+    # exactly the roster after the call-out
+    roster = current()
+    working = sorted({a.staff for a in roster if a.day == day(call_day)})
+    nurse = working[pick % len(working)]
+    frozen = [day(i) for i in range(frozen_from, min(DAYS, frozen_from + frozen_length))]
+    result = repair(ward(), roster, CallOut(nurse, (day(call_day),)), frozen_days=frozen, time_limit=time_limit)
+    after = [a for a in roster if a not in result.event_removed]
+    for d in frozen:
+        assert {a for a in result.schedule if a.day == d} == {a for a in after if a.day == d}
+    assert not result.schedule.on(nurse, day(call_day))

@@ -110,7 +110,8 @@ class Relaxation:
 class Diagnosis:
     """What makes a problem infeasible and what to relax, least important first.
 
-    ``feasible`` is True when the encoded hard rules can all be met. ``conflicts`` are the
+    ``feasible`` is True when the encoded hard rules can all be met; ``decided`` is False when
+    even that could not be settled within the time limit. ``conflicts`` are the
     minimal conflicting sets found (relaxing any one member resolves that conflict);
     ``relaxations`` is a minimal set whose relaxation makes the problem feasible.
     """
@@ -121,9 +122,15 @@ class Diagnosis:
     not_encoded: tuple[str, ...]
     solves: int
     complete: bool = True
+    decided: bool = True
 
     def explain(self) -> str:
         """Plain language for the scheduler."""
+        if not self.decided:
+            return (
+                "Could not decide within the time limit whether a roster meets every hard rule; "
+                "give the diagnosis more time."
+            )
         if self.feasible and not self.relaxations:
             text = "A roster meets every hard rule"
             if self.not_encoded:
@@ -438,6 +445,7 @@ class _Oracle:
         self.seed = seed
         self.solves = 0
         self.timed_out = False
+        self.last_unknown = False
 
     def solve(self, enforced: Sequence[int]) -> tuple[bool, list[int]]:
         """(feasible, core): the core is a subset of ``enforced`` that is infeasible."""
@@ -452,10 +460,11 @@ class _Oracle:
         solver.parameters.random_seed = self.seed
         solver.parameters.max_time_in_seconds = self.time_limit
         status = solver.solve(model)
+        self.last_unknown = status not in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.INFEASIBLE)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return True, []
-        if status != cp_model.INFEASIBLE:
-            # unknown in time: count it as feasible, so we never claim a conflict we did not prove
+        if self.last_unknown:
+            # undecided in time: count it as feasible, so we never claim a conflict we did not prove
             self.timed_out = True
             return True, []
         by_index = {self.encoding.items[i][0].index: i for i in enforced}
@@ -507,6 +516,8 @@ def diagnose(
     relaxed: list[int] = []
     conflicts: list[list[int]] = []
     feasible, core = oracle.solve(active)
+    if oracle.last_unknown:
+        return Diagnosis(False, (), (), tuple(not_encoded), oracle.solves, complete=False, decided=False)
     while not feasible:
         conflict = _minimise(oracle, core)
         conflicts.append(conflict)

@@ -12,13 +12,19 @@ breaks a hard rule is never passed off as valid.
   runs of working days / days off / same shift, weekends), choosing the shifts that fill
   the most valuable open cover: below the floor first, then below the target, avoiding
   staffing above the cap. Two more passes rebuild each line against everyone else's.
-- ``greedy_repair`` keeps the current roster and adds one person at a time to each cover
-  line below its floor, then below its target, taking the eligible person whose own rules
-  stay unbroken and whose own soft cost rises least (checked exactly with the checker on
-  that person's rules).
+  Floors still open at the end are topped up as ``greedy_repair`` does.
+- ``greedy_repair`` keeps the current roster: it first settles anyone whose own hard
+  rules the roster breaks (one change to their line at a time), then adds one person at a
+  time to each cover line below its floor, then below its target, taking the eligible
+  person whose own rules stay unbroken and whose own soft cost rises least (checked
+  exactly with the checker on that person's rules); when nobody is free for a floor, it
+  moves someone off a line that stays at or above its own floor. Frozen days are never
+  touched.
+- ``fallback`` wraps ``greedy_roster`` as an engine ``SolveResult`` (status ``FALLBACK``).
 
 Hard families the beam search does not model (clock-time rest, rolling minutes, ratios)
-are still verified by the final check: ``FallbackResult.feasible`` is the checker's word.
+are still verified by the final check: ``FallbackResult.feasible`` is the checker's word,
+and ``FallbackResult.unchecked`` names rules the checker cannot evaluate yet.
 """
 
 from __future__ import annotations

@@ -178,6 +178,20 @@ def _changes(problem: RosterProblem, schedule: Schedule, rule: Rule) -> list[Ass
     return [a for a in (*removed, *added) if a.staff in scoped and a.day in problem.horizon and rule.in_effect(a.day)]
 
 
+def _on_home_units(problem: RosterProblem, schedule: Schedule) -> Schedule:
+    """``schedule`` with each assignment that names no unit placed on its person's home
+    unit, the engine's convention (an imported roster often leaves the unit out); without
+    it every such assignment would count as changed."""
+    homes = {member.id: member.home_unit for member in problem.staff}
+    if all(a.unit is not None or homes.get(a.staff) is None for a in schedule):
+        return schedule
+    return Schedule.of(
+        (dataclasses.replace(a, unit=homes.get(a.staff)) if a.unit is None else a for a in schedule),
+        policy_version=schedule.policy_version,
+        source=schedule.source,
+    )
+
+
 def apply_event(
     problem: RosterProblem,
     current: Schedule,
@@ -189,8 +203,10 @@ def apply_event(
     """The repair problem, the roster after the event, and the assignments the event removed.
 
     The repair problem's ``reference`` is the roster after the event; its ``frozen_days``
-    are ``frozen_days`` when given, the problem's otherwise.
+    are ``frozen_days`` when given, the problem's otherwise. Assignments that name no unit
+    are read as on their person's home unit.
     """
+    current = _on_home_units(problem, current)
     removed: tuple[Assignment, ...] = ()
     rules = list(problem.rules)
     cover = problem.cover
@@ -220,7 +236,8 @@ def apply_event(
         cover = (*kept, *event.lines)
     if not any(rule.family == "change_cost" for rule in rules):
         rules.append(Rule("change_cost", ChangeCost(), hard=False, weight=change_weight, priority=100))
-    after = Schedule.of((a for a in current if a not in set(removed)), source="event")
+    gone = set(removed)
+    after = Schedule.of((a for a in current if a not in gone), source="event")
     repaired = dataclasses.replace(
         problem,
         rules=tuple(rules),
@@ -320,6 +337,8 @@ def repair(
 def _solve(
     problem: RosterProblem, after: Schedule, deadline: float, workers: int, seed: int
 ) -> tuple[Schedule | None, int | None, str]:
+    if deadline <= time.monotonic():
+        return None, None, "UNKNOWN"  # no time at all: do not even build the model
     m = build_model(problem)
     freeze(m, problem.frozen_days, after)
     hint_schedule(m, after)
