@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
 from careshift.api.auth import AuthError, Principal, authenticate
+from careshift.domain.errors import ServiceUnavailableError
+from careshift.service.bus import MessageBus
+from careshift.service.repositories import StoredRecommendation
+from careshift.service.usecases import DecisionService
 from careshift.telemetry.audit import AuditStore
 
 
@@ -22,6 +26,22 @@ class ApiContext:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     issuer: str = "careshift"
     audience: str = "careshift-api"
+    service: DecisionService | None = None
+    bus: MessageBus | None = None
+    on_shutdown: list[Callable[[], None]] = field(default_factory=list)
+    """Run when the server stops (uvicorn re-raises SIGTERM after its shutdown, so code after
+    ``uvicorn.run`` never runs: the solver pool must be closed here)."""
+
+    def decisions(self) -> DecisionService:
+        """The decision service, or 503 when this process was started without one."""
+        if self.service is None:
+            raise ServiceUnavailableError("this API process has no decision service configured; start it with serve")
+        return self.service
+
+    def message_bus(self) -> MessageBus:
+        if self.bus is None:
+            self.bus = MessageBus(self.decisions())
+        return self.bus
 
 
 def get_context(request: Request) -> ApiContext:
@@ -53,4 +73,48 @@ def requires(scope: str) -> Callable[[Principal], Principal]:
         return principal
 
     dependency.__name__ = f"requires_{scope.replace('.', '_')}"
+    return dependency
+
+
+#: The OpenAPI extension naming the scope a write endpoint needs (the scope test reads it).
+SCOPE_EXTENSION = "x-required-scope"
+
+
+def write_scope(scope: str) -> dict[str, Any]:
+    """``openapi_extra`` for a write endpoint needing ``scope``."""
+    return {SCOPE_EXTENSION: scope}
+
+
+def for_unit(scope: str) -> Callable[..., Principal]:
+    """A dependency admitting principals with ``scope`` on the ``{unit}`` path parameter."""
+
+    def dependency(unit: str, principal: CurrentPrincipal) -> Principal:
+        principal.require(scope)
+        principal.require(scope, unit)
+        return principal
+
+    dependency.__name__ = f"unit_{scope.replace('.', '_')}"
+    return dependency
+
+
+@dataclass(frozen=True)
+class OnRecommendation:
+    principal: Principal
+    recommendation: StoredRecommendation
+
+
+def for_recommendation(scope: str) -> Callable[..., OnRecommendation]:
+    """A dependency admitting principals with ``scope`` on the unit of ``{recommendation_id}``.
+
+    The scope is checked before the lookup, so a token without it learns nothing about
+    which recommendations exist.
+    """
+
+    def dependency(recommendation_id: str, principal: CurrentPrincipal, context: Context) -> OnRecommendation:
+        principal.require(scope)
+        stored = context.decisions().recommendation(recommendation_id)
+        principal.require(scope, stored.unit)
+        return OnRecommendation(principal, stored)
+
+    dependency.__name__ = f"recommendation_{scope.replace('.', '_')}"
     return dependency

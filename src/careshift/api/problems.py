@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from careshift.api.auth import AuthError
 from careshift.domain.errors import CareshiftError, DomainError, InfeasibleError, InputError, ServiceUnavailableError
+from careshift.service.errors import ConflictError, NotFoundError
 
 PROBLEM_BASE = "https://careshift.org/problems/"
 MEDIA_TYPE = "application/problem+json"
@@ -44,6 +45,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(InputError)
     async def _input(request: Request, exc: InputError) -> JSONResponse:
         return problem(422, "Invalid input", str(exc), "invalid-input", request.url.path, location=exc.location)
+
+    @app.exception_handler(NotFoundError)
+    async def _not_found(request: Request, exc: NotFoundError) -> JSONResponse:
+        return problem(404, "Not found", str(exc), "not-found", request.url.path)
+
+    @app.exception_handler(ConflictError)
+    async def _conflict(request: Request, exc: ConflictError) -> JSONResponse:
+        return problem(409, "Conflict", str(exc), "conflict", request.url.path)
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:

@@ -24,9 +24,9 @@ def _root() -> None:
 
 
 def _register() -> None:
-    from careshift.cli import bench, check, csvimport, demo, events, forecast, ingest, policy, quality
+    from careshift.cli import bench, check, csvimport, demo, events, forecast, ingest, policy, quality, serve
 
-    for module in (policy, check, bench, forecast, ingest, csvimport, events, quality, demo):
+    for module in (policy, check, bench, forecast, ingest, csvimport, events, quality, serve, demo):
         module.register(app)
 
 

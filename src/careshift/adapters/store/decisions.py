@@ -1,0 +1,527 @@
+"""The decision-service ports on SQLAlchemy (SQLite and PostgreSQL), tables of migration 0003.
+
+``SqlDecisionStore(url)`` migrates the database (the event log's tables too) and hands out
+units of work: one SQL transaction each, covering recommendations, decisions, approved
+schedules, unit modes, the outbox and the audit chain. Audit appends are serialised (a
+transaction-scoped advisory lock on PostgreSQL, one writer at a time on SQLite) so two
+requests never claim the same chain position.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Collection, Iterable, Iterator
+from datetime import date, datetime
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.orm import Session
+
+from careshift.adapters.store.database import make_engine, upgrade
+from careshift.adapters.store.schema import UtcDateTime
+from careshift.domain.decisions import Decision, Outcome
+from careshift.domain.errors import ServiceUnavailableError
+from careshift.domain.recommendations import ProducedBy, ReasonStatement, Recommendation, UnitMode
+from careshift.domain.schedule import Assignment, Schedule
+from careshift.service.errors import ConflictError
+from careshift.service.repositories import (
+    ApprovedSchedule,
+    CheckSummary,
+    OutboxMessage,
+    OutboxState,
+    RecommendationStatus,
+    StoredDecision,
+    StoredRecommendation,
+)
+from careshift.telemetry.audit import AuditEntry
+
+metadata = MetaData()
+INSTANT = UtcDateTime()
+
+recommendation_table = Table(
+    "recommendation",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("unit", String(64)),
+    Column("created_at", INSTANT),
+    Column("status", String(16)),
+    Column("version", Integer),
+    Column("produced_by", String(32)),
+    Column("body", JSON),
+)
+decision_table = Table(
+    "decision",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("recommendation_id", String(64)),
+    Column("unit", String(64)),
+    Column("outcome", String(16)),
+    Column("user_id", String(200)),
+    Column("role", String(200)),
+    Column("decided_at", INSTANT),
+    Column("reason_code", String(64)),
+    Column("comment", Text),
+)
+approved_table = Table(
+    "approved_schedule",
+    metadata,
+    Column("unit", String(64), primary_key=True),
+    Column("recommendation_id", String(64)),
+    Column("approved_at", INSTANT),
+    Column("approved_by", String(200)),
+    Column("assignments", JSON),
+    Column("policy_version", String(64)),
+)
+mode_table = Table("unit_mode", metadata, Column("unit", String(64), primary_key=True), Column("mode", String(16)))
+outbox_table = Table(
+    "outbox",
+    metadata,
+    Column("key", String(400), primary_key=True),
+    Column("recommendation_id", String(64)),
+    Column("unit", String(64)),
+    Column("body", JSON),
+    Column("created_at", INSTANT),
+    Column("state", String(16)),
+    Column("attempts", Integer),
+    Column("last_error", Text),
+    Column("result", JSON),
+)
+audit_table = Table(
+    "audit_entry",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", String(40)),
+    Column("actor", String(200)),
+    Column("scope", String(200)),
+    Column("action", String(100)),
+    Column("payload", Text),
+    Column("prev_hash", String(64)),
+    Column("hash", String(64)),
+)
+
+AUDIT_LOCK_KEY = 0x6361726573  # "cares": the advisory lock id serialising audit appends on PostgreSQL
+
+
+# -- JSON codecs ------------------------------------------------------------------------------
+
+
+def assignment_to_json(a: Assignment) -> list[Any]:
+    return [a.staff, a.day.isoformat(), a.shift, a.skill, a.unit]
+
+
+def assignment_from_json(raw: list[Any]) -> Assignment:
+    return Assignment(raw[0], date.fromisoformat(raw[1]), raw[2], raw[3], raw[4])
+
+
+def recommendation_to_json(item: StoredRecommendation) -> dict[str, Any]:
+    rec = item.recommendation
+    return {
+        "created_at": rec.created_at.isoformat(),
+        "added": [assignment_to_json(a) for a in rec.added],
+        "removed": [assignment_to_json(a) for a in rec.removed],
+        "reasons": [[r.code, r.text, r.before, r.after] for r in rec.reasons],
+        "policy_version": rec.policy_version,
+        "roster_version": rec.roster_version,
+        "model_version": rec.model_version,
+        "feature_set": rec.feature_set,
+        "cost_before": rec.cost_before,
+        "cost_after": rec.cost_after,
+        "context": dict(rec.context),
+        "schedule": [assignment_to_json(a) for a in item.schedule],
+        "schedule_source": item.schedule.source,
+        "schedule_policy_version": item.schedule.policy_version,
+        "check": [item.check.feasible, item.check.hard_violations, item.check.cost, list(item.check.hard_rules)],
+        "fallback_reason": item.fallback_reason,
+    }
+
+
+def recommendation_from_row(row: Any) -> StoredRecommendation:
+    body = row.body
+    rec = Recommendation(
+        id=row.id,
+        unit=row.unit,
+        created_at=datetime.fromisoformat(body["created_at"]),
+        added=tuple(assignment_from_json(a) for a in body["added"]),
+        removed=tuple(assignment_from_json(a) for a in body["removed"]),
+        reasons=tuple(ReasonStatement(c, t, b, a) for c, t, b, a in body["reasons"]),
+        produced_by=ProducedBy(row.produced_by),
+        policy_version=body["policy_version"],
+        roster_version=body["roster_version"],
+        model_version=body["model_version"],
+        feature_set=body["feature_set"],
+        cost_before=body["cost_before"],
+        cost_after=body["cost_after"],
+        context=dict(body["context"]),
+    )
+    schedule = Schedule.of(
+        (assignment_from_json(a) for a in body["schedule"]),
+        source=body["schedule_source"],
+        policy_version=body["schedule_policy_version"],
+    )
+    feasible, hard, cost, rules = body["check"]
+    summary = CheckSummary(bool(feasible), int(hard), int(cost), tuple(rules))
+    status = RecommendationStatus(row.status)
+    return StoredRecommendation(rec, schedule, summary, status, int(row.version), body["fallback_reason"])
+
+
+# -- repositories ------------------------------------------------------------------------------
+
+
+class SqlRecommendations:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, item: StoredRecommendation) -> None:
+        rec = item.recommendation
+        self._s.execute(
+            insert(recommendation_table).values(
+                id=rec.id,
+                unit=rec.unit,
+                created_at=rec.created_at,
+                status=item.status.value,
+                version=item.version,
+                produced_by=rec.produced_by.value,
+                body=recommendation_to_json(item),
+            )
+        )
+
+    def get(self, recommendation_id: str) -> StoredRecommendation | None:
+        row = self._s.execute(
+            select(recommendation_table).where(recommendation_table.c.id == recommendation_id)
+        ).first()
+        return None if row is None else recommendation_from_row(row)
+
+    def save(self, item: StoredRecommendation, expected_version: int) -> None:
+        result = self._s.execute(
+            update(recommendation_table)
+            .where(recommendation_table.c.id == item.id, recommendation_table.c.version == expected_version)
+            # The content of a recommendation never changes after it is made; only its status moves.
+            .values(status=item.status.value, version=item.version)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConflictError(f"recommendation {item.id} changed meanwhile; reload it and decide again")
+
+    def for_unit(
+        self, unit: str, limit: int = 50, statuses: Collection[RecommendationStatus] | None = None
+    ) -> list[StoredRecommendation]:
+        query = select(recommendation_table).where(recommendation_table.c.unit == unit)
+        if statuses is not None:
+            query = query.where(recommendation_table.c.status.in_([s.value for s in statuses]))
+        order = (recommendation_table.c.created_at.desc(), recommendation_table.c.id.desc())
+        rows = self._s.execute(query.order_by(*order).limit(limit))
+        return [recommendation_from_row(row) for row in rows]
+
+
+def _decision(row: Any) -> StoredDecision:
+    decision = Decision(
+        recommendation_id=row.recommendation_id,
+        outcome=Outcome(row.outcome),
+        user=row.user_id,
+        role=row.role,
+        at=row.decided_at,
+        reason_code=row.reason_code,
+        comment=row.comment,
+    )
+    return StoredDecision(int(row.seq), decision, row.unit)
+
+
+class SqlDecisions:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, decision: Decision, unit: str) -> StoredDecision:
+        seq = self._s.execute(
+            insert(decision_table)
+            .returning(decision_table.c.seq)
+            .values(
+                recommendation_id=decision.recommendation_id,
+                unit=unit,
+                outcome=decision.outcome.value,
+                user_id=decision.user,
+                role=decision.role,
+                decided_at=decision.at,
+                reason_code=decision.reason_code,
+                comment=decision.comment,
+            )
+        ).scalar_one()
+        return StoredDecision(int(seq), decision, unit)
+
+    def for_recommendation(self, recommendation_id: str) -> list[StoredDecision]:
+        query = select(decision_table).where(decision_table.c.recommendation_id == recommendation_id)
+        return [_decision(row) for row in self._s.execute(query.order_by(decision_table.c.seq))]
+
+    def all(self, unit: str | None = None) -> list[StoredDecision]:
+        query = select(decision_table).order_by(decision_table.c.seq)
+        if unit is not None:
+            query = query.where(decision_table.c.unit == unit)
+        return [_decision(row) for row in self._s.execute(query)]
+
+
+class SqlSchedules:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def approved(self, unit: str) -> ApprovedSchedule | None:
+        row = self._s.execute(select(approved_table).where(approved_table.c.unit == unit)).first()
+        if row is None:
+            return None
+        assignments = (assignment_from_json(a) for a in row.assignments)
+        schedule = Schedule.of(assignments, source="approved", policy_version=row.policy_version)
+        return ApprovedSchedule(row.unit, schedule, row.recommendation_id, row.approved_at, row.approved_by)
+
+    def save_approved(self, approved: ApprovedSchedule) -> None:
+        self._s.execute(delete(approved_table).where(approved_table.c.unit == approved.unit))
+        self._s.execute(
+            insert(approved_table).values(
+                unit=approved.unit,
+                recommendation_id=approved.recommendation_id,
+                approved_at=approved.approved_at,
+                approved_by=approved.approved_by,
+                assignments=[assignment_to_json(a) for a in approved.schedule],
+                policy_version=approved.schedule.policy_version,
+            )
+        )
+
+
+class SqlModes:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def get(self, unit: str) -> UnitMode | None:
+        value = self._s.execute(select(mode_table.c.mode).where(mode_table.c.unit == unit)).scalar()
+        return None if value is None else UnitMode(value)
+
+    def set(self, unit: str, mode: UnitMode) -> None:
+        self._s.execute(delete(mode_table).where(mode_table.c.unit == unit))
+        self._s.execute(insert(mode_table).values(unit=unit, mode=mode.value))
+
+    def all(self) -> dict[str, UnitMode]:
+        return {row.unit: UnitMode(row.mode) for row in self._s.execute(select(mode_table))}
+
+
+def _outbox(row: Any) -> OutboxMessage:
+    return OutboxMessage(
+        key=row.key,
+        recommendation_id=row.recommendation_id,
+        unit=row.unit,
+        body=dict(row.body),
+        created_at=row.created_at,
+        state=OutboxState(row.state),
+        attempts=int(row.attempts),
+        last_error=row.last_error,
+        result=dict(row.result),
+    )
+
+
+class SqlOutbox:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, message: OutboxMessage) -> None:
+        exists = self._s.execute(select(outbox_table.c.key).where(outbox_table.c.key == message.key)).first()
+        if exists is None:
+            self._s.execute(insert(outbox_table).values(**self._values(message)))
+
+    @staticmethod
+    def _values(message: OutboxMessage) -> dict[str, Any]:
+        return {
+            "key": message.key,
+            "recommendation_id": message.recommendation_id,
+            "unit": message.unit,
+            "body": dict(message.body),
+            "created_at": message.created_at,
+            "state": message.state.value,
+            "attempts": message.attempts,
+            "last_error": message.last_error,
+            "result": dict(message.result),
+        }
+
+    def pending(self, limit: int = 100) -> list[OutboxMessage]:
+        query = (
+            select(outbox_table)
+            .where(outbox_table.c.state == OutboxState.PENDING.value)
+            .order_by(outbox_table.c.created_at, outbox_table.c.key)
+            .limit(limit)
+        )
+        return [_outbox(row) for row in self._s.execute(query)]
+
+    def save(self, message: OutboxMessage) -> None:
+        values = self._values(message)
+        self._s.execute(update(outbox_table).where(outbox_table.c.key == message.key).values(**values))
+
+    def all(self) -> list[OutboxMessage]:
+        query = select(outbox_table).order_by(outbox_table.c.created_at, outbox_table.c.key)
+        return [_outbox(row) for row in self._s.execute(query)]
+
+
+def _entry(row: Any) -> AuditEntry:
+    return AuditEntry(
+        int(row.seq),
+        datetime.fromisoformat(row.at),
+        row.actor,
+        row.scope,
+        row.action,
+        json.loads(row.payload),
+        row.prev_hash,
+        row.hash,
+    )
+
+
+class SqlAudit:
+    """The audit chain inside a unit of work's transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+        self._locked = False
+
+    def _lock(self) -> None:
+        if not self._locked and self._s.get_bind().dialect.name == "postgresql":
+            self._s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+        self._locked = True
+
+    def append(self, entry: AuditEntry) -> None:
+        self._lock()
+        self._s.execute(
+            insert(audit_table).values(
+                seq=entry.seq,
+                at=entry.at.isoformat(),
+                actor=entry.actor,
+                scope=entry.scope,
+                action=entry.action,
+                payload=json.dumps(entry.payload, sort_keys=True, default=str),
+                prev_hash=entry.prev_hash,
+                hash=entry.hash,
+            )
+        )
+
+    def entries(self) -> Iterable[AuditEntry]:
+        return [_entry(row) for row in self._s.execute(select(audit_table).order_by(audit_table.c.seq))]
+
+    def last(self) -> AuditEntry | None:
+        self._lock()
+        top = self._s.execute(select(func.max(audit_table.c.seq))).scalar()
+        if top is None:
+            return None
+        row = self._s.execute(select(audit_table).where(audit_table.c.seq == top)).first()
+        return None if row is None else _entry(row)
+
+
+class SqlUnitOfWork:
+    """One SQL transaction over every decision-service repository."""
+
+    def __init__(self, engine: Engine, lock: threading.RLock | None, *, writer: bool = True) -> None:
+        self._engine = engine
+        self._lock = lock
+        self._writer = writer
+
+    def __enter__(self) -> Self:
+        if self._lock is not None:
+            self._lock.acquire()
+        try:
+            self._session = Session(self._engine)
+            self._session.begin()
+            if self._writer and self._engine.dialect.name == "postgresql":
+                # Every write appends to the one audit chain, so writers are serialised from the
+                # start of their transaction: what they read is then the latest committed state,
+                # and two decisions on one recommendation queue instead of failing.
+                self._session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+        except (OperationalError, InterfaceError) as exc:
+            if self._lock is not None:
+                self._lock.release()
+            raise ServiceUnavailableError(f"the decision store is unavailable ({type(exc).__name__})") from exc
+        session = self._session
+        self.recommendations = SqlRecommendations(session)
+        self.decisions = SqlDecisions(session)
+        self.schedules = SqlSchedules(session)
+        self.modes = SqlModes(session)
+        self.outbox = SqlOutbox(session)
+        self.audit = SqlAudit(session)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            self._session.rollback()
+            self._session.close()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+
+    def commit(self) -> None:
+        try:
+            self._session.commit()
+        except IntegrityError as exc:
+            self._session.rollback()
+            raise ConflictError("another request changed the same records at the same time; retry") from exc
+        except (OperationalError, InterfaceError) as exc:
+            raise ServiceUnavailableError(f"the decision store is unavailable ({type(exc).__name__})") from exc
+        self._session.begin()
+
+    def rollback(self) -> None:
+        self._session.rollback()
+        self._session.begin()
+
+
+class SqlDecisionStore:
+    """Units of work, and a read-only view of the audit chain, on one database."""
+
+    def __init__(self, url: str, *, migrate: bool = True, engine: Engine | None = None) -> None:
+        self.url = url
+        self.engine = engine or make_engine(url)
+        if migrate:
+            upgrade(url, self.engine)
+        # SQLite has one writer at a time; serialising our own writers avoids "database is
+        # locked" on the read-then-write of the audit chain. PostgreSQL uses an advisory lock.
+        self._lock = threading.RLock() if self.engine.dialect.name == "sqlite" else None
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, self._lock)
+
+    def reader(self) -> SqlUnitOfWork:
+        """A unit of work for queries: no writer lock (SQLite WAL readers never block)."""
+        return SqlUnitOfWork(self.engine, None, writer=False)
+
+    def audit_entries(self) -> Iterator[AuditEntry]:
+        with Session(self.engine) as session:
+            yield from SqlAudit(session).entries()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+class SqlAuditView:
+    """``AuditStore`` over the database for readers (``/audit/verify``, ``careshift audit verify``)."""
+
+    def __init__(self, store: SqlDecisionStore) -> None:
+        self._store = store
+
+    def append(self, entry: AuditEntry) -> None:
+        with self._store.unit_of_work() as uow:
+            uow.audit.append(entry)
+            uow.commit()
+
+    def entries(self) -> Iterable[AuditEntry]:
+        return list(self._store.audit_entries())
+
+    def last(self) -> AuditEntry | None:
+        with Session(self._store.engine) as session:
+            return SqlAudit(session).last()

@@ -1,0 +1,218 @@
+"""`careshift serve`, `careshift token` and `careshift audit verify`.
+
+``serve`` runs the API over a database (SQLite file by default, PostgreSQL by URL);
+``token`` mints a development bearer token from the locally generated key pair and is
+refused outside development; ``audit verify`` recomputes the audit hash chain and exits 1
+when it finds tampering.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+    from contextlib import AbstractAsyncContextManager
+
+    from fastapi import FastAPI
+
+    from careshift.service.bootstrap import Services
+    from careshift.service.writeback import ShiftWriter
+    from careshift.settings import Settings
+
+DB_HELP = "Database URL (default: $CARESHIFT_DATABASE_URL or the SQLite file in the data directory)"
+DEFAULT_UNITS = "4W,5E"
+
+
+def _database_url(db: str | None) -> str:
+    from careshift.settings import Settings
+
+    return db or Settings().resolved_database_url()
+
+
+def build_api(
+    db: str | None,
+    units: tuple[str, ...],
+    *,
+    time_limit: float = 10.0,
+    start_ticker: bool = True,
+) -> tuple[FastAPI, Services]:
+    """The FastAPI app over ``db`` and its ``Services`` (close them when done).
+
+    Signing keys: in development the locally generated pair (``careshift token`` mints
+    with it); otherwise ``CARESHIFT_JWT_PUBLIC_KEY_FILE`` must name the issuer's public key.
+    Units are the sample units (their staff, shifts, cover and rules); their live roster and
+    call-outs come from the database's event log when it holds any.
+    """
+    from careshift.adapters.store import open_store
+    from careshift.api.app import create_app
+    from careshift.api.auth import development_keys
+    from careshift.api.deps import ApiContext
+    from careshift.domain.errors import ServiceUnavailableError
+    from careshift.service.bootstrap import build_services, utc_now
+    from careshift.service.projected import ProjectedPlanning
+    from careshift.service.sample import sample_planning
+    from careshift.settings import Settings
+
+    settings = Settings()
+    if settings.jwt_public_key_file is not None:
+        public_pem = settings.jwt_public_key_file.read_bytes()
+    elif settings.development:
+        public_pem = development_keys(settings.data_dir).public_pem
+    else:
+        raise ServiceUnavailableError(
+            "no token verification key: set CARESHIFT_JWT_PUBLIC_KEY_FILE to the issuer's public key "
+            "(or CARESHIFT_ENVIRONMENT=development to use the locally generated development key)"
+        )
+    url = _database_url(db)
+    events = open_store(url)  # the event log: imported rosters and call-outs shape the live roster
+    sample = sample_planning(units, utc_now().date())
+    planning = ProjectedPlanning(sample.inputs, events, sample.templates)
+    services = build_services(planning, database_url=url, time_limit=time_limit)
+    services.closers.insert(0, events.close)
+    if start_ticker:
+        services.start_ticker()
+    if settings.fhir_base_url:
+        services.start_relay(fhir_writer(settings), every=settings.writeback_every_seconds)
+    context = ApiContext(
+        public_key_pem=public_pem,
+        audit=services.audit,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        service=services.service,
+        bus=services.bus,
+        on_shutdown=[services.close],
+    )
+    return create_app(context), services
+
+
+def fhir_writer(settings: Settings) -> Callable[[], AbstractAsyncContextManager[ShiftWriter]]:
+    """Opens the FHIR writer of the write-back relay from settings (SMART auth when configured)."""
+    from contextlib import asynccontextmanager
+
+    import httpx
+
+    from careshift.adapters.fhir.auth import ClientRegistration, SmartBackendAuth
+    from careshift.adapters.fhir.client import FhirClient
+    from careshift.adapters.fhir_writeback import FhirShiftWriter
+    from careshift.domain.errors import ServiceUnavailableError
+
+    auth: SmartBackendAuth | None = None
+    if settings.fhir_client_id:
+        if not settings.fhir_token_url or settings.fhir_private_key_file is None:
+            raise ServiceUnavailableError(
+                "CARESHIFT_FHIR_CLIENT_ID is set but CARESHIFT_FHIR_TOKEN_URL or CARESHIFT_FHIR_PRIVATE_KEY_FILE "
+                "is not; set both to authenticate to the FHIR server"
+            )
+        registration = ClientRegistration(
+            client_id=settings.fhir_client_id,
+            token_url=settings.fhir_token_url,
+            private_key_pem=settings.fhir_private_key_file.read_bytes(),
+            algorithm=settings.fhir_algorithm,
+            key_id=settings.fhir_key_id,
+            scope=settings.fhir_scope,
+        )
+        auth = SmartBackendAuth(registration)
+    base_url = settings.fhir_base_url or ""
+
+    @asynccontextmanager
+    async def open_writer() -> AsyncIterator[ShiftWriter]:
+        async with httpx.AsyncClient(timeout=30) as http:
+            yield FhirShiftWriter(FhirClient(base_url, http=http, auth=auth))
+
+    return open_writer
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+    units: Annotated[str, typer.Option(help="Comma-separated unit ids of the sample planning source")] = DEFAULT_UNITS,
+    time_limit: Annotated[float, typer.Option(help="Optimiser time limit per solve, seconds")] = 10.0,
+) -> None:
+    """Serve the decision API (OpenAPI at /docs) over an existing or new database."""
+    import uvicorn
+
+    app, services = build_api(db, tuple(u for u in units.split(",") if u), time_limit=time_limit)
+    typer.echo(f"careshift API on http://{host}:{port}/docs (database {_shown(_database_url(db))})")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+    finally:
+        services.close()
+
+
+def _shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def token(
+    scope: Annotated[list[str], typer.Option("--scope", help="A scope (repeat for several)")],
+    unit: Annotated[list[str] | None, typer.Option("--unit", help="Limit to a unit (repeat for several)")] = None,
+    subject: Annotated[str, typer.Option(help="Who the token speaks for")] = "dev-user",
+    role: Annotated[str, typer.Option(help="The user's role, recorded with decisions")] = "scheduler",
+    minutes: Annotated[int | None, typer.Option(help="Validity (default: CARESHIFT_TOKEN_MINUTES)")] = None,
+) -> None:
+    """Print a development bearer token (refused unless CARESHIFT_ENVIRONMENT=development)."""
+    from careshift.api.auth import development_keys, mint
+    from careshift.domain.errors import DomainError
+    from careshift.service.bootstrap import utc_now
+    from careshift.settings import Settings
+
+    settings = Settings()
+    if not settings.development:
+        raise DomainError(
+            f"careshift token only runs in development (CARESHIFT_ENVIRONMENT is {settings.environment!r}); "
+            "production tokens come from your identity provider"
+        )
+    keys = development_keys(settings.data_dir)
+    typer.echo(
+        mint(
+            keys,
+            subject=subject,
+            scopes=scope,
+            now=utc_now(),
+            role=role,
+            units=unit or None,
+            minutes=minutes or settings.token_minutes,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+        )
+    )
+
+
+audit_app = typer.Typer(help="The audit chain: verify it has not been altered.", no_args_is_help=True)
+
+
+@audit_app.command("verify")
+def audit_verify(db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None) -> None:
+    """Recompute every link of the audit chain; exit 1 naming the first altered entry."""
+    from sqlalchemy import inspect
+
+    from careshift.adapters.store.decisions import SqlAuditView, SqlDecisionStore
+    from careshift.domain.errors import ServiceUnavailableError
+    from careshift.telemetry.audit import verify
+
+    url = _database_url(db)
+    store = SqlDecisionStore(url, migrate=False)
+    try:
+        if not inspect(store.engine).has_table("audit_entry"):
+            raise ServiceUnavailableError(f"{_shown(url)} has no audit chain; check --db / CARESHIFT_DATABASE_URL")
+        report = verify(SqlAuditView(store).entries())
+    finally:
+        store.close()
+    if report.ok:
+        typer.echo(f"audit chain intact: {report.entries} entries")
+        return
+    typer.echo(f"audit chain BROKEN at entry {report.broken_at}: {report.problem}", err=True)
+    raise typer.Exit(1)
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``serve``, ``token`` and ``audit verify`` to the root CLI."""
+    root.command("serve")(serve)
+    root.command("token")(token)
+    root.add_typer(audit_app, name="audit")

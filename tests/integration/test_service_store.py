@@ -1,0 +1,103 @@
+"""The decision service on the real store (SQLite file and PostgreSQL): the whole decision
+chain persists, the audit chain verifies from the database, and tampering is detected."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from careshift.adapters.store.decisions import SqlAuditView, SqlDecisionStore
+from careshift.domain.decisions import Outcome
+from careshift.domain.recommendations import ProducedBy, UnitMode
+from careshift.service.bus import MessageBus
+from careshift.service.errors import ConflictError, SolverFailed
+from careshift.service.memory import MemoryPlanningData
+from careshift.service.messages import ApproveRecommendation, ChangeUnitMode, RecordDecision, RepairAfterCallOut
+from careshift.service.repositories import OutboxState, PlanningInput, RecommendationStatus
+from careshift.service.usecases import DecisionService
+from careshift.telemetry.audit import verify
+from tests.integration.store_support import postgres_schema_url, sqlite_url
+from tests.unit.service_builders import UNIT, Clock, ScriptedSolver, called_out, current_roster, ward
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlDecisionStore]:
+    if request.param == "sqlite":
+        opened = SqlDecisionStore(sqlite_url(tmp_path))
+        yield opened
+        opened.close()
+        return
+    with postgres_schema_url() as url:
+        opened = SqlDecisionStore(url)
+        yield opened
+        opened.close()
+
+
+def service_on(store: SqlDecisionStore) -> tuple[DecisionService, MessageBus, MemoryPlanningData]:
+    planning = MemoryPlanningData({UNIT: PlanningInput(ward(), current_roster(), {"forecast": "f-1"})})
+    gone = called_out(current_roster())
+    planning.call_out(UNIT, gone.staff, gone.day)
+    ids = iter(f"rec-{n}" for n in range(1, 100))
+    service = DecisionService(
+        store.unit_of_work, planning, ScriptedSolver(error=SolverFailed("down")), Clock(), new_id=lambda: next(ids)
+    )
+    return service, MessageBus(service), planning
+
+
+def test_decision_chain_persists_and_the_audit_chain_verifies(store: SqlDecisionStore) -> None:
+    service, bus, _ = service_on(store)
+    bus.handle(ChangeUnitMode(UNIT, UnitMode.APPROVE, actor="admin", reason="go live"))
+    first = bus.handle(RepairAfterCallOut(UNIT, ("hl7:A",), actor="alice")).recommendation
+    assert first.recommendation.produced_by is ProducedBy.GREEDY_REPAIR
+    bus.handle(RecordDecision(first.id, Outcome.OVERRIDDEN, "bob", "charge", "preference.staff-declined", "said no"))
+    second = bus.handle(RepairAfterCallOut(UNIT, ("hl7:A",), actor="alice")).recommendation
+    bus.handle(RecordDecision(second.id, Outcome.ACCEPTED, "bob", "charge"))
+    bus.handle(ApproveRecommendation(second.id, "carol", "manager"))
+
+    # a fresh service on the same database sees everything
+    again, _, _ = service_on(store)
+    loaded = again.recommendation(second.id)
+    assert loaded.status is RecommendationStatus.APPROVED and loaded.version == 3
+    assert loaded.recommendation == second.recommendation
+    assert loaded.schedule == second.schedule and loaded.check == second.check
+    assert again.recommendation(first.id).status is RecommendationStatus.OVERRIDDEN
+    assert [(d.decision.outcome, d.decision.reason_code) for d in again.decisions(unit=UNIT)] == [
+        (Outcome.OVERRIDDEN, "preference.staff-declined"),
+        (Outcome.ACCEPTED, None),
+    ]
+    assert again.approved(UNIT).schedule.assignments == second.schedule.assignments
+    assert again.mode(UNIT) is UnitMode.APPROVE
+    with store.unit_of_work() as uow:
+        outbox = uow.outbox.all()
+    assert outbox and all(m.state is OutboxState.PENDING for m in outbox)
+    assert len(outbox) == len(second.recommendation.added) + len(second.recommendation.removed)
+
+    view = SqlAuditView(store)
+    entries = list(view.entries())
+    assert [e.action for e in entries] == [
+        "unit.mode.changed",
+        "recommendation.repair.created",
+        "decision.overridden",
+        "recommendation.repair.created",
+        "decision.accepted",
+        "recommendation.approved",
+    ]
+    assert verify(entries).ok
+
+    with store.engine.begin() as connection:  # someone edits the decision log's audit trail
+        connection.execute(text("UPDATE audit_entry SET actor = 'mallory' WHERE seq = 2"))
+    report = verify(view.entries())
+    assert not report.ok and report.broken_at == 2
+
+
+def test_concurrent_decisions_on_one_recommendation_conflict(store: SqlDecisionStore) -> None:
+    service, bus, _ = service_on(store)
+    bus.handle(ChangeUnitMode(UNIT, UnitMode.RECOMMEND, actor="admin"))
+    rec = bus.handle(RepairAfterCallOut(UNIT)).recommendation
+    bus.handle(RecordDecision(rec.id, Outcome.ACCEPTED, "bob", "charge"))
+    with pytest.raises(ConflictError):
+        bus.handle(RecordDecision(rec.id, Outcome.OVERRIDDEN, "dan", "charge", "context.timing"))
+    assert len(service.decisions(rec.id)) == 1
