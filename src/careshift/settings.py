@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_data_dir
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     jwt_public_key_file: Path | None = None
     jwt_private_key_file: Path | None = None
     token_minutes: int = 60
+    id_hash_key: SecretStr | None = None
+    """Key of the HMAC that replaces patient and encounter ids (``CARESHIFT_ID_HASH_KEY``)."""
 
     @property
     def development(self) -> bool:

@@ -30,9 +30,9 @@ def mllp(
     import logging
     import signal
 
-    from careshift.adapters.hl7v2.identity import IdentifierHasher
     from careshift.adapters.hl7v2.ingest import Hl7Ingestor
     from careshift.adapters.hl7v2.listener import MllpListener, tls_context
+    from careshift.adapters.keyed_hash import KeyedHasher
     from careshift.adapters.store import open_store
     from careshift.domain.errors import ServiceUnavailableError
     from careshift.domain.time import zone
@@ -40,7 +40,7 @@ def mllp(
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if (tls_cert is None) != (tls_key is None):
         raise ServiceUnavailableError("TLS needs both --tls-cert and --tls-key")
-    hasher = IdentifierHasher.from_env()
+    hasher = KeyedHasher.from_env()
     store = open_store(db)
     ingestor = Hl7Ingestor(store, hasher, default_zone=zone(timezone))
     context = tls_context(str(tls_cert), str(tls_key)) if tls_cert and tls_key else None
