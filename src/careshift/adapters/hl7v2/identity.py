@@ -1,5 +1,6 @@
-"""Keyed hashes of patient and encounter ids: the shared
-:class:`careshift.adapters.keyed_hash.KeyedHasher`, kept under its HL7 name for callers."""
+"""Former home of the HL7 identifier hasher, kept only so code written against it on other
+branches still imports: use :class:`careshift.adapters.keyed_hash.KeyedHasher`, the one
+keyed hasher of every adapter."""
 
 from __future__ import annotations
 
@@ -7,4 +8,4 @@ from careshift.adapters.keyed_hash import KEY_ENV, MIN_KEY_BYTES, KeyedHasher
 
 IdentifierHasher = KeyedHasher
 
-__all__ = ["KEY_ENV", "MIN_KEY_BYTES", "IdentifierHasher", "KeyedHasher"]
+__all__ = ["KEY_ENV", "MIN_KEY_BYTES", "IdentifierHasher"]
