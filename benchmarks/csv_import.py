@@ -114,9 +114,11 @@ def main() -> None:
                     connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
     body = "\n".join(table) + (
         "\n\nEvery 20th roster row is broken (end before start) and quarantined; the second roster import "
-        "is recognised by its SHA-256 and writes nothing. Profiled on SQLite (5,000 rows), most of the roster "
-        "time is the store's `put_roster` (a `session.get` with autoflush per entry) and one committed "
-        "transaction per quarantined row (`Quarantine.quarantine` takes one record)."
+        "is recognised by its SHA-256 and writes nothing. The store writes the roster (`put_roster`) and the "
+        "quarantined rows (`quarantine_many`) in batches of 1,000, one transaction each: one query finds the "
+        "stored rows of a batch, one multi-row statement writes it. Before batching (a `session.get` per roster "
+        "entry, a committed transaction per quarantined row) the 5,000-row roster took 2.8-3.7 s on SQLite and "
+        "4.4-6.0 s on PostgreSQL on this machine."
     )
     if not args.no_write:
         command = "PYTHONPATH=src nice -n 10 python -m benchmarks.csv_import " + " ".join(sys.argv[1:])

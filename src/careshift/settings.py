@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_data_dir
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     fhir_algorithm: Literal["RS384", "ES384"] = "RS384"
     fhir_scope: str = "system/Schedule.read system/Schedule.write system/Slot.read system/Slot.write"
     writeback_every_seconds: float = 5.0
+    id_hash_key: SecretStr | None = None
+    """Key of the HMAC that replaces patient and encounter ids (``CARESHIFT_ID_HASH_KEY``)."""
 
     @property
     def development(self) -> bool:

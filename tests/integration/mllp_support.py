@@ -176,8 +176,8 @@ def sigkill_run(db_url: str, count: int, seed: int = 11, window: int = 8) -> Sig
     from sqlalchemy import select
 
     from careshift.adapters.hl7v2.framing import Frame
-    from careshift.adapters.hl7v2.identity import IdentifierHasher
     from careshift.adapters.hl7v2.ingest import Hl7Ingestor
+    from careshift.adapters.keyed_hash import KeyedHasher
     from careshift.adapters.store import MemoryStore, SqlStore
     from careshift.adapters.store.schema import MessageRow
     from careshift.service.projections import replay_census
@@ -210,7 +210,7 @@ def sigkill_run(db_url: str, count: int, seed: int = 11, window: int = 8) -> Sig
     seconds = time.perf_counter() - started
 
     reference = MemoryStore()
-    ingestor = Hl7Ingestor(reference, IdentifierHasher(KEY))
+    ingestor = Hl7Ingestor(reference, KeyedHasher(KEY))
     for raw in messages:
         ingestor.handle(Frame(raw, len(raw)))
 

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from careshift.adapters.hl7v2.framing import Frame
-from careshift.adapters.hl7v2.identity import IdentifierHasher
 from careshift.adapters.hl7v2.ingest import Hl7Ingestor
+from careshift.adapters.keyed_hash import KeyedHasher
 from careshift.adapters.store import SqlStore
 from careshift.cli import app
 from careshift.domain.errors import ServiceUnavailableError
@@ -23,7 +23,7 @@ from tests.integration.store_support import postgres_schema_url, sqlite_url
 def fed_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     def feed(url: str) -> None:
         store = SqlStore(url)
-        ingestor = Hl7Ingestor(store, IdentifierHasher(KEY))
+        ingestor = Hl7Ingestor(store, KeyedHasher(KEY))
         for raw in (
             adt("A01", "S1"),
             adt("A01", "S2", unit="ICU", visit="V2"),

@@ -24,9 +24,9 @@ from sqlalchemy import select
 from careshift.adapters.hl7v2.ack import escape
 from careshift.adapters.hl7v2.client import MllpClient, ack_code, ack_control_id
 from careshift.adapters.hl7v2.framing import Frame
-from careshift.adapters.hl7v2.identity import IdentifierHasher
 from careshift.adapters.hl7v2.ingest import Hl7Ingestor
 from careshift.adapters.hl7v2.message import read_header
+from careshift.adapters.keyed_hash import KeyedHasher
 from careshift.adapters.store import MemoryStore, SqlStore
 from careshift.adapters.store.schema import QuarantineRow
 from tests.hl7_builders import KEY, adt
@@ -144,7 +144,7 @@ def check_kept(code: str, raw: bytes, in_ledger: bool, quarantined_shas: set[str
 def test_parser_answers_every_malformed_message_with_the_right_ack_and_keeps_it(case: Case) -> None:
     raw, allowed = case
     store = MemoryStore()
-    outcome = Hl7Ingestor(store, IdentifierHasher(KEY)).handle(Frame(raw, len(raw)))
+    outcome = Hl7Ingestor(store, KeyedHasher(KEY)).handle(Frame(raw, len(raw)))
     assert outcome.ack is not None
     assert outcome.ack.startswith(b"MSH|^~\\&|")
     code = ack_code(outcome.ack)

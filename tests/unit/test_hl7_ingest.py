@@ -10,8 +10,8 @@ import pytest
 
 from careshift.adapters.hl7v2.client import ack_code, ack_control_id
 from careshift.adapters.hl7v2.framing import Frame
-from careshift.adapters.hl7v2.identity import IdentifierHasher
 from careshift.adapters.hl7v2.ingest import Hl7Ingestor, Outcome
+from careshift.adapters.keyed_hash import KeyedHasher
 from careshift.adapters.store import MemoryStore
 from careshift.domain.errors import ServiceUnavailableError
 from careshift.domain.events import Event
@@ -30,7 +30,7 @@ def store() -> MemoryStore:
 
 @pytest.fixture
 def ingestor(store: MemoryStore) -> Hl7Ingestor:
-    return Hl7Ingestor(store, IdentifierHasher(KEY), clock=lambda: T0 + timedelta(hours=2))
+    return Hl7Ingestor(store, KeyedHasher(KEY), clock=lambda: T0 + timedelta(hours=2))
 
 
 def census(store: MemoryStore, unit: str) -> list[int]:
@@ -143,7 +143,7 @@ class BrokenStore(MemoryStore):
 
 
 def test_store_down_answers_ar_207_so_the_sender_resends() -> None:
-    ingestor = Hl7Ingestor(BrokenStore(), IdentifierHasher(KEY))
+    ingestor = Hl7Ingestor(BrokenStore(), KeyedHasher(KEY))
     outcome = send(ingestor, adt("A01", "M1"))
     assert outcome.ack is not None and ack_code(outcome.ack) == "AR" and b"|207^" in outcome.ack
 
@@ -178,7 +178,7 @@ class CountingStore(MemoryStore):
 
 def test_batch_commits_consecutive_messages_together_and_answers_in_order() -> None:
     store = CountingStore()
-    ingestor = Hl7Ingestor(store, IdentifierHasher(KEY))
+    ingestor = Hl7Ingestor(store, KeyedHasher(KEY))
     raws = [
         adt("A01", "B1"),
         adt("A01", "B2", visit="V2"),
@@ -210,7 +210,7 @@ class FlakyBatchStore(MemoryStore):
 
 def test_a_failed_group_commit_falls_back_to_one_transaction_per_message() -> None:
     store = FlakyBatchStore()
-    ingestor = Hl7Ingestor(store, IdentifierHasher(KEY))
+    ingestor = Hl7Ingestor(store, KeyedHasher(KEY))
     raws = [adt("A01", "OK1"), adt("A01", "BAD", visit="V2"), adt("A01", "OK2", visit="V3")]
     outcomes = ingestor.handle_batch([Frame(raw, len(raw)) for raw in raws])
     assert [outcome.code for outcome in outcomes] == ["AA", "AE", "AA"]

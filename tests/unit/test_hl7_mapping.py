@@ -6,14 +6,14 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from careshift.adapters.hl7v2.identity import IdentifierHasher
 from careshift.adapters.hl7v2.mapping import map_adt
 from careshift.adapters.hl7v2.message import Hl7Error, Hl7Message, codec_for, parse_timestamp, read_header
+from careshift.adapters.keyed_hash import KeyedHasher
 from careshift.domain.errors import ServiceUnavailableError
 from careshift.domain.events import EventStatus, PatientArrived, PatientDeparted
 from tests.hl7_builders import KEY, T0, adt
 
-HASHER = IdentifierHasher(KEY)
+HASHER = KeyedHasher(KEY)
 RECEIVED = T0 + timedelta(hours=1)
 
 
@@ -40,9 +40,9 @@ def test_admit_is_an_arrival_on_pv1_3_at_evn_6_with_hashed_visit() -> None:
 
 
 def test_hash_depends_on_the_key() -> None:
-    assert IdentifierHasher(KEY).token("enc", "V1") != IdentifierHasher(KEY + b"x").token("enc", "V1")
+    assert KeyedHasher(KEY).token("enc", "V1") != KeyedHasher(KEY + b"x").token("enc", "V1")
     with pytest.raises(ServiceUnavailableError, match="at least 16"):
-        IdentifierHasher(b"short")
+        KeyedHasher(b"short")
 
 
 def test_patient_id_is_the_fallback_identity() -> None:

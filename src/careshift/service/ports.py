@@ -224,6 +224,11 @@ class Quarantine(Protocol):
         """Keep ``record`` durably; the same payload from the same place is kept once (attempts counted)."""
         ...
 
+    def quarantine_many(self, records: Iterable[QuarantineRecord]) -> int:
+        """Keep every record as :meth:`quarantine` does, a batch per transaction (for files with
+        many bad rows); returns how many records were written."""
+        ...
+
     def quarantined(self, source: str | None = None, limit: int = 100) -> list[QuarantinedRecord]:
         """The most recent quarantined records, newest first."""
         ...

@@ -130,8 +130,8 @@ def commit(batch: ImportBatch, store: Store, reference: ReferenceData) -> Writte
         )
         result = store.append(batch.events, message)
         written, unchanged = written + len(result.appended), unchanged + len(result.duplicates)
-    for row in batch.quarantined:
-        store.quarantine(row.to_record(batch.file.imported_at))
+    if batch.quarantined:
+        store.quarantine_many(row.to_record(batch.file.imported_at) for row in batch.quarantined)
     reference.record_import(batch.file)
     return Written(written, unchanged)
 

@@ -3,6 +3,7 @@ or quarantine it with the reason. Nothing is dropped silently."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,17 +13,46 @@ from careshift.adapters.fhir.auth import Clock, utc_now
 from careshift.adapters.fhir.mapping import LocationDirectory, MappingConfig, appointment_events, encounter_events
 from careshift.domain.errors import DataContractError
 from careshift.domain.events import Event
+from careshift.service.ports import Quarantine, QuarantineRecord
 
 _EVENT_MAPPERS = {"Encounter": encounter_events, "Appointment": appointment_events}
+
+
+PATIENT_LINKED = frozenset({"Patient", "Encounter", "Appointment"})
+"""Resource types whose ids point at a patient: they leave the adapter only as keyed hashes."""
 
 
 @dataclass(frozen=True)
 class Rejected:
     """A resource careshift could not accept: ``source`` names it (hashed for patient-linked
-    resources), ``reason`` says what to fix. No payload is kept, as it may hold PHI."""
+    resources), ``reason`` says what to fix. No payload is kept, as it may hold PHI.
+    ``resource_type`` and ``reference`` (the id, keyed-hashed for patient-linked types) say
+    where it goes in quarantine."""
 
     source: str
     reason: str
+    resource_type: str = ""
+    reference: str = ""
+
+
+def resource_reference(raw: Mapping[str, Any], config: MappingConfig) -> str:
+    """The id of ``raw`` as it may be stored and shown: hashed for patient-linked types."""
+    resource_type, identifier = str(raw.get("resourceType", "")), str(raw.get("id", ""))
+    return config.hasher(resource_type, identifier) if resource_type in PATIENT_LINKED else identifier
+
+
+def quarantine_record(rejected: Rejected, source_system: str, received_at: datetime) -> QuarantineRecord:
+    """The quarantine row of a rejected resource: source ``fhir/<ResourceType>``, the hashed
+    reference as location, the reason; no payload (it may hold PHI)."""
+    return QuarantineRecord(
+        source=f"fhir/{rejected.resource_type or 'unknown'}",
+        reason=rejected.reason,
+        received_at=received_at,
+        location=rejected.reference,
+        code="contract",
+        source_system=source_system,
+        record_ref=rejected.reference,
+    )
 
 
 def map_resource(
@@ -62,8 +92,30 @@ class FhirEventFeed:
             events = map_resource(raw, self._directory, self._config, self._clock())
         except DataContractError as exc:
             self.rejected += 1
-            await self._reject(Rejected(source=exc.source or str(raw.get("resourceType")), reason=exc.detail))
+            resource_type = str(raw.get("resourceType", ""))
+            rejected = Rejected(
+                source=exc.source or resource_type,
+                reason=exc.detail,
+                resource_type=resource_type,
+                reference=resource_reference(raw, self._config),
+            )
+            await self._reject(rejected)
             return
         if events:
             await self._publish(events)
             self.published += len(events)
+
+
+class QuarantineRejects:
+    """The ``reject`` handler of :class:`FhirEventFeed` that keeps each rejected resource in
+    the store's quarantine (see :func:`quarantine_record`), so nothing is lost."""
+
+    def __init__(self, quarantine: Quarantine, source_system: str, *, clock: Clock = utc_now) -> None:
+        self._quarantine = quarantine
+        self._source_system = source_system
+        self._clock = clock
+
+    async def __call__(self, rejected: Rejected) -> None:
+        record = quarantine_record(rejected, self._source_system, self._clock())
+        # The store is synchronous; a worker thread keeps the download loop responsive.
+        await asyncio.to_thread(self._quarantine.quarantine, record)

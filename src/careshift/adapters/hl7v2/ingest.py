@@ -24,7 +24,6 @@ from typing import Protocol
 
 from careshift.adapters.hl7v2.ack import build_ack, should_answer
 from careshift.adapters.hl7v2.framing import Frame
-from careshift.adapters.hl7v2.identity import IdentifierHasher
 from careshift.adapters.hl7v2.mapping import MappedMessage, map_adt, source_system_of
 from careshift.adapters.hl7v2.message import (
     APPLICATION_INTERNAL_ERROR,
@@ -35,6 +34,7 @@ from careshift.adapters.hl7v2.message import (
     codec_for,
     read_header,
 )
+from careshift.adapters.keyed_hash import KeyedHasher
 from careshift.domain.errors import CareshiftError
 from careshift.domain.events import Event, EventReversed
 from careshift.service.ports import AppendResult, EventLog, Quarantine, QuarantineRecord
@@ -75,7 +75,7 @@ class Hl7Ingestor:
     def __init__(
         self,
         store: IngestStore,
-        hasher: IdentifierHasher,
+        hasher: KeyedHasher,
         *,
         default_zone: tzinfo = UTC,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),

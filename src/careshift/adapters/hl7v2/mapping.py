@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from careshift.adapters.hl7v2.identity import IdentifierHasher
 from careshift.adapters.hl7v2.message import (
     DATA_TYPE_ERROR,
     REQUIRED_FIELD_MISSING,
@@ -34,6 +33,7 @@ from careshift.adapters.hl7v2.message import (
     Hl7Message,
     parse_timestamp,
 )
+from careshift.adapters.keyed_hash import KeyedHasher
 from careshift.domain.events import Event, EventStatus, PatientArrived, PatientDeparted
 from careshift.service.ports import InboundMessage
 
@@ -156,9 +156,7 @@ def check_header(message: Hl7Message) -> tuple[str, str]:
     return control_id, trigger
 
 
-def map_adt(
-    message: Hl7Message, hasher: IdentifierHasher, received_at: datetime, default_zone: tzinfo
-) -> MappedMessage:
+def map_adt(message: Hl7Message, hasher: KeyedHasher, received_at: datetime, default_zone: tzinfo) -> MappedMessage:
     """Map one parsed ADT message; raises ``Hl7Error`` (``AR`` or ``AE``) for what it cannot accept."""
     control_id, trigger = check_header(message)
     source_system = source_system_of(message.header)

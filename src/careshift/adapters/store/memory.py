@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TypeVar
 
 from careshift.domain.events import Event, EventReversed, ShiftSwapped, StaffCalledOut
 from careshift.service import projections
@@ -146,6 +147,9 @@ class MemoryStore:
         self._quarantine[key] = stored
         return stored.id
 
+    def quarantine_many(self, records: Iterable[QuarantineRecord]) -> int:
+        return sum(1 for record in records if self.quarantine(record))
+
     def quarantined(self, source: str | None = None, limit: int = 100) -> list[QuarantinedRecord]:
         chosen = [item for item in self._quarantine.values() if source is None or item.record.source == source]
         return sorted(chosen, key=lambda item: -item.id)[:limit]
@@ -154,22 +158,10 @@ class MemoryStore:
         return projections.replay_census((entry.event for entry in self._events.values()), start, end, unit)
 
     def put_roster(self, entries: Iterable[RosterEntry]) -> int:
-        changed = 0
-        for entry in entries:
-            key = (entry.source_system, entry.source_id)
-            if self._roster.get(key) != entry:
-                self._roster[key] = entry
-                changed += 1
-        return changed
+        return _upsert(self._roster, entries)
 
     def put_leave(self, entries: Iterable[LeaveEntry]) -> int:
-        changed = 0
-        for entry in entries:
-            key = (entry.source_system, entry.source_id)
-            if self._leave.get(key) != entry:
-                self._leave[key] = entry
-                changed += 1
-        return changed
+        return _upsert(self._leave, entries)
 
     def _effective(self, kind: type[Event]) -> list[Event]:
         return [
@@ -191,3 +183,17 @@ class MemoryStore:
 
     def rebuild_projections(self) -> None:
         return None
+
+
+Keyed = TypeVar("Keyed", RosterEntry, LeaveEntry)
+
+
+def _upsert(table: dict[tuple[str, str], Keyed], entries: Iterable[Keyed]) -> int:
+    """Store ``entries`` by (source_system, source_id); returns how many were new or changed."""
+    changed = 0
+    for entry in entries:
+        key = (entry.source_system, entry.source_id)
+        if table.get(key) != entry:
+            table[key] = entry
+            changed += 1
+    return changed

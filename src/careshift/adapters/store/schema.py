@@ -8,6 +8,8 @@ Tables:
 - ``census_change``: the materialised census effect of each effective event.
 - ``quarantine``: input we could not accept, with reason and payload, for HL7, CSV and FHIR.
 - ``roster_entry`` and ``staff_leave``: imported workforce state, upserted by key.
+- ``stream_record`` and ``stream_offset``: the embedded event stream (log and consumer offsets).
+- ``fhir_export_checkpoint``: last ``transactionTime`` per FHIR Bulk export.
 
 Instants are stored in UTC (``UtcDateTime``) so SQLite text sorts in time order.
 """
@@ -160,3 +162,31 @@ class LeaveRow(Base):
     first_day: Mapped[date] = mapped_column(Date())
     last_day: Mapped[date] = mapped_column(Date())
     kind: Mapped[str] = mapped_column(String(32))
+
+
+class StreamRecordRow(Base):
+    """One record of the embedded event stream's log; ``log_offset`` counts from 0 without gaps."""
+
+    __tablename__ = "stream_record"
+
+    log_offset: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=False)
+    key: Mapped[str] = mapped_column(KEY)
+    payload: Mapped[bytes] = mapped_column(LargeBinary())
+
+
+class StreamOffsetRow(Base):
+    """A consumer group's committed position in ``stream_record`` (the next offset to handle)."""
+
+    __tablename__ = "stream_offset"
+
+    consumer_group: Mapped[str] = mapped_column(KEY, primary_key=True)
+    next_offset: Mapped[int] = mapped_column(PK)
+
+
+class ExportCheckpointRow(Base):
+    """The ``transactionTime`` of the last completed FHIR Bulk export of each name."""
+
+    __tablename__ = "fhir_export_checkpoint"
+
+    name: Mapped[str] = mapped_column(KEY, primary_key=True)
+    transaction_time: Mapped[datetime] = mapped_column(UtcDateTime())

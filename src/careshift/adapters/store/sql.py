@@ -11,9 +11,9 @@ import dataclasses
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Insert, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Engine, Insert, and_, bindparam, delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
@@ -45,6 +45,14 @@ from careshift.service.ports import (
     StoredEvent,
     Unavailability,
 )
+
+BATCH = 1000
+"""Rows per transaction for bulk writes (roster, leave, quarantine): large enough to amortise
+the commit (an fsync on SQLite), small enough to keep parameter lists and locks short."""
+
+PRIMARY_KEY = ("source_system", "source_id")
+
+T = TypeVar("T")
 
 
 def _insert_for(dialect: str) -> Any:
@@ -314,24 +322,7 @@ class SqlStore:
         with self._transaction() as session:
             inserted = session.execute(
                 self._insert_ignoring(
-                    QuarantineRow,
-                    ("source", "location", "payload_sha256"),
-                    {
-                        # Clipped to the column sizes: a quarantine write must not fail on an over-long reference.
-                        "source": record.source[:100],
-                        "source_system": record.source_system[:200] if record.source_system else None,
-                        "record_ref": record.record_ref[:200] if record.record_ref else None,
-                        "location": record.location[:200],
-                        "code": record.code[:32],
-                        "reason": record.reason,
-                        "payload": record.payload,
-                        "payload_sha256": digest,
-                        "payload_size": len(record.payload or b""),
-                        "truncated": record.truncated,
-                        "attempts": 1,
-                        "received_at": record.received_at,
-                        "last_received_at": record.received_at,
-                    },
+                    QuarantineRow, ("source", "location", "payload_sha256"), _quarantine_values(record, digest, 1)
                 ).returning(QuarantineRow.id)
             ).scalar_one_or_none()
             if inserted is not None:
@@ -348,6 +339,38 @@ class SqlStore:
                 .returning(QuarantineRow.id)
             ).scalar_one()
             return int(existing)
+
+    def quarantine_many(self, records: Iterable[QuarantineRecord]) -> int:
+        """One upsert statement per batch of :data:`BATCH` records, each batch its own transaction.
+
+        Records equal in (source, location, payload) are merged first, because one statement
+        may not insert and update the same row twice (PostgreSQL refuses it).
+        """
+        table = Base.metadata.tables["quarantine"]
+        insert_ = _insert_for(self.engine.dialect.name)
+        written = 0
+        for chunk in _chunks(records, BATCH):
+            merged: dict[tuple[str, str, str], dict[str, Any]] = {}
+            for record in chunk:
+                digest = record.digest
+                key = (record.source[:100], record.location[:200], digest)
+                if key in merged:
+                    merged[key]["attempts"] += 1
+                    merged[key]["last_received_at"] = max(merged[key]["last_received_at"], record.received_at)
+                else:
+                    merged[key] = _quarantine_values(record, digest, 1)
+            statement: Any = insert_(table)
+            statement = statement.on_conflict_do_update(
+                index_elements=["source", "location", "payload_sha256"],
+                set_={
+                    "attempts": table.c.attempts + statement.excluded.attempts,
+                    "last_received_at": statement.excluded.last_received_at,
+                },
+            )
+            with self._transaction() as session:
+                session.execute(statement, list(merged.values()))
+            written += len(chunk)
+        return written
 
     def quarantined(self, source: str | None = None, limit: int = 100) -> list[QuarantinedRecord]:
         query = select(QuarantineRow).order_by(QuarantineRow.id.desc()).limit(limit)
@@ -407,20 +430,42 @@ class SqlStore:
         return self._upsert(LeaveRow, entries)
 
     def _upsert(self, model: type[RosterEntryRow] | type[LeaveRow], entries: Iterable[RosterEntry | LeaveEntry]) -> int:
-        """Insert or update rows keyed by (source_system, source_id); the entry's fields name the columns."""
+        """Insert or update rows keyed by (source_system, source_id); the entry's fields name the columns.
+
+        Works in batches of :data:`BATCH` entries, each one transaction: one query finds the
+        stored rows of the batch, then one multi-row insert adds the new ones and one
+        executemany updates the changed ones (a query per entry made a 5,000-row roster slow).
+        """
+        table = Base.metadata.tables[model.__tablename__]
+        columns = [column.name for column in table.columns]
         changed = 0
-        with self._transaction() as session:
-            for entry in entries:
-                values = dataclasses.asdict(entry)
-                row = session.get(model, (entry.source_system, entry.source_id))
-                if row is None:
-                    session.add(model(**values))
-                elif any(getattr(row, name) != value for name, value in values.items()):
-                    for name, value in values.items():
-                        setattr(row, name, value)
-                else:
-                    continue
-                changed += 1
+        for chunk in _chunks(entries, BATCH):
+            latest = {(entry.source_system, entry.source_id): dataclasses.asdict(entry) for entry in chunk}
+            key = tuple_(table.c.source_system, table.c.source_id)
+            with self._transaction() as session:
+                stored = {
+                    (row.source_system, row.source_id): row._asdict()
+                    for row in session.execute(select(*table.columns).where(key.in_(list(latest))))
+                }
+                new = [values for k, values in latest.items() if k not in stored]
+                moved = [
+                    {f"b_{name}": value for name, value in values.items()}
+                    for k, values in latest.items()
+                    if k in stored and any(stored[k][name] != values[name] for name in columns)
+                ]
+                if new:
+                    session.execute(insert(table), new)
+                if moved:
+                    session.execute(
+                        update(table)
+                        .where(
+                            table.c.source_system == bindparam("b_source_system"),
+                            table.c.source_id == bindparam("b_source_id"),
+                        )
+                        .values({name: bindparam(f"b_{name}") for name in columns if name not in PRIMARY_KEY}),
+                        moved,
+                    )
+            changed += len(new) + len(moved)
         return changed
 
     def _effective_of_kind(self, session: Session, kind: str) -> list[Event]:
@@ -474,6 +519,36 @@ class SqlStore:
                 change = projections.census_change(event)
                 if change is not None and event.key not in cancelled:
                     self._insert_change(session, event_pk, change)
+
+
+def _quarantine_values(record: QuarantineRecord, digest: str, attempts: int) -> dict[str, Any]:
+    return {
+        # Clipped to the column sizes: a quarantine write must not fail on an over-long reference.
+        "source": record.source[:100],
+        "source_system": record.source_system[:200] if record.source_system else None,
+        "record_ref": record.record_ref[:200] if record.record_ref else None,
+        "location": record.location[:200],
+        "code": record.code[:32],
+        "reason": record.reason,
+        "payload": record.payload,
+        "payload_sha256": digest,
+        "payload_size": len(record.payload or b""),
+        "truncated": record.truncated,
+        "attempts": attempts,
+        "received_at": record.received_at,
+        "last_received_at": record.received_at,
+    }
+
+
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _stored(row: EventRow, message_id: str | None, origin: str | None) -> StoredEvent:
