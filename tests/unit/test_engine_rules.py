@@ -89,7 +89,7 @@ def wanted(shift: str, need: int, days: int = 4, weight_under: int = 10) -> tupl
 
 
 def assert_optimal(p: RosterProblem, expected: int | None = None) -> None:
-    result = solve(p, SolveOptions(time_limit=20, workers=2, seed=1))
+    result = solve(p, SolveOptions(time_limit=60, workers=2, seed=1, strategy="cpsat"))
     optimum = brute_force_optimum(p)
     assert result.status == "OPTIMAL"
     assert result.schedule is not None
@@ -239,7 +239,7 @@ def test_cover_target_tiny_optimum_is_known() -> None:
 
 def test_forbidden_successions_are_never_broken() -> None:
     p = CASES["forbidden successions with history"]
-    result = solve(p, SolveOptions(time_limit=10, workers=2, seed=1))
+    result = solve(p, SolveOptions(time_limit=60, workers=2, seed=1, strategy="cpsat"))
     assert result.schedule is not None
     assert check(p, result.schedule).feasible
     first_day = {a.staff: a.shift for a in result.schedule if a.day == day(0)}
@@ -254,7 +254,7 @@ def test_change_cost_keeps_the_reference_and_adds_the_cheapest_cover() -> None:
     p = tiny(
         soft("change", ChangeCost(), weight=2), soft("cover", CoverTarget()), cover=wanted("D", 1), reference=reference
     )
-    result = solve(p, SolveOptions(time_limit=10, workers=2, seed=1))
+    result = solve(p, SolveOptions(time_limit=60, workers=2, seed=1, strategy="cpsat"))
     assert result.status == "OPTIMAL"
     assert result.objective == 8
     assert result.schedule is not None
