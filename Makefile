@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/careshift demo
+	CARESHIFT_ENVIRONMENT=development $(VENV)/bin/careshift demo
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks
