@@ -10,6 +10,7 @@ from careshift import __version__
 from careshift.api import problems
 from careshift.api.deps import ApiContext
 from careshift.api.routers import audit, decisions, health, metrics, policies, recommendations, schedules, staff, units
+from careshift.web.mount import mount_console
 
 
 def create_app(context: ApiContext) -> FastAPI:
@@ -37,6 +38,7 @@ def create_app(context: ApiContext) -> FastAPI:
     writers = (units.write, decisions.write)
     for router in (*readers, *writers):
         app.include_router(router)
+    mount_console(app)
 
     @app.middleware("http")
     async def count_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
