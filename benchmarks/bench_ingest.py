@@ -87,8 +87,6 @@ def main() -> None:
     args = parser.parse_args()
 
     messages = adt_stream(args.messages, seed=5)
-    raw_rate = parse_rate(messages)
-    print(f"python-hl7 parse: {raw_rate:.0f} msg/s", flush=True)
     backends = ["sqlite"]
     if not args.no_postgres:
         if postgres_base_url() is None:
@@ -96,13 +94,17 @@ def main() -> None:
         backends.append("postgresql")
 
     rows = []
+    parse_rates = []
     for kind in backends:
         for window in (1, 8):
+            # The machine is shared: measure the raw parse rate beside each run so the ratio compares like with like.
+            raw_rate = parse_rate(messages[:500], seconds=1.5)
+            parse_rates.append(raw_rate)
             result = stream_rate(kind, messages, window)
-            print(kind, window, {k: round(v, 2) for k, v in result.items()}, flush=True)
+            print(kind, window, f"parse {raw_rate:.0f}/s", {k: round(v, 2) for k, v in result.items()}, flush=True)
             rows.append(
                 f"| {kind} | {window} | {len(messages)} | {result['rate']:.0f} | {result['p50']:.1f} | "
-                f"{result['p99']:.1f} | {result['rate'] / raw_rate:.3f} |"
+                f"{result['p99']:.1f} | {raw_rate:.0f} | {result['rate'] / raw_rate:.3f} |"
             )
 
     kill_rows = []
@@ -130,10 +132,12 @@ def main() -> None:
 
     body = "\n".join(
         [
-            f"python-hl7 raw parse rate (decode + `hl7.parse`, same messages): **{raw_rate:.0f} msg/s**.",
+            "python-hl7 raw parse rate (decode + `hl7.parse` of the same messages, in-process, measured just "
+            f"before each run): median **{statistics.median(parse_rates):.0f} msg/s**.",
             "",
-            "| store | window | messages | ingest msg/s | ACK p50 ms | ACK p99 ms | ingest / raw parse |",
-            "|---|---|---|---|---|---|---|",
+            "| store | window | messages | ingest msg/s | ACK p50 ms | ACK p99 ms | raw parse msg/s "
+            "| ingest / raw parse |",
+            "|---|---|---|---|---|---|---|---|",
             *rows,
             "",
             "Each ACK is sent after the message's events and its MSH-10 ledger entry are committed "

@@ -31,6 +31,16 @@ class Settings(BaseSettings):
     jwt_public_key_file: Path | None = None
     jwt_private_key_file: Path | None = None
     token_minutes: int = 60
+    # Write-back of approved changes (off unless a FHIR base URL is set). SMART backend
+    # services authentication is used when a client id is set.
+    fhir_base_url: str | None = None
+    fhir_client_id: str | None = None
+    fhir_token_url: str | None = None
+    fhir_private_key_file: Path | None = None
+    fhir_key_id: str | None = None
+    fhir_algorithm: Literal["RS384", "ES384"] = "RS384"
+    fhir_scope: str = "system/Schedule.read system/Schedule.write system/Slot.read system/Slot.write"
+    writeback_every_seconds: float = 5.0
 
     @property
     def development(self) -> bool:

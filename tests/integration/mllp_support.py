@@ -71,7 +71,9 @@ class ListenerProcess:
         os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
-    def stop(self) -> None:
+    def stop(self) -> int | None:
+        """SIGTERM and wait; returns the exit code (``None`` if it was not running)."""
+        code: int | None = None
         if self.alive:
             assert self.process is not None
             self.process.send_signal(signal.SIGTERM)
@@ -80,7 +82,9 @@ class ListenerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+            code = self.process.returncode
         self.log.unlink(missing_ok=True)
+        return code
 
 
 class Sender:

@@ -188,3 +188,42 @@ async def test_read_and_map_a_small_hospital(server: FhirTestServer, http: httpx
     slots = [parse_resource(r, "Slot") async for r in client.search("Slot", {"schedule": "Schedule/s1"})]
     assert [s.actor[0].reference for s in schedules] == ["Location/icu"]
     assert sorted(s.status for s in slots) == ["busy", "busy", "busy", "free", "free"]
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"aud": "https://elsewhere.example/token"}, "aud must be the token endpoint"),
+        ({"exp_in": 600}, "more than five minutes"),
+        ({"exp_in": -10}, "expired"),
+    ],
+)
+async def test_server_checks_aud_and_exp_of_the_assertion(
+    server: FhirTestServer, http: httpx.AsyncClient, change: dict[str, object], reason: str
+) -> None:
+    import time
+    import uuid
+
+    import jwt
+
+    reg = server.register("RS384")
+    now = int(time.time())
+    claims = {
+        "iss": reg.client_id,
+        "sub": reg.client_id,
+        "aud": change.get("aud", reg.token_url),
+        "exp": now + int(change.get("exp_in", 240)),  # type: ignore[call-overload]
+        "jti": uuid.uuid4().hex,
+    }
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    assertion = jwt.encode(claims, load_pem_private_key(reg.private_key_pem, None), algorithm="RS384")  # type: ignore[arg-type]
+    response = await http.post(
+        reg.token_url,
+        data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion,
+        },
+    )
+    assert response.status_code == 401 and reason in response.json()["error_description"]

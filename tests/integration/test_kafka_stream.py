@@ -92,9 +92,15 @@ async def test_consumer_group_commits_and_resumes(stream: KafkaEventStream) -> N
 async def test_two_members_of_a_group_share_the_work(stream: KafkaEventStream) -> None:
     await stream.publish(interleaved(30))
     store = IdempotentStore()
+
+    async def slow_commit(event: Event) -> None:
+        # Slow enough (3 s in all) that the second member joins before the first is done.
+        await asyncio.sleep(0.1)
+        await store.add(event)
+
     first, second = await asyncio.gather(
-        stream.consume("census", store.add, idle_timeout=3.0),
-        stream.consume("census", store.add, idle_timeout=3.0),
+        stream.consume("census", slow_commit, idle_timeout=3.0),
+        stream.consume("census", slow_commit, idle_timeout=3.0),
     )
     # At least once: a rebalance may hand an uncommitted record to the other member, never lose one.
     assert first + second == store.calls >= 30 and len(store.events) == 30

@@ -35,17 +35,19 @@ def test_pipelined_messages_are_answered_in_order_and_committed(listener: Listen
         adt("A01", "P1"),
         b"MSH|^~\\&|broken",
         adt("A03", "P4", minutes=30),
+        adt("A01", "P5", visit="V5", ack_modes=("AL", "NE")),
+        adt("A01", "P6", visit="V6", ack_modes=("AL", "AL"), unit=""),
     ]
     with MllpClient("127.0.0.1", listener.port) as client:
         for message in messages:
             client.write(message)
         acks = [client.receive() for _ in messages]
-    assert [ack_code(ack) for ack in acks] == ["AA", "AA", "AE", "AA", "AR", "AA"]
-    assert [ack_control_id(ack) for ack in acks] == ["P1", "P2", "P3", "P1", "", "P4"]
+    assert [ack_code(ack) for ack in acks] == ["AA", "AA", "AE", "AA", "AR", "AA", "CA", "CE"]
+    assert [ack_control_id(ack) for ack in acks] == ["P1", "P2", "P3", "P1", "", "P4", "P5", "P6"]
     store = SqlStore(listener.db_url, migrate=False)
     try:
         counts = store.counts()
-        assert (counts.messages, counts.total, counts.quarantined) == (3, 3, 2)
+        assert (counts.messages, counts.total, counts.quarantined) == (4, 4, 3)
     finally:
         store.close()
     assert listener.alive
@@ -106,3 +108,11 @@ def test_refuses_to_start_without_a_hash_key(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert b"CARESHIFT_ID_HASH_KEY is not set" in result.stderr
+
+
+def test_sigterm_stops_the_listener_cleanly_after_answering(tmp_path: Path) -> None:
+    process = ListenerProcess(sqlite_url(tmp_path))
+    process.start()
+    with MllpClient("127.0.0.1", process.port) as client:
+        assert ack_code(client.send(adt("A01", "T1"))) == "AA"
+    assert process.stop() == 0

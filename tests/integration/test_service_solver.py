@@ -90,3 +90,17 @@ def test_an_optimiser_that_overruns_is_killed_and_a_checked_fallback_answers() -
         assert again.produced_by is not ProducedBy.OPTIMIZER and "no answer" in again.fallback_reason
     finally:
         solver.close()
+
+
+def test_the_domain_default_read_only_mappings_cross_to_the_worker() -> None:
+    # Bug: RosterProblem.days_off defaults to a MappingProxyType, which cannot be pickled, so
+    # every solve of a unit without leave silently fell back to the greedy repair.
+    solver = PoolSolver()
+    try:
+        planning = sample_planning((UNIT,), date(2024, 1, 3), days=7)
+        problem = planning.inputs[UNIT].problem
+        assert type(problem.days_off).__name__ == "mappingproxy"
+        result = solver.solve(problem, hint=planning.inputs[UNIT].current, time_limit=2.0)
+    finally:
+        solver.close()
+    assert result.schedule is not None and check(problem, result.schedule).feasible

@@ -5,10 +5,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from careshift.domain.checker import check
 from careshift.domain.demand import ShiftCover
 from careshift.domain.errors import InfeasibleError
+from careshift.domain.problem import RosterProblem
 from careshift.domain.rules import (
+    ConsecutiveDaysOff,
     ConsecutiveWorkingDays,
     CoverFloor,
     DaysOffRespected,
@@ -19,7 +24,8 @@ from careshift.domain.rules import (
     SkillRequired,
 )
 from careshift.domain.workforce import Staff, StaffHistory
-from careshift.engine.diagnose import diagnose
+from careshift.engine.diagnose import diagnose, relax
+from careshift.engine.solve import SolveOptions, solve
 from tests.unit.rules_roster import day, problem
 
 
@@ -131,3 +137,54 @@ def test_infeasible_error_carries_the_relaxations() -> None:
         "let A work on 2024-01-02, a fixed day off or leave (Fixed days off and leave, rule leave)",
     )
     assert "No roster meets every hard rule" in str(raised.value)
+
+
+# -- cross-check against the engine's own model -------------------------------------------------
+
+RUN = rule("run", ConsecutiveWorkingDays(maximum=2), 700)
+PAIRS = rule("pairs", ConsecutiveDaysOff(minimum=2), 650)
+
+
+def engine_feasible(p: RosterProblem) -> bool:
+    result = solve(p, SolveOptions(time_limit=5, workers=1, strategy="cpsat"))
+    assert result.status != "UNKNOWN"
+    if result.schedule is None:
+        return False
+    assert check(p, result.schedule).feasible
+    return True
+
+
+@st.composite
+def small_wards(draw: st.DrawFn) -> RosterProblem:
+    days = draw(st.integers(2, 4))
+    names = "ABC"[: draw(st.integers(1, 3))]
+    cover = [
+        floor(i, shift, people) for i in range(days) for shift in ("D", "N") if (people := draw(st.integers(0, 2)))
+    ]
+    off = {
+        name: frozenset(day(i) for i in range(days) if draw(st.booleans()) and draw(st.booleans())) for name in names
+    }
+    rules = [ONE, SUCCESSION, FLOOR, LEAVE]
+    rules += [r for r in (RUN, PAIRS) if draw(st.booleans())]
+    return problem(*rules, days=days, staff=[Staff(name) for name in names], cover=cover, days_off=off)
+
+
+@settings(max_examples=30, deadline=None)
+@given(small_wards())
+def test_the_relaxations_are_exactly_what_the_engine_needs(ward: RosterProblem) -> None:
+    # diagnose's own encoding against the engine's constraint builders: the relaxed problem
+    # is feasible for the engine, and every relaxation is needed
+    diagnosis = diagnose(ward)
+    assert engine_feasible(relax(ward, diagnosis.relaxations))
+    assert diagnosis.feasible == engine_feasible(ward)
+    for item in diagnosis.relaxations:
+        others = [other for other in diagnosis.relaxations if other != item]
+        assert not engine_feasible(relax(ward, others))
+
+
+def test_an_undecided_diagnosis_says_so_instead_of_claiming_feasibility() -> None:
+    ward = problem(ONE, FLOOR, LEAVE, days=3, cover=[floor(1, "D", 2)], days_off={"A": frozenset({day(1)})})
+    diagnosis = diagnose(ward, time_limit=1e-9)
+    assert not diagnosis.decided and not diagnosis.feasible and not diagnosis.complete
+    assert diagnosis.relaxations == ()
+    assert diagnosis.explain().startswith("Could not decide within the time limit")

@@ -25,9 +25,10 @@ from careshift.domain.rules import (
 )
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.domain.workforce import Staff
-from careshift.engine.fallback import FallbackResult, greedy_repair, greedy_roster
+from careshift.engine.fallback import FallbackResult, fallback, greedy_repair, greedy_roster
 from tests.conftest import shared_path
 from tests.unit.rules_roster import day, hard, problem, soft
+from tests.unit.test_engine_rules import CASES
 
 
 def ward(days: int = 14) -> RosterProblem:
@@ -128,15 +129,51 @@ def test_greedy_repair_leaves_a_frozen_day_alone_and_reports_it_open() -> None:
 
 
 def test_greedy_repair_refuses_a_nurse_whose_own_rules_would_break() -> None:
-    # B has worked 5 days in a row; only B is free, so the open shift stays open
+    # B has worked 5 days in a row; only B is free, and A's E is needed, so D stays open
     ward_ = problem(
         hard(ConsecutiveWorkingDays(maximum=5), "run"),
         hard(CoverFloor(), "floor"),
         days=7,
         staff=[Staff("A"), Staff("B")],
-        cover=[ShiftCover(day(5), "D", floor=1, target=1)],
+        cover=[ShiftCover(day(5), "D", floor=1, target=1), ShiftCover(day(5), "E", floor=1, target=1)],
     )
     current = Schedule.of([*(Assignment("B", day(i), "D") for i in range(5)), Assignment("A", day(5), "E")])
     result = greedy_repair(ward_, current)
     assert set(result.schedule) == set(current)
     assert result.open_lines[0].below_floor == 1
+
+
+def test_greedy_repair_moves_someone_off_a_line_with_room_to_spare_onto_a_floor() -> None:
+    # B is on leave; A works E, which needs nobody; the D floor needs one person
+    ward_ = problem(
+        hard(OneShiftPerDay(), "one"),
+        hard(DaysOffRespected(), "leave"),
+        hard(CoverFloor(), "floor"),
+        days=2,
+        staff=[Staff("A"), Staff("B")],
+        cover=[ShiftCover(day(0), "D", floor=1, target=1), ShiftCover(day(0), "E", floor=0, target=0)],
+        days_off={"B": frozenset({day(0)})},
+    )
+    result = greedy_repair(ward_, Schedule.of([Assignment("A", day(0), "E")]))
+    assert set(result.schedule) == {Assignment("A", day(0), "D")}
+    assert result.feasible
+
+
+def test_fallback_as_a_solve_result_is_marked_and_costed_by_the_checker() -> None:
+    instance = read_instance(shared_path("benchmarks", "curtois_qu_nrp", "Instance2.txt"))
+    result = fallback(instance)
+    assert result.fallback and result.status == "FALLBACK"
+    assert result.schedule is not None
+    report = check(instance, result.schedule)
+    assert report.feasible
+    assert result.objective == report.cost == sum(line.penalty for line in result.penalties)
+    assert greedy_roster(instance).schedule == result.schedule  # deterministic
+
+
+def test_fallback_keeps_the_hard_rules_of_the_engine_curtois_style_case() -> None:
+    case = CASES["hard runs, no history (Curtois style)"]
+    result = fallback(case)
+    assert result.schedule is not None
+    report = check(case, result.schedule)
+    assert report.feasible
+    assert result.objective == report.cost

@@ -86,6 +86,7 @@ def test_bad_content_gets_ae_with_err_and_the_raw_message_is_kept(ingestor: Hl7I
     assert b"\rERR||PV1^1^3|101^" in outcome.ack
     (item,) = store.quarantined()
     assert (item.record.source, item.record.location, item.record.code) == ("hl7v2/mllp", "PV1-3", "101")
+    assert item.record.source_system == "hl7v2:EPIC@GENHOSP"
     assert item.record.payload == raw
     assert store.counts().total == 0
 

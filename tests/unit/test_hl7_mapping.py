@@ -174,3 +174,10 @@ def test_timestamps(text: str, expected: datetime) -> None:
 def test_bad_timestamps(text: str) -> None:
     with pytest.raises(Hl7Error, match="EVN-6"):
         parse_timestamp(text, "EVN-6", UTC)
+
+
+def test_pre_admit_is_planned_at_the_expected_admission_time_in_pv2_8() -> None:
+    raw = adt("A05", "PRE", minutes=0) + b"PV2||||||||202603041030\r"
+    (event,) = mapped(raw).events
+    assert event.status is EventStatus.PLANNED
+    assert event.occurred_at == datetime(2026, 3, 4, 10, 30, tzinfo=UTC)

@@ -147,3 +147,13 @@ def test_mode_change_and_reads() -> None:
     assert unknown.status_code == 422 and "unknown unit" in unknown.json()["detail"]
     policies = client.get("/policies", headers=reader).json()
     assert any(p["id"] == "us-ca-title22" for p in policies)
+
+
+def test_shutdown_hooks_run_when_the_server_stops() -> None:
+    closed: list[str] = []
+    context = ApiContext(public_key_pem=KEYS.public_pem, audit=MemoryAuditView(rig(ScriptedSolver()).state))
+    context.on_shutdown.append(lambda: closed.append("pool"))
+    with TestClient(create_app(context)) as client:
+        assert client.get("/health").status_code == 200
+        assert closed == []
+    assert closed == ["pool"]

@@ -16,7 +16,7 @@ from careshift.domain.events import StaffCalledOut
 from careshift.domain.recommendations import CARD_SUMMARY_LIMIT, ProducedBy, UnitMode
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.engine.candidates import OpenShift
-from careshift.engine.fallback import greedy_repair
+from careshift.engine.fallback import FallbackResult, greedy_repair
 from careshift.service.errors import ConflictError, NotFoundError, SolverFailed
 from careshift.service.messages import (
     ApproveRecommendation,
@@ -136,11 +136,19 @@ def test_quality_gate_block_skips_the_optimiser() -> None:
     assert "census of 4W stale" in outcome.fallback_reason
 
 
-def test_chain_reaches_last_approved_then_template_when_greedy_cannot_mend_a_hard_breach() -> None:
-    # A works 6 days in a row in the live roster (a hard breach greedy repair never removes).
+def test_chain_reaches_last_approved_then_template_when_greedy_cannot_mend_a_hard_breach(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A works 7 days in a row in the live roster, a hard breach; the greedy step (stubbed here
+    # to leave the roster as it is, as it must when nobody can be moved) cannot mend it.
     r = rig(ScriptedSolver(error=SolverFailed("down")))
     base = current_roster()
     bad = Schedule.of([*base, *(Assignment("A", day(i), "D") for i in range(7) if not base.on("A", day(i)))])
+
+    def stuck_greedy(problem: object, current: Schedule) -> FallbackResult:
+        return FallbackResult(current, check(problem, current), ())  # type: ignore[arg-type]
+
+    monkeypatch.setattr("careshift.service.fallback.greedy_repair", stuck_greedy)
     r.planning.inputs[UNIT] = PlanningInput(ward(), bad)
     r.planning.templates[UNIT] = base
     outcome = r.bus.handle(PlanUnit(UNIT))
@@ -153,6 +161,11 @@ def test_chain_reaches_last_approved_then_template_when_greedy_cannot_mend_a_har
     r.planning.templates.pop(UNIT)
     second = r.bus.handle(PlanUnit(UNIT))
     assert second.produced_by is ProducedBy.LAST_APPROVED and second.check.feasible
+    # and with neither, the least-bad roster is proposed with the checker's verdict in view
+    r.state.approved.clear()
+    third = r.bus.handle(PlanUnit(UNIT))
+    assert third.produced_by is ProducedBy.GREEDY_REPAIR and not third.check.feasible
+    assert third.check.hard_rules == ("run",) and "fewest breaches" in third.fallback_reason
 
 
 def test_decide_and_approve_queue_the_write_back_and_audit_every_step() -> None:

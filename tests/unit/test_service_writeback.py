@@ -11,7 +11,7 @@ from careshift.domain.decisions import Outcome
 from careshift.domain.errors import ServiceUnavailableError
 from careshift.domain.recommendations import UnitMode
 from careshift.service.errors import SolverFailed
-from careshift.service.memory import MemoryUnitOfWork
+from careshift.service.memory import MemoryAuditView, MemoryUnitOfWork
 from careshift.service.messages import ApproveRecommendation, RecordDecision, RepairAfterCallOut
 from careshift.service.repositories import OutboxState
 from careshift.service.writeback import relay
@@ -73,3 +73,29 @@ async def test_gives_up_after_the_budget_and_audits_it() -> None:
     failed = [e for e in r.state.audit if e.action == "writeback.failed"]
     assert len(failed) == len(r.state.outbox) and failed[0].actor == "careshift-writeback"
     assert (await relay(uow, writer, r.clock)).sent == 0
+
+
+def test_the_relay_thread_sends_approved_changes_and_stops_on_close() -> None:
+    import time
+    from collections.abc import AsyncIterator
+    from contextlib import asynccontextmanager
+
+    from careshift.service.bootstrap import Services
+    from careshift.service.bus import MessageBus
+
+    r = approved()
+    writer = FlakyWriter(failures=1)  # the first round fails once; the next one sends
+
+    @asynccontextmanager
+    async def open_writer() -> AsyncIterator[FlakyWriter]:
+        yield writer
+
+    services = Services(r.service, MessageBus(r.service), MemoryAuditView(r.state))
+    thread = services.start_relay(open_writer, every=0.05)
+    deadline = time.monotonic() + 10
+    while any(m.state is not OutboxState.DONE for m in r.state.outbox.values()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    services.close()
+    assert all(m.state is OutboxState.DONE for m in r.state.outbox.values())
+    assert len(writer.sent) == len(r.state.outbox)
+    assert not thread.is_alive()

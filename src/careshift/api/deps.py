@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -28,6 +28,9 @@ class ApiContext:
     audience: str = "careshift-api"
     service: DecisionService | None = None
     bus: MessageBus | None = None
+    on_shutdown: list[Callable[[], None]] = field(default_factory=list)
+    """Run when the server stops (uvicorn re-raises SIGTERM after its shutdown, so code after
+    ``uvicorn.run`` never runs: the solver pool must be closed here)."""
 
     def decisions(self) -> DecisionService:
         """The decision service, or 503 when this process was started without one."""

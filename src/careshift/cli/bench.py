@@ -18,6 +18,8 @@ import csv
 import importlib.util
 import json
 import os
+import shlex
+import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from enum import StrEnum
@@ -218,14 +220,18 @@ def markdown(rows: list[BenchRow], time_limit: float, workers: int, load: tuple[
     return "\n".join(lines) + "\n"
 
 
-def _write_doc(which: BenchSet, body: str) -> Path:
+def _write_doc(which: BenchSet, body: str, section: str | None) -> Path:
     spec = importlib.util.spec_from_file_location("careshift_bench_report", REPO / "benchmarks" / "report.py")
     if spec is None or spec.loader is None:
         raise BenchError(f"cannot load {REPO / 'benchmarks' / 'report.py'}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     title = {"curtois": "Curtois & Qu instances (engine)", "inrc2": "INRC-II static (engine)"}[which.value]
-    path: Path = module.write_section(which.value, title, body)
+    name = section or which.value
+    if section:
+        title += f" — {section}"
+    command = "PYTHONPATH=src python -m careshift " + " ".join(shlex.quote(arg) for arg in sys.argv[1:])
+    path: Path = module.write_section(name, title, body, command=command)
     return path
 
 
@@ -247,6 +253,9 @@ def register(root: typer.Typer) -> None:
         out: Annotated[Path | None, typer.Option(help="Where solutions go (default benchmarks/out/<set>).")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows instead of a table.")] = False,
         doc: Annotated[bool, typer.Option("--doc/--no-doc", help="Write the table to docs/benchmarks.md.")] = True,
+        section: Annotated[
+            str | None, typer.Option(help="Section of docs/benchmarks.md (default: the set's name).")
+        ] = None,
     ) -> None:
         """Solve benchmark instances, verify them with the checker, compare with the best known."""
         from rich.console import Console
@@ -277,5 +286,5 @@ def register(root: typer.Typer) -> None:
         else:
             typer.echo(body)
         if doc:
-            path = _write_doc(which, body)
+            path = _write_doc(which, body, section)
             console.print(f"wrote {path}")

@@ -13,9 +13,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+    from contextlib import AbstractAsyncContextManager
+
     from fastapi import FastAPI
 
     from careshift.service.bootstrap import Services
+    from careshift.service.writeback import ShiftWriter
+    from careshift.settings import Settings
 
 DB_HELP = "Database URL (default: $CARESHIFT_DATABASE_URL or the SQLite file in the data directory)"
 DEFAULT_UNITS = "4W,5E"
@@ -38,12 +43,16 @@ def build_api(
 
     Signing keys: in development the locally generated pair (``careshift token`` mints
     with it); otherwise ``CARESHIFT_JWT_PUBLIC_KEY_FILE`` must name the issuer's public key.
+    Units are the sample units (their staff, shifts, cover and rules); their live roster and
+    call-outs come from the database's event log when it holds any.
     """
+    from careshift.adapters.store import open_store
     from careshift.api.app import create_app
     from careshift.api.auth import development_keys
     from careshift.api.deps import ApiContext
     from careshift.domain.errors import ServiceUnavailableError
     from careshift.service.bootstrap import build_services, utc_now
+    from careshift.service.projected import ProjectedPlanning
     from careshift.service.sample import sample_planning
     from careshift.settings import Settings
 
@@ -57,10 +66,16 @@ def build_api(
             "no token verification key: set CARESHIFT_JWT_PUBLIC_KEY_FILE to the issuer's public key "
             "(or CARESHIFT_ENVIRONMENT=development to use the locally generated development key)"
         )
-    planning = sample_planning(units, utc_now().date())
-    services = build_services(planning, database_url=_database_url(db), time_limit=time_limit)
+    url = _database_url(db)
+    events = open_store(url)  # the event log: imported rosters and call-outs shape the live roster
+    sample = sample_planning(units, utc_now().date())
+    planning = ProjectedPlanning(sample.inputs, events, sample.templates)
+    services = build_services(planning, database_url=url, time_limit=time_limit)
+    services.closers.insert(0, events.close)
     if start_ticker:
         services.start_ticker()
+    if settings.fhir_base_url:
+        services.start_relay(fhir_writer(settings), every=settings.writeback_every_seconds)
     context = ApiContext(
         public_key_pem=public_pem,
         audit=services.audit,
@@ -68,8 +83,46 @@ def build_api(
         audience=settings.jwt_audience,
         service=services.service,
         bus=services.bus,
+        on_shutdown=[services.close],
     )
     return create_app(context), services
+
+
+def fhir_writer(settings: Settings) -> Callable[[], AbstractAsyncContextManager[ShiftWriter]]:
+    """Opens the FHIR writer of the write-back relay from settings (SMART auth when configured)."""
+    from contextlib import asynccontextmanager
+
+    import httpx
+
+    from careshift.adapters.fhir.auth import ClientRegistration, SmartBackendAuth
+    from careshift.adapters.fhir.client import FhirClient
+    from careshift.adapters.fhir_writeback import FhirShiftWriter
+    from careshift.domain.errors import ServiceUnavailableError
+
+    auth: SmartBackendAuth | None = None
+    if settings.fhir_client_id:
+        if not settings.fhir_token_url or settings.fhir_private_key_file is None:
+            raise ServiceUnavailableError(
+                "CARESHIFT_FHIR_CLIENT_ID is set but CARESHIFT_FHIR_TOKEN_URL or CARESHIFT_FHIR_PRIVATE_KEY_FILE "
+                "is not; set both to authenticate to the FHIR server"
+            )
+        registration = ClientRegistration(
+            client_id=settings.fhir_client_id,
+            token_url=settings.fhir_token_url,
+            private_key_pem=settings.fhir_private_key_file.read_bytes(),
+            algorithm=settings.fhir_algorithm,
+            key_id=settings.fhir_key_id,
+            scope=settings.fhir_scope,
+        )
+        auth = SmartBackendAuth(registration)
+    base_url = settings.fhir_base_url or ""
+
+    @asynccontextmanager
+    async def open_writer() -> AsyncIterator[ShiftWriter]:
+        async with httpx.AsyncClient(timeout=30) as http:
+            yield FhirShiftWriter(FhirClient(base_url, http=http, auth=auth))
+
+    return open_writer
 
 
 def serve(

@@ -37,6 +37,7 @@ Effective dates are honoured per day for day-level items and ignored for horizon
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -62,6 +63,10 @@ from careshift.domain.rules import (
 from careshift.domain.workforce import Staff, worked_minutes
 
 Lit = cp_model.IntVar
+
+#: Priority of "unfreeze a day" in a repair's diagnosis: below contract rules (≈ 650) and
+#: cover floors (≈ 850), so changing the near horizon is suggested before breaking them.
+FROZEN_PRIORITY = 500
 
 ENCODED_FAMILIES = frozenset(
     {
@@ -105,7 +110,8 @@ class Relaxation:
 class Diagnosis:
     """What makes a problem infeasible and what to relax, least important first.
 
-    ``feasible`` is True when the encoded hard rules can all be met. ``conflicts`` are the
+    ``feasible`` is True when the encoded hard rules can all be met; ``decided`` is False when
+    even that could not be settled within the time limit. ``conflicts`` are the
     minimal conflicting sets found (relaxing any one member resolves that conflict);
     ``relaxations`` is a minimal set whose relaxation makes the problem feasible.
     """
@@ -116,9 +122,15 @@ class Diagnosis:
     not_encoded: tuple[str, ...]
     solves: int
     complete: bool = True
+    decided: bool = True
 
     def explain(self) -> str:
         """Plain language for the scheduler."""
+        if not self.decided:
+            return (
+                "Could not decide within the time limit whether a roster meets every hard rule; "
+                "give the diagnosis more time."
+            )
         if self.feasible and not self.relaxations:
             text = "A roster meets every hard rule"
             if self.not_encoded:
@@ -128,7 +140,7 @@ class Diagnosis:
         lines += [f"- {item.text} (priority {item.priority})" for item in self.relaxations]
         for index, conflict in enumerate(self.conflicts, 1):
             members = "; ".join(item.text for item in conflict)
-            lines.append(f"Conflict {index}: these cannot all hold together: {members}.")
+            lines.append(f"Conflict {index} (relaxing any one of these resolves it): {members}.")
         if not self.complete:
             lines.append("The search hit its time limit; the list may not be minimal.")
         return "\n".join(lines)
@@ -136,6 +148,38 @@ class Diagnosis:
     def error(self) -> InfeasibleError:
         """An ``InfeasibleError`` carrying the relaxations' texts, best first."""
         return InfeasibleError(self.explain(), relaxations=tuple(item.text for item in self.relaxations))
+
+
+def relax(problem: RosterProblem, relaxations: Sequence[Relaxation]) -> RosterProblem:
+    """``problem`` with ``relaxations`` applied: a cover line's floor set to 0, a day off
+    given back, a frozen day unfrozen, or a hard rule's scope narrowed to leave the person out (the rule dropped
+    when nobody is left). Lets a scheduler (and the tests) re-solve what a diagnosis suggests."""
+    floors = {r.line for r in relaxations if r.family == "cover_floor" and r.line is not None}
+    cover = tuple(dataclasses.replace(line, floor=0) if line in floors else line for line in problem.cover)
+    days_off = {staff: set(days) for staff, days in problem.days_off.items()}
+    for item in relaxations:
+        if item.family == "days_off" and item.staff is not None and item.day is not None:
+            days_off.get(item.staff, set()).discard(item.day)
+    left_out: dict[str, set[str]] = {}
+    for item in relaxations:
+        if item.family not in ("cover_floor", "days_off", "frozen_days") and item.staff is not None:
+            left_out.setdefault(item.rule_id, set()).add(item.staff)
+    rules = []
+    for rule in problem.rules:
+        if rule.id in left_out:
+            keep = frozenset(m.id for m in problem.staff if rule.scope.covers(m) and m.id not in left_out[rule.id])
+            if not keep:
+                continue
+            rule = dataclasses.replace(rule, scope=dataclasses.replace(rule.scope, staff=keep))
+        rules.append(rule)
+    unfrozen = {item.day for item in relaxations if item.family == "frozen_days"}
+    return dataclasses.replace(
+        problem,
+        cover=cover,
+        days_off={staff: frozenset(days) for staff, days in days_off.items()},
+        rules=tuple(rules),
+        frozen_days=problem.frozen_days - unfrozen,
+    )
 
 
 # -- the encoding -----------------------------------------------------------------------------
@@ -161,6 +205,7 @@ class _Encoding:
         self._works: dict[tuple[str, int], Lit] = {}
         self._on: dict[tuple[str, int, str], Lit] = {}
         self.items: list[tuple[Lit, Relaxation, int]] = []  # literal, what it guards, rule order
+        self._days_off_done = False
 
     def on_day(self, staff: str, d: int, shift: str | None = None) -> list[Lit]:
         return [
@@ -184,6 +229,23 @@ class _Encoding:
             )
         return self._on[staff, d, shift]
 
+    def freeze(self, priority: int, order: int) -> None:
+        """Each frozen day keeps the reference exactly, under its own literal."""
+        reference = self.problem.reference
+        if reference is None:
+            return
+        kept = {(a.staff, a.day, a.shift, a.skill) for a in reference}
+        for day in sorted(self.problem.frozen_days):
+            if day not in self.problem.horizon:
+                continue
+            text = f"unfreeze {day.isoformat()}: allow changes to that day's roster (frozen near horizon)"
+            relaxation = Relaxation("frozen_days", "frozen_days", "Frozen near horizon", priority, text, day=day)
+            literal = self.guard(relaxation, order)
+            d = self.problem.horizon.index(day)
+            for (staff, index, shift, skill), var in self.x.items():
+                if index == d:
+                    self.model.add(var == int((staff, day, shift, skill) in kept)).only_enforce_if(literal)
+
     def guard(self, relaxation: Relaxation, order: int) -> Lit:
         literal = self.model.new_bool_var(f"enforce[{relaxation.rule_id},{relaxation.staff},{relaxation.day}]")
         self.items.append((literal, relaxation, order))
@@ -196,7 +258,7 @@ class _Encoding:
             self._cover_floor(rule, order)
             return
         if rule.family == "days_off":
-            self._days_off(rule, order)
+            self._days_off()
             return
         for member in self.problem.staff:
             if rule.scope.covers(member):
@@ -225,19 +287,28 @@ class _Encoding:
             relaxation = Relaxation(rule.id, rule.family, rule.title, rule.priority, text, day=line.day, line=line)
             self.model.add(sum(covering) >= line.floor).only_enforce_if(self.guard(relaxation, order))
 
-    def _days_off(self, rule: Rule, order: int) -> None:
+    def _days_off(self) -> None:
+        """One item per person and day off, whichever hard ``days_off`` rules bind it (leave
+        and a call-out may name the same day): its priority is the highest of them, since
+        working that day breaks them all."""
+        if self._days_off_done:
+            return
+        self._days_off_done = True
+        rules = [(r, i) for i, r in enumerate(self.problem.rules) if r.hard and r.family == "days_off"]
         for member in self.problem.staff:
-            if not rule.scope.covers(member):
-                continue
             for day in sorted(self.problem.days_off.get(member.id, frozenset())):
-                if day not in self.problem.horizon or not rule.in_effect(day):
+                if day not in self.problem.horizon:
                     continue
+                binding = [(r, i) for r, i in rules if r.scope.covers(member) and r.in_effect(day)]
+                if not binding:
+                    continue
+                first, first_order = max(binding, key=lambda pair: (pair[0].priority, -pair[1]))
+                names = ", ".join(r.id for r, _ in binding)
                 text = (
-                    f"let {member.id} work on {day.isoformat()}, a fixed day off or leave "
-                    f"({rule.title}, rule {rule.id})"
+                    f"let {member.id} work on {day.isoformat()}, a fixed day off or leave ({first.title}, rule {names})"
                 )
-                relaxation = Relaxation(rule.id, rule.family, rule.title, rule.priority, text, member.id, day)
-                literal = self.guard(relaxation, order)
+                relaxation = Relaxation(first.id, first.family, first.title, first.priority, text, member.id, day)
+                literal = self.guard(relaxation, min(i for _, i in binding))
                 for var in self.on_day(member.id, self.problem.horizon.index(day)):
                     self.model.add_implication(literal, var.Not())
 
@@ -374,6 +445,7 @@ class _Oracle:
         self.seed = seed
         self.solves = 0
         self.timed_out = False
+        self.last_unknown = False
 
     def solve(self, enforced: Sequence[int]) -> tuple[bool, list[int]]:
         """(feasible, core): the core is a subset of ``enforced`` that is infeasible."""
@@ -388,10 +460,11 @@ class _Oracle:
         solver.parameters.random_seed = self.seed
         solver.parameters.max_time_in_seconds = self.time_limit
         status = solver.solve(model)
+        self.last_unknown = status not in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.INFEASIBLE)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return True, []
-        if status != cp_model.INFEASIBLE:
-            # unknown in time: count it as feasible, so we never claim a conflict we did not prove
+        if self.last_unknown:
+            # undecided in time: count it as feasible, so we never claim a conflict we did not prove
             self.timed_out = True
             return True, []
         by_index = {self.encoding.items[i][0].index: i for i in enforced}
@@ -419,10 +492,15 @@ def _minimise(oracle: _Oracle, core: list[int]) -> list[int]:
     return kept
 
 
-def diagnose(problem: RosterProblem, *, time_limit: float = 10.0, seed: int = 0) -> Diagnosis:
+def diagnose(
+    problem: RosterProblem, *, time_limit: float = 10.0, seed: int = 0, frozen_priority: int = FROZEN_PRIORITY
+) -> Diagnosis:
     """Find a minimal set of hard rule instances or requirements whose relaxation makes
     ``problem`` feasible, least important (lowest ``Rule.priority``) first, with the
-    minimal conflicts behind them. ``time_limit`` bounds each CP-SAT call."""
+    minimal conflicts behind them. ``time_limit`` bounds each CP-SAT call.
+
+    With ``problem.reference`` and ``problem.frozen_days`` (a repair), each frozen day is
+    one more item — "unfreeze this day" — of priority ``frozen_priority``."""
     encoding = _Encoding(problem)
     not_encoded = []
     for order, rule in enumerate(problem.rules):
@@ -432,11 +510,14 @@ def diagnose(problem: RosterProblem, *, time_limit: float = 10.0, seed: int = 0)
             encoding.encode(rule, order)
         else:
             not_encoded.append(f"{rule.id} ({rule.family})")
+    encoding.freeze(frozen_priority, len(problem.rules))
     oracle = _Oracle(encoding, time_limit, seed)
     active = list(range(len(encoding.items)))
     relaxed: list[int] = []
     conflicts: list[list[int]] = []
     feasible, core = oracle.solve(active)
+    if oracle.last_unknown:
+        return Diagnosis(False, (), (), tuple(not_encoded), oracle.solves, complete=False, decided=False)
     while not feasible:
         conflict = _minimise(oracle, core)
         conflicts.append(conflict)

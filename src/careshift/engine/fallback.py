@@ -12,18 +12,25 @@ breaks a hard rule is never passed off as valid.
   runs of working days / days off / same shift, weekends), choosing the shifts that fill
   the most valuable open cover: below the floor first, then below the target, avoiding
   staffing above the cap. Two more passes rebuild each line against everyone else's.
-- ``greedy_repair`` keeps the current roster and adds one person at a time to each cover
-  line below its floor, then below its target, taking the eligible person whose own rules
-  stay unbroken and whose own soft cost rises least (checked exactly with the checker on
-  that person's rules).
+  Floors still open at the end are topped up as ``greedy_repair`` does.
+- ``greedy_repair`` keeps the current roster: it first settles anyone whose own hard
+  rules the roster breaks (one change to their line at a time), then adds one person at a
+  time to each cover line below its floor, then below its target, taking the eligible
+  person whose own rules stay unbroken and whose own soft cost rises least (checked
+  exactly with the checker on that person's rules); when nobody is free for a floor, it
+  moves someone off a line that stays at or above its own floor. Frozen days are never
+  touched.
+- ``fallback`` wraps ``greedy_roster`` as an engine ``SolveResult`` (status ``FALLBACK``).
 
 Hard families the beam search does not model (clock-time rest, rolling minutes, ratios)
-are still verified by the final check: ``FallbackResult.feasible`` is the checker's word.
+are still verified by the final check: ``FallbackResult.feasible`` is the checker's word,
+and ``FallbackResult.unchecked`` names rules the checker cannot evaluate yet.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -49,6 +56,7 @@ from careshift.domain.rules import (
 )
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.domain.workforce import Staff, worked_minutes
+from careshift.engine.result import PenaltyLine, SolveResult, input_hash
 
 #: Families whose findings depend on more than one person's assignments.
 CROSS_STAFF_FAMILIES = frozenset(
@@ -82,10 +90,12 @@ class FallbackResult:
     report: CheckReport
     open_lines: tuple[OpenLine, ...]
     produced_by: ProducedBy = ProducedBy.GREEDY_REPAIR
+    unchecked: tuple[str, ...] = ()
 
     @property
     def feasible(self) -> bool:
-        """True when the checker finds no hard violation."""
+        """True when the checker finds no hard violation (among the rules it can check:
+        see ``unchecked``)."""
         return self.report.feasible
 
     @property
@@ -97,6 +107,21 @@ def checked_rules(problem: RosterProblem) -> tuple[Rule, ...]:
     """The problem's rules whose family the checker can evaluate (``change_cost`` has no
     checker on some branches yet; the repair computes it from the roster difference)."""
     return tuple(rule for rule in problem.rules if type(rule.spec).violations is not RuleSpec.violations)
+
+
+def unchecked_rules(problem: RosterProblem) -> tuple[str, ...]:
+    """``id (family)`` of the rules the checker cannot evaluate yet, other than
+    ``change_cost`` (which the repair computes): a result that passes the checker says
+    nothing about these, so results list them."""
+    checked = set(checked_rules(problem))
+    return tuple(
+        f"{rule.id} ({rule.family})" for rule in problem.rules if rule not in checked and rule.family != "change_cost"
+    )
+
+
+def _result(problem: RosterProblem, schedule: Schedule, book: CoverBook) -> FallbackResult:
+    report = check(problem, schedule, checked_rules(problem))
+    return FallbackResult(schedule, report, book.open_lines(), unchecked=unchecked_rules(problem))
 
 
 # -- exact checks of one person's rules ----------------------------------------------------
@@ -448,6 +473,16 @@ class _LineBuilder:
                 return None
         return _State(shift, run, run_open, same, same_open, counts, minutes, total, weekends, saturday)
 
+    def _best_per_shift(self, book: CoverBook, day: date) -> list[Assignment]:
+        """The most valuable slot (skill, unit) per shift type on ``day``: the line's limits
+        depend only on the shift worked, so the other slots of that shift cannot do better."""
+        best: dict[str, tuple[int, Assignment]] = {}
+        for slot in self.slots.get(day, ()):
+            gain = book.gain(slot)
+            if slot.shift not in best or gain > best[slot.shift][0]:
+                best[slot.shift] = (gain, slot)
+        return [slot for _, slot in best.values()]
+
     def _complete(self, state: _State) -> bool:
         limits = self.limits
         if limits.minutes[0] is not None and state.minutes < limits.minutes[0]:
@@ -475,7 +510,7 @@ class _LineBuilder:
                 kept = fixed[day]
                 options: list[Assignment | None] = [kept]
             else:
-                options = [None, *self.slots.get(day, ())]
+                options = [None, *self._best_per_shift(book, day)]
             gains = [
                 0 if option is None or day in fixed else book.gain(option) + self._request_gain(day, option.shift)
                 for option in options
@@ -567,7 +602,11 @@ def greedy_roster(problem: RosterProblem, *, passes: int = REBUILD_PASSES) -> Fa
             for assignment in line:
                 book.add(assignment, 1)
     schedule = Schedule.of((a for line in lines.values() for a in line), source=ProducedBy.GREEDY_REPAIR.value)
-    return FallbackResult(schedule, check(problem, schedule, checked_rules(problem)), book.open_lines())
+    if any(line.below_floor for line in book.open_lines()):
+        # people placed early may have taken the shifts a scarce skill needed: top up the
+        # floors one person at a time, as the greedy repair does
+        return greedy_repair(problem, schedule)
+    return _result(problem, schedule, book)
 
 
 def greedy_repair(problem: RosterProblem, current: Schedule) -> FallbackResult:
@@ -605,15 +644,62 @@ def greedy_repair(problem: RosterProblem, current: Schedule) -> FallbackResult:
             wanted = line.floor if level == "floor" else line.target
             while book.staffed[index] < wanted and line.day not in frozen:
                 choice = _best_addition(problem, rules, line, assignments, busy, own)
+                moved: Assignment | None = None
+                if choice is None and level == "floor":
+                    found = _best_move(problem, rules, book, line, assignments, own)
+                    if found is not None:
+                        moved, choice = found[0], (found[1], found[2])
                 if choice is None:
                     break
                 assignment, after = choice
+                if moved is not None:
+                    assignments.remove(moved)
+                    book.add(moved, -1)
                 assignments.append(assignment)
                 busy.add((assignment.staff, assignment.day))
                 own[assignment.staff] = after
                 book.add(assignment, 1)
     schedule = Schedule.of(assignments, source=ProducedBy.GREEDY_REPAIR.value)
-    return FallbackResult(schedule, check(problem, schedule, checked_rules(problem)), book.open_lines())
+    return _result(problem, schedule, book)
+
+
+def _best_move(
+    problem: RosterProblem,
+    rules: StaffRules,
+    book: CoverBook,
+    line: ShiftCover,
+    assignments: list[Assignment],
+    own: Mapping[str, tuple[int, int]],
+) -> tuple[Assignment, Assignment, tuple[int, int]] | None:
+    """Move someone already working that day onto ``line`` (below its floor) when every
+    line they leave stays at or above its floor and their own hard rules allow it.
+    Returns (assignment given up, new assignment, their (hard, cost) after)."""
+    best: tuple[int, Assignment, Assignment, tuple[int, int]] | None = None
+    for current in sorted((a for a in assignments if a.day == line.day), key=Assignment.sort_key):
+        if current.day in problem.frozen_days:
+            continue
+        member = problem.member(current.staff)
+        unit = line.unit if line.unit is not None else member.home_unit
+        if unit is not None and not member.can_work_on(unit):
+            continue
+        left = book.matching(current)
+        if any(book.staffed[i] - 1 < book.lines[i].floor for i in left):
+            continue
+        candidate = Assignment(member.id, line.day, line.shift, line.skill, unit)
+        if candidate == current or not _matches(line, candidate):
+            continue
+        mine = [a for a in assignments if a.staff == member.id and a != current]
+        report = rules.report(member.id, [*mine, candidate])
+        if len(report.hard_violations) > own[member.id][0]:
+            continue
+        # what the move costs: the person's own soft cost plus the target cover given up
+        lost = sum(book.lines[i].weight_under * book.weight[i] for i in left if book.staffed[i] <= book.lines[i].target)
+        delta = report.cost - own[member.id][1] + lost
+        if best is None or delta < best[0]:
+            best = (delta, current, candidate, (len(report.hard_violations), report.cost))
+    if best is None:
+        return None
+    return best[1], best[2], best[3]
 
 
 def _settle(
@@ -687,3 +773,33 @@ def _best_addition(
     if best is None:
         return None
     return best[1], best[2]
+
+
+def fallback(problem: RosterProblem) -> SolveResult:
+    """The greedy roster as a ``SolveResult`` marked as the fallback (``status ==
+    "FALLBACK"``, ``fallback=True``), for callers of ``careshift.engine.solve``.
+
+    ``objective`` is the checker's cost; ``penalties`` hold the soft findings; hard
+    breaches, if any, are in ``check(problem, result.schedule)`` (read it before use).
+    """
+    started = time.monotonic()
+    result = greedy_roster(problem)
+    lines = tuple(
+        PenaltyLine(v.rule_id, v.family, v.amount, v.penalty, v.staff, v.day, v.reason)
+        for v in result.report.violations
+        if not v.hard
+    )
+    elapsed = time.monotonic() - started
+    return SolveResult(
+        status="FALLBACK",
+        schedule=result.schedule,
+        objective=result.cost,
+        best_bound=float("-inf"),
+        wall_time=elapsed,
+        time_to_best=elapsed,
+        penalties=lines,
+        solver_version="greedy fallback (no solver)",
+        parameters=(("strategy", "greedy"), ("beam_width", str(BEAM_WIDTH)), ("passes", str(REBUILD_PASSES))),
+        input_hash=input_hash(problem),
+        fallback=True,
+    )

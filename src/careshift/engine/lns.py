@@ -18,8 +18,9 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from ortools.sat.python import cp_model
 
@@ -46,21 +47,70 @@ class Incumbent:
     found_at: float
 
 
-KINDS = ("staff", "window", "staff_window")
+KINDS = ("staff", "window", "staff_window", "costly_staff", "costly_window")
 
 
-def _neighbourhood(m: EngineModel, rng: random.Random, kind: str, size: float) -> set[tuple[str, int]]:
+K = TypeVar("K")
+
+
+@dataclass(frozen=True)
+class _Hotspots:
+    """Where the incumbent pays: penalty per staff member and per day."""
+
+    staff: dict[str, float]
+    days: dict[int, float]
+
+
+def _value(values: Sequence[int], literal: object) -> int:
+    index = getattr(literal, "index", None)
+    if not isinstance(index, int):
+        return 0
+    return values[index] if index >= 0 else 1 - values[-index - 1]
+
+
+def hotspots(m: EngineModel, values: Sequence[int]) -> _Hotspots:
+    """Penalty per staff member and per day of a solution vector (plain-variable terms)."""
+    staff: dict[str, float] = {}
+    days: dict[int, float] = {}
+    index = {day: d for d, day in enumerate(m.days)}
+    for penalty in m.penalties:
+        amount = _value(values, penalty.amount) * penalty.coefficient
+        if amount <= 0:
+            continue
+        if penalty.staff is not None:
+            staff[penalty.staff] = staff.get(penalty.staff, 0.0) + amount
+        if penalty.day is not None:
+            days[index[penalty.day]] = days.get(index[penalty.day], 0.0) + amount
+    return _Hotspots(staff, days)
+
+
+def _pick(rng: random.Random, weights: Mapping[K, float]) -> K | None:
+    keys = list(weights)
+    return rng.choices(keys, weights=[weights[key] for key in keys])[0] if keys else None
+
+
+def _neighbourhood(m: EngineModel, rng: random.Random, kind: str, size: float, hot: _Hotspots) -> set[tuple[str, int]]:
     """(staff, day) pairs left free in this step; ``size`` counts staff (or, for a window
-    of every staff member, days scaled so the free area is comparable)."""
+    of every staff member, days scaled so the free area is comparable). The ``costly``
+    kinds start from a staff member or a day where the incumbent pays, drawn in
+    proportion to what it pays there."""
     staff = [member.id for member in m.problem.staff]
     horizon = len(m.days)
+    if kind == "costly_staff" and hot.staff:
+        first = str(_pick(rng, hot.staff))
+        others = rng.sample([s for s in staff if s != first], max(0, min(len(staff) - 1, round(size) - 1)))
+        return {(s, d) for s in [first, *others] for d in range(horizon)}
+    if kind in ("costly_window", "costly_staff", "window"):
+        width = max(2, min(horizon, round(size * horizon / max(1, len(staff)))))
+        centre = _pick(rng, hot.days) if kind != "window" else None
+        if isinstance(centre, int):
+            start = min(max(0, centre - width // 2), horizon - width)
+        else:
+            start = rng.randrange(0, horizon - width + 1)
+        return {(s, d) for s in staff for d in range(start, start + width)}
     if kind == "staff":
         chosen = rng.sample(staff, max(1, min(len(staff), round(size))))
         return {(s, d) for s in chosen for d in range(horizon)}
-    if kind == "window":
-        width = max(2, min(horizon, round(size * horizon / max(1, len(staff)))))
-        start = rng.randrange(0, horizon - width + 1)
-        return {(s, d) for s in staff for d in range(start, start + width)}
     chosen = rng.sample(staff, max(1, min(len(staff), round(size * 2))))
     width = max(2, horizon // 2)
     start = rng.randrange(0, horizon - width + 1)
@@ -80,6 +130,7 @@ def improve(
     sub_parameters: Mapping[str, object] | None = None,
     initial_share: float = 0.125,
     bound: float = float("-inf"),
+    kinds: Sequence[str] = KINDS,
 ) -> tuple[Incumbent, LnsStats]:
     """Improve ``incumbent`` by LNS until ``deadline`` (a ``time.monotonic`` value) or until
     it reaches ``bound``, a proven lower bound (then it is optimal).
@@ -97,12 +148,16 @@ def improve(
         rng = random.Random(seed * 1000 + thread)
         sizes = dict.fromkeys(KINDS, max(2.0, len(m.problem.staff) * initial_share))
         while time.monotonic() < deadline - 0.05 and state.incumbent.objective > bound + 1e-6:
-            kind = rng.choice(KINDS)
+            kind = rng.choice(list(kinds))
             with state.lock:
                 current = state.incumbent
+                if state.hot_for is not current:
+                    state.hot = hotspots(m, current.values)
+                    state.hot_for = current
+                hot = state.hot
                 state.stats.steps += 1
                 state.stats.steps_by_kind[kind] = state.stats.steps_by_kind.get(kind, 0) + 1
-            free = _neighbourhood(m, rng, kind, sizes[kind])
+            free = _neighbourhood(m, rng, kind, sizes[kind], hot)
             sub = m.model.clone()
             proto = sub.proto
             for staff, d, index in work_index:
@@ -157,3 +212,5 @@ class _Shared:
     incumbent: Incumbent
     stats: LnsStats
     lock: threading.Lock
+    hot: _Hotspots = field(default_factory=lambda: _Hotspots({}, {}))
+    hot_for: Incumbent | None = None

@@ -29,7 +29,7 @@ import dataclasses
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from ortools.sat.python import cp_model
 
@@ -37,12 +37,14 @@ from careshift.domain.checker import CheckReport, check
 from careshift.domain.demand import ShiftCover
 from careshift.domain.errors import CareshiftError, DomainError
 from careshift.domain.events import StaffCalledOut
+from careshift.domain.explain import explain
 from careshift.domain.problem import RosterProblem
-from careshift.domain.recommendations import ProducedBy
+from careshift.domain.recommendations import ProducedBy, Recommendation
 from careshift.domain.rules import ChangeCost, DaysOffRespected, Rule, Scope
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.engine.build import build_model
-from careshift.engine.fallback import checked_rules, greedy_repair
+from careshift.engine.diagnose import Diagnosis, diagnose
+from careshift.engine.fallback import checked_rules, greedy_repair, unchecked_rules
 from careshift.engine.model import EngineModel
 from careshift.engine.solve import SolveOptions, exact_penalties, extract_schedule, hint_schedule, solver_parameters
 
@@ -100,7 +102,7 @@ class RepairResult:
     problem: RosterProblem
     schedule: Schedule
     report: CheckReport
-    change_cost: int
+    change_cost_outside_checker: int
     disruption: Disruption
     event_removed: tuple[Assignment, ...]
     produced_by: ProducedBy
@@ -108,6 +110,9 @@ class RepairResult:
     objective: int | None
     wall_time: float
     note: str = ""
+    before: CheckReport | None = None
+    unchecked: tuple[str, ...] = ()
+    diagnosis: Diagnosis | None = None
 
     @property
     def fallback(self) -> bool:
@@ -119,8 +124,35 @@ class RepairResult:
 
     @property
     def cost(self) -> int:
-        """Checker cost plus the change cost (the repair problem's objective)."""
-        return self.report.cost + self.change_cost
+        """The repair problem's objective: the checker's cost plus any change cost the
+        checker could not evaluate itself."""
+        return self.report.cost + self.change_cost_outside_checker
+
+    @property
+    def change_cost(self) -> int:
+        """The penalty for changing the roster, however it was evaluated."""
+        return self.change_cost_outside_checker + self.report.cost_by_family().get("change_cost", 0)
+
+    def recommendation(self, id: str, unit: str, created_at: datetime) -> Recommendation | None:
+        """The repair as a recommendation with computed reasons (checker reports of the
+        roster after the event and of the repaired one); None when nothing changed."""
+        if not self.disruption.shifts:
+            return None
+        before = self.before or self.report
+        people, shifts = self.disruption.people, self.disruption.shifts
+        return Recommendation(
+            id=id,
+            unit=unit,
+            created_at=created_at,
+            added=self.disruption.added,
+            removed=self.disruption.removed,
+            reasons=explain(before, self.report, unit),
+            produced_by=self.produced_by,
+            policy_version=self.problem.policy_version,
+            cost_before=before.cost,
+            cost_after=self.report.cost,
+            context={"status": self.status, "disruption": f"{people} people, {shifts} shifts", "note": self.note},
+        )
 
 
 def verify(problem: RosterProblem, schedule: Schedule) -> tuple[CheckReport, int]:
@@ -146,6 +178,20 @@ def _changes(problem: RosterProblem, schedule: Schedule, rule: Rule) -> list[Ass
     return [a for a in (*removed, *added) if a.staff in scoped and a.day in problem.horizon and rule.in_effect(a.day)]
 
 
+def _on_home_units(problem: RosterProblem, schedule: Schedule) -> Schedule:
+    """``schedule`` with each assignment that names no unit placed on its person's home
+    unit, the engine's convention (an imported roster often leaves the unit out); without
+    it every such assignment would count as changed."""
+    homes = {member.id: member.home_unit for member in problem.staff}
+    if all(a.unit is not None or homes.get(a.staff) is None for a in schedule):
+        return schedule
+    return Schedule.of(
+        (dataclasses.replace(a, unit=homes.get(a.staff)) if a.unit is None else a for a in schedule),
+        policy_version=schedule.policy_version,
+        source=schedule.source,
+    )
+
+
 def apply_event(
     problem: RosterProblem,
     current: Schedule,
@@ -157,8 +203,10 @@ def apply_event(
     """The repair problem, the roster after the event, and the assignments the event removed.
 
     The repair problem's ``reference`` is the roster after the event; its ``frozen_days``
-    are ``frozen_days`` when given, the problem's otherwise.
+    are ``frozen_days`` when given, the problem's otherwise. Assignments that name no unit
+    are read as on their person's home unit.
     """
+    current = _on_home_units(problem, current)
     removed: tuple[Assignment, ...] = ()
     rules = list(problem.rules)
     cover = problem.cover
@@ -188,7 +236,8 @@ def apply_event(
         cover = (*kept, *event.lines)
     if not any(rule.family == "change_cost" for rule in rules):
         rules.append(Rule("change_cost", ChangeCost(), hard=False, weight=change_weight, priority=100))
-    after = Schedule.of((a for a in current if a not in set(removed)), source="event")
+    gone = set(removed)
+    after = Schedule.of((a for a in current if a not in gone), source="event")
     repaired = dataclasses.replace(
         problem,
         rules=tuple(rules),
@@ -222,13 +271,16 @@ def repair(
     time_limit: float = 2.0,
     workers: int = 2,
     seed: int = 0,
+    diagnose_infeasible: bool = True,
 ) -> RepairResult:
     """Repair ``current`` after ``event`` with least change, frozen days untouched.
 
     CP-SAT re-solves the repair problem (see the module doc) warm-started from the roster
     after the event, within ``time_limit`` seconds on ``workers`` workers. If it returns
     no roster (time out, infeasible, a family it cannot model) the greedy repair builds
-    one instead, marked as the fallback. The checker verifies either result.
+    one instead, marked as the fallback. The checker verifies either result. When CP-SAT
+    proves that no repair meets every hard rule (e.g. a call-out inside the frozen days),
+    ``diagnosis`` says what to relax (``diagnose_infeasible=False`` skips it).
     """
     started = time.monotonic()
     repaired, after, removed = apply_event(
@@ -243,8 +295,14 @@ def repair(
     except CareshiftError as error:
         note = f"optimizer unavailable: {error}"
     produced_by = ProducedBy.OPTIMIZER
+    diagnosis = None
+    if status == "INFEASIBLE" and diagnose_infeasible:
+        # say what would make a full repair possible (often: unfreeze a day)
+        diagnosis = diagnose(repaired, time_limit=max(1.0, time_limit), seed=seed)
     if schedule is None:
         note = note or f"optimizer found no roster ({status})"
+        if diagnosis is not None and diagnosis.relaxations:
+            note += f"; to repair fully, relax first: {diagnosis.relaxations[0].text}"
         schedule = greedy_repair(repaired, after).schedule
         produced_by, status, objective = ProducedBy.GREEDY_REPAIR, "FALLBACK", None
     report, change_cost = verify(repaired, schedule)
@@ -253,6 +311,7 @@ def repair(
             f"repair of {problem.name}: solver objective {objective} differs from the checker's "
             f"{report.cost} + change cost {change_cost}; this is a bug in a constraint builder"
         )
+    before, _ = verify(repaired, after)
     dropped, added = after.diff(schedule)
     disruption = Disruption(
         tuple(sorted(added, key=Assignment.sort_key)), tuple(sorted(dropped, key=Assignment.sort_key))
@@ -269,12 +328,17 @@ def repair(
         objective,
         time.monotonic() - started,
         note,
+        before,
+        unchecked_rules(repaired),
+        diagnosis,
     )
 
 
 def _solve(
     problem: RosterProblem, after: Schedule, deadline: float, workers: int, seed: int
 ) -> tuple[Schedule | None, int | None, str]:
+    if deadline <= time.monotonic():
+        return None, None, "UNKNOWN"  # no time at all: do not even build the model
     m = build_model(problem)
     freeze(m, problem.frozen_days, after)
     hint_schedule(m, after)

@@ -12,7 +12,7 @@ from careshift.domain.errors import DomainError, InfeasibleError
 from careshift.domain.problem import RosterProblem
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.engine.build import build_model
-from careshift.engine.lns import Incumbent, improve
+from careshift.engine.lns import KINDS, Incumbent, improve
 from careshift.engine.model import EngineModel
 from careshift.engine.result import PenaltyLine, Progress, SolveResult, input_hash
 
@@ -39,6 +39,7 @@ class SolveOptions:
     parameters: Mapping[str, object] = field(default_factory=dict)
     strategy: str = "lns"
     lns_start: float = 0.1
+    lns_kinds: tuple[str, ...] = KINDS
 
 
 class _Recorder(cp_model.CpSolverSolutionCallback):
@@ -184,6 +185,7 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
             started=started,
             on_improve=report,
             bound=bound,
+            kinds=options.lns_kinds,
         )
         values, time_to_best = incumbent.values, incumbent.found_at
         if incumbent.objective <= bound:
@@ -224,6 +226,7 @@ def _describe(options: SolveOptions) -> tuple[tuple[str, str], ...]:
         "random_seed": options.seed,
         "hinted": options.hint is not None,
         "strategy": options.strategy,
+        "lns_kinds": ",".join(options.lns_kinds),
         **options.parameters,
     }
     return tuple((name, str(value)) for name, value in settings.items())

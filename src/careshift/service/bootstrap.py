@@ -7,18 +7,25 @@ entry point (``careshift serve``, tests) needs. Nothing here runs at import time
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from careshift.domain.errors import CareshiftError
 from careshift.service.bus import MessageBus
 from careshift.service.debounce import Debouncer
 from careshift.service.memory import MemoryAuditView, MemoryState, MemoryUnitOfWork
 from careshift.service.repositories import Clock, PlanningData, QualityGate, Solver
 from careshift.service.solver import PoolSolver
 from careshift.service.usecases import DecisionService
+from careshift.service.writeback import ShiftWriter, relay
 from careshift.telemetry.audit import AuditStore
+
+log = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
@@ -34,6 +41,7 @@ class Services:
     audit: AuditStore
     closers: list[Callable[[], None]] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
 
     def start_ticker(self, every: float = 1.0) -> threading.Thread:
         """Run the debounced repairs in a background thread until ``close``."""
@@ -46,9 +54,36 @@ class Services:
         thread.start()
         return thread
 
+    def start_relay(
+        self, open_writer: Callable[[], AbstractAsyncContextManager[ShiftWriter]], every: float = 5.0
+    ) -> threading.Thread:
+        """Send the outbox every ``every`` seconds in a background thread until ``close``.
+
+        ``open_writer`` opens the writer (an HTTP client and its FHIR writer) for the
+        thread's own event loop; a failed round is logged and retried on the next one.
+        """
+
+        async def loop() -> None:
+            async with open_writer() as writer:
+                while not self._stop.is_set():
+                    try:
+                        await relay(self.service.uow, writer, self.service.clock)
+                    except CareshiftError:
+                        log.exception("write-back round failed; retrying in %.0f s", every)
+                    await asyncio.to_thread(self._stop.wait, every)
+
+        thread = threading.Thread(target=lambda: asyncio.run(loop()), name="careshift-writeback", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        return thread
+
     def close(self) -> None:
         self._stop.set()
-        for closer in reversed(self.closers):
+        for thread in self._threads:
+            thread.join(timeout=30)
+        self._threads.clear()
+        closers, self.closers = self.closers, []  # idempotent: the lifespan and the CLI both close
+        for closer in reversed(closers):
             closer()
 
 
@@ -77,7 +112,7 @@ def build_services(
 
         store = SqlDecisionStore(database_url)
         closers.append(store.close)
-        service = DecisionService(store.unit_of_work, planning, solver, clock, gate, time_limit)
+        service = DecisionService(store.unit_of_work, planning, solver, clock, gate, time_limit, reader=store.reader)
         audit = SqlAuditView(store)
     bus = MessageBus(service, debouncer or Debouncer())
     return Services(service, bus, audit, closers)

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Self
@@ -21,6 +22,7 @@ from careshift.service.repositories import (
     OutboxMessage,
     OutboxState,
     PlanningInput,
+    RecommendationStatus,
     StoredDecision,
     StoredRecommendation,
 )
@@ -69,8 +71,14 @@ class MemoryRecommendations:
             raise ConflictError(f"recommendation {item.id} changed meanwhile; reload it and decide again")
         self._state.recommendations[item.id] = item
 
-    def for_unit(self, unit: str, limit: int = 50) -> list[StoredRecommendation]:
-        items = [item for item in self._state.recommendations.values() if item.unit == unit]
+    def for_unit(
+        self, unit: str, limit: int = 50, statuses: Collection[RecommendationStatus] | None = None
+    ) -> list[StoredRecommendation]:
+        items = [
+            item
+            for item in self._state.recommendations.values()
+            if item.unit == unit and (statuses is None or item.status in statuses)
+        ]
         items.sort(key=lambda item: (item.recommendation.created_at, item.id), reverse=True)
         return items[:limit]
 

@@ -11,6 +11,7 @@ optional *message ledger* (source system, message id: HL7 MSH-10, a CSV file has
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -80,6 +81,12 @@ class QuarantineRecord:
 
     def __post_init__(self) -> None:
         require_aware(self.received_at, "quarantine received_at")
+
+    @property
+    def digest(self) -> str:
+        """The record's identity in quarantine: SHA-256 of the payload (of reference and reason without one)."""
+        content = self.payload if self.payload is not None else f"{self.record_ref}|{self.reason}".encode()
+        return hashlib.sha256(content).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ tests, the embedded demo); :mod:`careshift.adapters.store.decisions` on SQLAlche
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -135,8 +135,10 @@ class RecommendationRepository(Protocol):
         """Replace the stored item; raise ``ConcurrencyError`` if its version moved on."""
         ...
 
-    def for_unit(self, unit: str, limit: int = 50) -> list[StoredRecommendation]:
-        """Newest first."""
+    def for_unit(
+        self, unit: str, limit: int = 50, statuses: Collection[RecommendationStatus] | None = None
+    ) -> list[StoredRecommendation]:
+        """Newest first; only those in ``statuses`` when given."""
         ...
 
 

@@ -135,6 +135,11 @@ class DecisionService:
     time_limit: float = 10.0
     auto: AutoPolicy = field(default_factory=AutoPolicy)
     new_id: Callable[[], str] = field(default_factory=lambda: lambda: uuid.uuid4().hex)
+    reader: UnitOfWorkFactory | None = None
+    """Units of work for queries (default ``uow``); a store may hand out lock-free readers."""
+
+    def _read(self) -> UnitOfWork:
+        return (self.reader or self.uow)()
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -422,31 +427,30 @@ class DecisionService:
     # -- queries -----------------------------------------------------------------------------
 
     def mode(self, unit: str) -> UnitMode:
-        with self.uow() as uow:
+        with self._read() as uow:
             return self._mode(uow, unit)
 
     def recommendation(self, recommendation_id: str) -> StoredRecommendation:
-        with self.uow() as uow:
+        with self._read() as uow:
             return self._get(uow, recommendation_id)
 
     def recommendations(self, unit: str, limit: int = 50) -> list[StoredRecommendation]:
-        with self.uow() as uow:
+        with self._read() as uow:
             return uow.recommendations.for_unit(unit, limit)
 
     def current(self, unit: str) -> StoredRecommendation | None:
         """The newest recommendation of ``unit`` still waiting for a decision (or deferred)."""
         waiting = (RecommendationStatus.PROPOSED, RecommendationStatus.DEFERRED)
-        for item in self.recommendations(unit, limit=20):
-            if item.status in waiting:
-                return item
-        return None
+        with self._read() as uow:
+            found = uow.recommendations.for_unit(unit, limit=1, statuses=waiting)
+        return found[0] if found else None
 
     def decisions(self, recommendation_id: str | None = None, unit: str | None = None) -> list[StoredDecision]:
-        with self.uow() as uow:
+        with self._read() as uow:
             if recommendation_id is not None:
                 return uow.decisions.for_recommendation(recommendation_id)
             return uow.decisions.all(unit)
 
     def approved(self, unit: str) -> ApprovedSchedule | None:
-        with self.uow() as uow:
+        with self._read() as uow:
             return uow.schedules.approved(unit)

@@ -26,14 +26,13 @@ resources by hash too, so they can be logged.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
-from careshift.adapters.keyed_hash import KeyedHasher
 from careshift.domain.errors import DataContractError, DomainError
 from careshift.domain.events import (
     AppointmentBooked,
@@ -104,13 +103,15 @@ class MappingConfig:
     """How one FHIR source maps onto careshift.
 
     ``source_system`` goes into every event's idempotency key, so it must be stable for the
-    source (e.g. ``fhir:epic-prod``). ``hasher`` turns Encounter/Appointment ids into keyed
-    hashes. ``role_codes`` and ``unit_types`` map ``(system, code)`` pairs; extend them for
-    local code systems.
+    source (e.g. ``fhir:epic-prod``). ``hasher(kind, id)`` turns Encounter/Appointment ids into
+    keyed hashes (a :class:`careshift.adapters.keyed_hash.KeyedHasher` or any keyed HMAC with
+    that signature); it must stay the same across runs or re-read encounters get new keys.
+    ``role_codes`` and ``unit_types`` map ``(system, code)`` pairs; extend them for local
+    code systems.
     """
 
     source_system: str
-    hasher: KeyedHasher
+    hasher: Callable[[str, str], str]
     default_timezone: str = "UTC"
     unit_identifier_system: str | None = None
     staff_identifier_system: str | None = None

@@ -53,19 +53,19 @@ class MllpClient:
         self.close()
 
 
-def ack_code(ack: bytes) -> str:
-    """MSA-1 of an acknowledgement (AA, AE, AR, CA, CE, CR), or "" if it has no MSA."""
+def _msa_field(ack: bytes, number: int) -> str:
     for segment in ack.split(b"\r"):
         if segment.startswith(b"MSA"):
             fields = segment.split(segment[3:4] or b"|")
-            return fields[1].decode("ascii", errors="replace") if len(fields) > 1 else ""
+            return fields[number].decode("ascii", errors="replace") if len(fields) > number else ""
     return ""
+
+
+def ack_code(ack: bytes) -> str:
+    """MSA-1 of an acknowledgement (AA, AE, AR, CA, CE, CR), or "" if it has no MSA."""
+    return _msa_field(ack, 1)
 
 
 def ack_control_id(ack: bytes) -> str:
     """MSA-2 of an acknowledgement: the control id of the message it answers."""
-    for segment in ack.split(b"\r"):
-        if segment.startswith(b"MSA"):
-            fields = segment.split(segment[3:4] or b"|")
-            return fields[2].decode("ascii", errors="replace") if len(fields) > 2 else ""
-    return ""
+    return _msa_field(ack, 2)

@@ -25,7 +25,7 @@ from typing import Protocol
 from careshift.adapters.hl7v2.ack import build_ack, should_answer
 from careshift.adapters.hl7v2.framing import Frame
 from careshift.adapters.hl7v2.identity import IdentifierHasher
-from careshift.adapters.hl7v2.mapping import MappedMessage, map_adt
+from careshift.adapters.hl7v2.mapping import MappedMessage, map_adt, source_system_of
 from careshift.adapters.hl7v2.message import (
     APPLICATION_INTERNAL_ERROR,
     DATA_TYPE_ERROR,
@@ -239,7 +239,8 @@ class Hl7Ingestor:
             received_at=received,
             location=error.location or "",
             code=error.code,
-            source_system=None,
+            # Which sender, for the operator's counts; None when even MSH-3/4 cannot be read.
+            source_system=_sender(header),
             record_ref=error.control_id or None,
             payload=frame.payload,
             truncated=frame.truncated,
@@ -255,9 +256,7 @@ class Hl7Ingestor:
             error.code,
             error.location,
         )
-        return self._answer(
-            header, codec, error.ack, error.control_id, error=error, text=error.detail, location=error.location or ""
-        )
+        return self._answer(header, codec, error.ack, error.control_id, error=error)
 
     def _unavailable(self, header: Header | None, codec: str, exc: Exception) -> Outcome:
         log.error("hl7 store unavailable: %s", type(exc).__name__)
@@ -269,7 +268,7 @@ class Hl7Ingestor:
             location="",
             control_id=control_id,
         )
-        return self._answer(header, codec, "AR", control_id, error=error, text=error.detail)
+        return self._answer(header, codec, "AR", control_id, error=error)
 
     def _answer(
         self,
@@ -280,8 +279,6 @@ class Hl7Ingestor:
         *,
         duplicate: bool = False,
         error: Hl7Error | None = None,
-        text: str = "",
-        location: str = "",
     ) -> Outcome:
         if not should_answer(header, code):
             return Outcome(code, None, control_id, error, duplicate)
@@ -292,7 +289,16 @@ class Hl7Ingestor:
             ack_id=uuid.uuid4().hex[:20],
             now=self.clock(),
             error_code=error.code if error else "",
-            text=text,
-            location=location,
+            text=error.detail if error else "",
+            location=(error.location or "") if error else "",
         )
         return Outcome(code, ack.encode(codec, errors="replace"), control_id, error, duplicate)
+
+
+def _sender(header: Header | None) -> str | None:
+    if header is None:
+        return None
+    try:
+        return source_system_of(header)
+    except Hl7Error:
+        return None

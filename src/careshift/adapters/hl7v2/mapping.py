@@ -29,6 +29,7 @@ from careshift.adapters.hl7v2.message import (
     UNSUPPORTED_MESSAGE_TYPE,
     UNSUPPORTED_PROCESSING_ID,
     UNSUPPORTED_VERSION_ID,
+    Header,
     Hl7Error,
     Hl7Message,
     parse_timestamp,
@@ -66,13 +67,29 @@ class MappedMessage:
 
     def source_id(self, index: int) -> str:
         """The source id of the ``index``-th event derived from this message."""
-        return self.message.message_id if index == 0 else f"{self.message.message_id}#{index}"
+        return event_source_id(self.message.message_id, index)
 
 
-def source_system_of(message: Hl7Message) -> str:
+def event_source_id(control_id: str, index: int) -> str:
+    """MSH-10 for a message's first event, ``MSH-10#n`` for the n-th after it."""
+    return control_id if index == 0 else f"{control_id}#{index}"
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """An event to build once the message's shared fields are known; ``at`` overrides EVN-6."""
+
+    kind: type[Event]
+    entity: str
+    unit: str | None
+    fields: dict[str, Any]
+    at: datetime | None = None
+
+
+def source_system_of(header: Header) -> str:
     """``hl7v2:<MSH-3>@<MSH-4>``: control ids are unique per sending application and facility."""
-    app = message.header.component(3, 1)
-    facility = message.header.component(4, 1)
+    app = header.component(3, 1)
+    facility = header.component(4, 1)
     system = f"hl7v2:{app or 'unknown'}@{facility or 'unknown'}"
     if len(system) > 200:
         raise Hl7Error(
@@ -144,7 +161,7 @@ def map_adt(
 ) -> MappedMessage:
     """Map one parsed ADT message; raises ``Hl7Error`` (``AR`` or ``AE``) for what it cannot accept."""
     control_id, trigger = check_header(message)
-    source_system = source_system_of(message)
+    source_system = source_system_of(message.header)
     ledger = InboundMessage(source_system, control_id, f"ADT^{trigger}", received_at)
 
     def error(text: str, location: str, code: str = REQUIRED_FIELD_MISSING) -> Hl7Error:
@@ -195,55 +212,44 @@ def map_adt(
         cancellation = Cancellation(entity(0), CANCELS[trigger], occurred)
         return MappedMessage(ledger, trigger, cancellation=cancellation)
 
-    drafts: list[tuple[type[Event], str, str | None, dict[str, Any]]] = []
+    drafts: list[_Draft] = []
     unit = location(0, 3, trigger in NEEDS_UNIT)
     if trigger in ("A01", "A04", "A22"):
-        drafts.append((PatientArrived, entity(0), unit, {"patient_class": patient_class(0)}))
+        drafts.append(_Draft(PatientArrived, entity(0), unit, {"patient_class": patient_class(0)}))
     elif trigger == "A05":
         expected = message.first("PV2", 8)
-        at = parse_timestamp(expected, "PV2-8", default_zone, control_id) if expected else occurred
-        drafts.append(
-            (
-                PatientArrived,
-                entity(0),
-                unit,
-                {"patient_class": patient_class(0), "status": EventStatus.PLANNED, "at": at},
-            )
-        )
+        at = parse_timestamp(expected, "PV2-8", default_zone, control_id) if expected else None
+        fields = {"patient_class": patient_class(0), "status": EventStatus.PLANNED}
+        drafts.append(_Draft(PatientArrived, entity(0), unit, fields, at))
     elif trigger in ("A03", "A21"):
         reason = "discharge" if trigger == "A03" else "leave of absence"
-        drafts.append((PatientDeparted, entity(0), unit, {"reason": reason}))
+        drafts.append(_Draft(PatientDeparted, entity(0), unit, {"reason": reason}))
     elif trigger in ("A02", "A06", "A07", "A08"):
         prior = location(0, 6, trigger == "A02")
         if trigger == "A02" or (prior and unit and prior != unit):
             who = entity(0)
-            drafts.append(
-                (PatientDeparted, who, prior, {"reason": "transfer" if trigger == "A02" else f"{trigger} move"})
-            )
-            drafts.append((PatientArrived, who, unit, {"patient_class": patient_class(0)}))
+            reason = "transfer" if trigger == "A02" else f"{trigger} move"
+            drafts.append(_Draft(PatientDeparted, who, prior, {"reason": reason}))
+            drafts.append(_Draft(PatientArrived, who, unit, {"patient_class": patient_class(0)}))
     elif trigger == "A17":
         first, second = entity(0), entity(1)
         here, there = unit, location(1, 3, True)
         drafts += [
-            (PatientDeparted, first, there, {"reason": "swap"}),
-            (PatientArrived, first, here, {"patient_class": patient_class(0)}),
-            (PatientDeparted, second, here, {"reason": "swap"}),
-            (PatientArrived, second, there, {"patient_class": patient_class(1)}),
+            _Draft(PatientDeparted, first, there, {"reason": "swap"}),
+            _Draft(PatientArrived, first, here, {"patient_class": patient_class(0)}),
+            _Draft(PatientDeparted, second, here, {"reason": "swap"}),
+            _Draft(PatientArrived, second, there, {"patient_class": patient_class(1)}),
         ]
-
-    events: list[Event] = []
-    mapped = MappedMessage(ledger, trigger)
-    for index, (cls, who, where, extra) in enumerate(drafts):
-        at = extra.pop("at", occurred)
-        events.append(
-            cls(
-                occurred_at=at,
-                recorded_at=received_at,
-                source_system=source_system,
-                source_id=mapped.source_id(index),
-                entity_id=who,
-                unit=where,
-                **extra,
-            )
+    events = tuple(
+        draft.kind(
+            occurred_at=draft.at or occurred,
+            recorded_at=received_at,
+            source_system=source_system,
+            source_id=event_source_id(control_id, index),
+            entity_id=draft.entity,
+            unit=draft.unit,
+            **draft.fields,
         )
-    return MappedMessage(ledger, trigger, events=tuple(events))
+        for index, draft in enumerate(drafts)
+    )
+    return MappedMessage(ledger, trigger, events=events)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Self
@@ -213,18 +213,20 @@ class SqlRecommendations:
         result = self._s.execute(
             update(recommendation_table)
             .where(recommendation_table.c.id == item.id, recommendation_table.c.version == expected_version)
-            .values(status=item.status.value, version=item.version, body=recommendation_to_json(item))
+            # The content of a recommendation never changes after it is made; only its status moves.
+            .values(status=item.status.value, version=item.version)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise ConflictError(f"recommendation {item.id} changed meanwhile; reload it and decide again")
 
-    def for_unit(self, unit: str, limit: int = 50) -> list[StoredRecommendation]:
-        rows = self._s.execute(
-            select(recommendation_table)
-            .where(recommendation_table.c.unit == unit)
-            .order_by(recommendation_table.c.created_at.desc(), recommendation_table.c.id.desc())
-            .limit(limit)
-        )
+    def for_unit(
+        self, unit: str, limit: int = 50, statuses: Collection[RecommendationStatus] | None = None
+    ) -> list[StoredRecommendation]:
+        query = select(recommendation_table).where(recommendation_table.c.unit == unit)
+        if statuses is not None:
+            query = query.where(recommendation_table.c.status.in_([s.value for s in statuses]))
+        order = (recommendation_table.c.created_at.desc(), recommendation_table.c.id.desc())
+        rows = self._s.execute(query.order_by(*order).limit(limit))
         return [recommendation_from_row(row) for row in rows]
 
 
@@ -425,9 +427,10 @@ class SqlAudit:
 class SqlUnitOfWork:
     """One SQL transaction over every decision-service repository."""
 
-    def __init__(self, engine: Engine, lock: threading.RLock | None) -> None:
+    def __init__(self, engine: Engine, lock: threading.RLock | None, *, writer: bool = True) -> None:
         self._engine = engine
         self._lock = lock
+        self._writer = writer
 
     def __enter__(self) -> Self:
         if self._lock is not None:
@@ -435,6 +438,11 @@ class SqlUnitOfWork:
         try:
             self._session = Session(self._engine)
             self._session.begin()
+            if self._writer and self._engine.dialect.name == "postgresql":
+                # Every write appends to the one audit chain, so writers are serialised from the
+                # start of their transaction: what they read is then the latest committed state,
+                # and two decisions on one recommendation queue instead of failing.
+                self._session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
         except (OperationalError, InterfaceError) as exc:
             if self._lock is not None:
                 self._lock.release()
@@ -487,6 +495,10 @@ class SqlDecisionStore:
 
     def unit_of_work(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self._lock)
+
+    def reader(self) -> SqlUnitOfWork:
+        """A unit of work for queries: no writer lock (SQLite WAL readers never block)."""
+        return SqlUnitOfWork(self.engine, None, writer=False)
 
     def audit_entries(self) -> Iterator[AuditEntry]:
         with Session(self.engine) as session:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -137,8 +136,7 @@ class MemoryStore:
         )
 
     def quarantine(self, record: QuarantineRecord) -> int:
-        content = record.payload if record.payload is not None else f"{record.record_ref}|{record.reason}".encode()
-        digest = hashlib.sha256(content).hexdigest()
+        digest = record.digest
         key = (record.source, record.location, digest)
         existing = self._quarantine.get(key)
         if existing is None:

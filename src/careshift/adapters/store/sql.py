@@ -7,7 +7,7 @@ writers racing on the same key cannot both win.
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -97,12 +97,6 @@ class _HotStatements:
         self.find_message = select(message.c.id).where(
             message.c.source_system == bindparam("m_system"), message.c.message_id == bindparam("m_id")
         )
-
-
-def payload_digest(record: QuarantineRecord) -> str:
-    """The identity of a quarantined payload (its SHA-256, or that of its reference when absent)."""
-    content = record.payload if record.payload is not None else f"{record.record_ref}|{record.reason}".encode()
-    return hashlib.sha256(content).hexdigest()
 
 
 class SqlStore:
@@ -220,17 +214,20 @@ class SqlStore:
             return True
         change = projections.census_change(event)
         if change is not None:
-            session.execute(
-                hot.insert_change,
-                {
-                    "event_pk": event_pk,
-                    "unit": change.unit,
-                    "occurred_at": change.occurred_at,
-                    "delta": change.delta,
-                    "snapshot": change.snapshot,
-                },
-            )
+            self._insert_change(session, event_pk, change)
         return True
+
+    def _insert_change(self, session: Session, event_pk: int, change: projections.CensusChange) -> None:
+        session.execute(
+            self._hot.insert_change,
+            {
+                "event_pk": event_pk,
+                "unit": change.unit,
+                "occurred_at": change.occurred_at,
+                "delta": change.delta,
+                "snapshot": change.snapshot,
+            },
+        )
 
     def has_message(self, source_system: str, message_id: str) -> bool:
         with self._reading() as session:
@@ -313,7 +310,7 @@ class SqlStore:
     # -- quarantine ------------------------------------------------------------------------
 
     def quarantine(self, record: QuarantineRecord) -> int:
-        digest = payload_digest(record)
+        digest = record.digest
         with self._transaction() as session:
             inserted = session.execute(
                 self._insert_ignoring(
@@ -404,50 +401,26 @@ class SqlStore:
         return projections.census_series(changes, start, end, unit)
 
     def put_roster(self, entries: Iterable[RosterEntry]) -> int:
-        changed = 0
-        with self._transaction() as session:
-            for entry in entries:
-                row = session.get(RosterEntryRow, (entry.source_system, entry.source_id))
-                values = (entry.staff, entry.day, entry.shift, entry.unit, entry.skill)
-                if row is None:
-                    session.add(
-                        RosterEntryRow(
-                            source_system=entry.source_system,
-                            source_id=entry.source_id,
-                            staff=entry.staff,
-                            day=entry.day,
-                            shift=entry.shift,
-                            unit=entry.unit,
-                            skill=entry.skill,
-                        )
-                    )
-                    changed += 1
-                elif (row.staff, row.day, row.shift, row.unit, row.skill) != values:
-                    row.staff, row.day, row.shift, row.unit, row.skill = values
-                    changed += 1
-        return changed
+        return self._upsert(RosterEntryRow, entries)
 
     def put_leave(self, entries: Iterable[LeaveEntry]) -> int:
+        return self._upsert(LeaveRow, entries)
+
+    def _upsert(self, model: type[RosterEntryRow] | type[LeaveRow], entries: Iterable[RosterEntry | LeaveEntry]) -> int:
+        """Insert or update rows keyed by (source_system, source_id); the entry's fields name the columns."""
         changed = 0
         with self._transaction() as session:
             for entry in entries:
-                row = session.get(LeaveRow, (entry.source_system, entry.source_id))
-                values = (entry.staff, entry.first_day, entry.last_day, entry.kind)
+                values = dataclasses.asdict(entry)
+                row = session.get(model, (entry.source_system, entry.source_id))
                 if row is None:
-                    session.add(
-                        LeaveRow(
-                            source_system=entry.source_system,
-                            source_id=entry.source_id,
-                            staff=entry.staff,
-                            first_day=entry.first_day,
-                            last_day=entry.last_day,
-                            kind=entry.kind,
-                        )
-                    )
-                    changed += 1
-                elif (row.staff, row.first_day, row.last_day, row.kind) != values:
-                    row.staff, row.first_day, row.last_day, row.kind = values
-                    changed += 1
+                    session.add(model(**values))
+                elif any(getattr(row, name) != value for name, value in values.items()):
+                    for name, value in values.items():
+                        setattr(row, name, value)
+                else:
+                    continue
+                changed += 1
         return changed
 
     def _effective_of_kind(self, session: Session, kind: str) -> list[Event]:
@@ -500,15 +473,7 @@ class SqlStore:
             for event_pk, event in events.items():
                 change = projections.census_change(event)
                 if change is not None and event.key not in cancelled:
-                    session.add(
-                        CensusChangeRow(
-                            event_pk=event_pk,
-                            unit=change.unit,
-                            occurred_at=change.occurred_at,
-                            delta=change.delta,
-                            snapshot=change.snapshot,
-                        )
-                    )
+                    self._insert_change(session, event_pk, change)
 
 
 def _stored(row: EventRow, message_id: str | None, origin: str | None) -> StoredEvent:

@@ -4,6 +4,7 @@ offsets committed only after the handler (the store commit) returned."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,8 @@ from careshift.adapters.stream.port import (
 )
 from careshift.domain.errors import DataContractError, ServiceUnavailableError
 from careshift.domain.events import Event
+
+log = logging.getLogger(__name__)
 
 
 class KafkaEventStream:
@@ -115,6 +118,7 @@ class KafkaEventStream:
             raise ServiceUnavailableError(f"cannot join group {group} on {self.bootstrap_servers}: {exc}") from exc
         handled = 0
         last_activity = time.monotonic()
+        done: dict[Any, int] = {}  # partition → offset after the last record whose handler returned
         try:
             while max_events is None or handled < max_events:
                 remaining = None if max_events is None else max_events - handled
@@ -128,6 +132,8 @@ class KafkaEventStream:
                     continue
                 for partition, records in batch.items():
                     for record in records:
+                        if partition not in consumer.assignment():
+                            break  # lost in a rebalance: the new owner gets these records
                         where = f"{record.topic}/{record.partition}/{record.offset}"
                         try:
                             event = decode_event(record.value, where)
@@ -137,12 +143,41 @@ class KafkaEventStream:
                             await quarantine(UndecodableRecord(where, record.key, record.value, exc))
                         else:
                             await handler(event)
-                        await consumer.commit({TopicPartition(partition.topic, partition.partition): record.offset + 1})
+                        done[TopicPartition(partition.topic, partition.partition)] = record.offset + 1
                         handled += 1
+                # One commit per fetched batch: only offsets whose handler already returned.
+                await self._commit(consumer, done)
                 last_activity = time.monotonic()
+        except BaseException:
+            # Keep the work that did succeed; the failed record and everything after it is
+            # not committed and will be delivered again.
+            await self._commit(consumer, done)
+            raise
         finally:
             await consumer.stop()
         return handled
+
+    @staticmethod
+    async def _commit(consumer: Any, done: dict[Any, int]) -> None:
+        """Commit the offsets whose handlers returned, for partitions we still own.
+
+        A rebalance between handling and committing makes the commit fail for partitions
+        that moved; their records will be delivered again to the new owner (at least once),
+        so this is logged and consumption goes on.
+        """
+        from aiokafka.errors import CommitFailedError, IllegalStateError
+
+        assigned = consumer.assignment()
+        offsets = {partition: offset for partition, offset in done.items() if partition in assigned}
+        done.clear()
+        if not offsets:
+            return
+        try:
+            await consumer.commit(offsets)
+        except (CommitFailedError, IllegalStateError) as exc:
+            log.warning(
+                "offset commit lost to a rebalance (%s); %d partition(s) will be re-delivered", exc, len(offsets)
+            )
 
     async def close(self) -> None:
         """Flush and stop the producer."""

@@ -35,4 +35,4 @@ def honour_shift_requests(m: EngineModel, rule: Rule) -> None:
         if rule.hard:
             m.model.add(literal == (1 if request.on else 0))
         else:
-            m.penalise(rule, (1 - literal) if request.on else literal, request.weight, request.staff, d, label)
+            m.penalise(rule, literal.Not() if request.on else literal, request.weight, request.staff, d, label)

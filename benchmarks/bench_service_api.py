@@ -1,0 +1,199 @@
+"""Loopback load on the decision API: reading a unit's current recommendation and
+submitting a decision, at 50 concurrent clients.
+
+    nice -n 10 /work/venv/bin/python benchmarks/bench_service_api.py [--clients 50] [--requests 2000] [--db URL]
+
+The API runs as its own process (uvicorn, one worker) over a SQLite file by default (WAL,
+synchronous=FULL: every decision is on disk before the response), with the sample unit 4W
+after two call-outs and its repair recommendation. Reads: ``GET
+/units/4W/recommendations/current``. Writes: ``POST /recommendations/{id}/decisions`` with
+a coded *defer* (a deferred recommendation may be decided again, so every request is a
+real decision: a decision row, a version bump of the recommendation and an audit entry,
+in one transaction). Latency is measured by the clients, end to end over HTTP.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "src")]
+
+UNIT = "4W"
+
+
+def serve(db: str, port: int) -> None:
+    """The server side (run in a subprocess): sample unit, two call-outs, one repair, serve."""
+    from datetime import date
+
+    import uvicorn
+
+    from careshift.api.app import create_app
+    from careshift.api.auth import development_keys
+    from careshift.api.deps import ApiContext
+    from careshift.domain.recommendations import UnitMode
+    from careshift.service.bootstrap import build_services
+    from careshift.service.messages import ChangeUnitMode, RepairAfterCallOut
+    from careshift.service.sample import sample_planning
+    from careshift.settings import Settings
+
+    planning = sample_planning((UNIT,), date.today(), days=7)
+    current = planning.inputs[UNIT].current or ()
+    first_night = min(a.day for a in current if a.shift == "N")
+    night = [a for a in current if a.shift == "N" and a.day == first_night]  # both: the floor breaks
+    for gone in night:
+        planning.call_out(UNIT, gone.staff, gone.day)
+    services = build_services(planning, database_url=db, time_limit=3.0)
+    services.bus.handle(ChangeUnitMode(UNIT, UnitMode.RECOMMEND, actor="bench"))
+    services.bus.handle(RepairAfterCallOut(UNIT, actor="bench"))
+    keys = development_keys(Settings().data_dir)
+    context = ApiContext(
+        public_key_pem=keys.public_pem,
+        audit=services.audit,
+        service=services.service,
+        bus=services.bus,
+        on_shutdown=[services.close],  # uvicorn re-raises SIGTERM: code after run() never runs
+    )
+    uvicorn.run(
+        create_app(context), host="127.0.0.1", port=port, log_level="warning", access_log=False, timeout_keep_alive=120
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+async def load(
+    base: str, token: str, clients: int, total: int, method: str, path: str, body: object | None
+) -> tuple[list[float], int, float]:
+    import httpx
+
+    latencies: list[float] = []
+    errors = 0
+    per_client = total // clients
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(
+        base_url=base, headers={"Authorization": f"Bearer {token}"}, limits=limits, timeout=60
+    ) as http:
+
+        async def client() -> None:
+            nonlocal errors
+            for _ in range(per_client):
+                started = time.perf_counter()
+                response = await http.request(method, path, json=body)
+                latencies.append((time.perf_counter() - started) * 1000)
+                if response.status_code >= 300:
+                    errors += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(clients)))
+        wall = time.perf_counter() - started
+    return latencies, errors, wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--requests", type=int, default=2000, help="per scenario, spread over the clients")
+    parser.add_argument("--db", help="database URL (default: a fresh SQLite file)")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.db, args.port)
+        return
+
+    import httpx
+
+    from careshift.api.auth import development_keys, mint
+
+    load_before = os.getloadavg()[0]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "CARESHIFT_ENVIRONMENT": "development", "CARESHIFT_DATA_DIR": tmp}
+        db = args.db or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, __file__, "--serve", "--db", db, "--port", str(port)], env=env, cwd=ROOT
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("the API did not start")
+                time.sleep(0.2)
+            keys = development_keys(Path(tmp))
+            token = mint(
+                keys, subject="bench", scopes=["staffing.read", "staffing.decide"], now=datetime.now(UTC), minutes=120
+            )
+            current = httpx.get(
+                f"{base}/units/{UNIT}/recommendations/current", headers={"Authorization": f"Bearer {token}"}
+            ).json()
+            if "id" not in current:
+                raise SystemExit(f"the server has no current recommendation: {current}")
+            rec_id = current["id"]
+            rows = []
+            defer = {"outcome": "deferred", "reason_code": "context.need-more-info", "comment": "bench"}
+            for name, method, path, body in (
+                ("read current recommendation", "GET", f"/units/{UNIT}/recommendations/current", None),
+                ("submit a decision (defer)", "POST", f"/recommendations/{rec_id}/decisions", defer),
+            ):
+                asyncio.run(load(base, token, args.clients, args.clients * 2, method, path, body))  # warm-up
+                latencies, errors, wall = asyncio.run(
+                    load(base, token, args.clients, args.requests, method, path, body)
+                )
+                p50, p95, p99 = statistics.median(latencies), percentile(latencies, 95), percentile(latencies, 99)
+                rows.append(
+                    f"| {name} | {len(latencies)} | {args.clients} | {p50:.1f} | {p95:.1f} | {p99:.1f} | "
+                    f"{len(latencies) / wall:.0f} | {errors} |"
+                )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    kind = "sqlite" if not args.db else args.db.split("://")[0].split("+")[0]
+    table = "\n".join(
+        [
+            f"Database: {'SQLite file (WAL, synchronous=FULL)' if kind == 'sqlite' else kind}; "
+            "one uvicorn worker; clients are asyncio tasks with httpx on the same machine. "
+            f"Load average (1 min) before/after: {load_before:.1f} / {os.getloadavg()[0]:.1f} on "
+            f"{os.cpu_count()} cores (shared machine). Targets: p95 < 100 ms read, < 200 ms decision.",
+            "",
+            "| scenario | requests | concurrent clients | p50 ms | p95 ms | p99 ms | req/s | errors |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+            *rows,
+        ]
+    )
+    print(table)
+    if not args.no_write:
+        from benchmarks.report import write_section
+
+        title = f"Decision API on loopback ({args.clients} concurrent clients, {kind})"
+        write_section(f"service-api-{kind}", title, table)
+
+
+if __name__ == "__main__":
+    main()
