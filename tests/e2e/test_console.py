@@ -1,8 +1,8 @@
 """The scheduler console in a real browser (Debian's Chromium driven by Playwright).
 
-The API runs in uvicorn on a free loopback port over a temporary SQLite database seeded the
-way the service's end-to-end test seeds it: the sample unit's roster in the store, then both
-nurses on one night calling out. In the console an administrator switches the unit to
+The API is the real ``careshift serve`` in a subprocess on a free loopback port, over a
+temporary SQLite database seeded through the store the way the adapters feed it: the sample
+unit's roster, then both nurses on tomorrow's night calling out. In the console an administrator switches the unit to
 approve mode; a charge nurse (no approve scope) repairs, overrides the first recommendation
 with a coded reason, repairs again and accepts the second; a nurse manager approves it.
 The resulting state is asserted through the API: the decision log and the audit chain.
@@ -10,11 +10,13 @@ The resulting state is asserted through the API: the decision log and the audit 
 
 from __future__ import annotations
 
-import multiprocessing
+import contextlib
+import os
 import socket
-import threading
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -23,20 +25,16 @@ import httpx
 import pytest
 
 from careshift.adapters.store import open_store
-from careshift.api.app import create_app
-from careshift.api.auth import KeyPair, generate_keys, mint
-from careshift.api.deps import ApiContext
+from careshift.api.auth import KeyPair, development_keys, mint
 from careshift.domain.events import StaffCalledOut
-from careshift.service.bootstrap import build_services
 from careshift.service.ports import InboundMessage, RosterEntry
-from careshift.service.projected import ProjectedPlanning
 from careshift.service.sample import sample_planning
-from careshift.service.solver import PoolSolver
 from tests.conftest import require_service
 
 pytestmark = pytest.mark.services
 
 CHROMIUM = Path("/usr/bin/chromium")
+SRC = Path(__file__).resolve().parents[2] / "src"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -62,12 +60,6 @@ class RunningApi:
         return mint(self.keys, subject=subject, role=role, scopes=scopes, now=datetime.now(UTC))
 
 
-def spawned_pool() -> ProcessPoolExecutor:
-    """The solver's worker pool, started by *spawn*: a forked worker would inherit the pipe
-    to Playwright's driver and keep it open, so the driver never exits at the end."""
-    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-
-
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -75,63 +67,86 @@ def free_port() -> int:
         return port
 
 
+def seed(url: str, today: date) -> tuple[date, tuple[str, ...]]:
+    """The sample unit's roster into the store, then both nurses on tomorrow's night call out
+    (below its floor of one). Returns the night and who called out."""
+    events = open_store(url)
+    try:
+        base = sample_planning((UNIT,), today, days=14)
+        roster = base.inputs[UNIT].current or ()
+        events.put_roster(
+            RosterEntry("wfm", f"{a.staff}/{a.day}/{a.shift}", a.staff, a.day, a.shift, a.unit, a.skill) for a in roster
+        )
+        # Tomorrow is inside the horizon: the sample starts on this week's Monday and runs two weeks.
+        night_day = today + timedelta(days=1)
+        night = [a for a in roster if a.day == night_day and a.shift == "N"]
+        assert len(night) == 2
+        now = datetime.now(UTC)
+        for n, gone in enumerate(night):
+            event = StaffCalledOut(
+                occurred_at=now,
+                recorded_at=now,
+                source_system="csv:callouts.csv",
+                source_id=f"row-{n}",
+                entity_id=gone.staff,
+                unit=UNIT,
+                day=gone.day,
+                shift="N",
+                reason="sick",
+            )
+            events.append([event], InboundMessage("csv:callouts.csv", f"file-{n}", "csv:callouts", now))
+    finally:
+        events.close()
+    return night_day, tuple(a.staff for a in night)
+
+
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[RunningApi]:
-    import uvicorn
-
+    """``careshift serve`` in a subprocess over a seeded SQLite file, in development mode
+    with its key pair under ``tmp_path`` (the test mints tokens with the same keys)."""
     url = f"sqlite:///{tmp_path / 'careshift.db'}"
-    events = open_store(url)
-    today = datetime.now(UTC).date()
-    base = sample_planning((UNIT,), today, days=14)
-    events.put_roster(
-        RosterEntry("wfm", f"{a.staff}/{a.day}/{a.shift}", a.staff, a.day, a.shift, a.unit, a.skill)
-        for a in base.inputs[UNIT].current or ()
-    )
-    # Tomorrow's night (inside the horizon: the sample starts on this week's Monday and runs
-    # two weeks) loses both its nurses, below the floor of one.
-    night_day = today + timedelta(days=1)
-    night = [a for a in base.inputs[UNIT].current or () if a.day == night_day and a.shift == "N"]
-    assert len(night) == 2
-    now = datetime.now(UTC)
-    for n, gone in enumerate(night):
-        event = StaffCalledOut(
-            occurred_at=now,
-            recorded_at=now,
-            source_system="csv:callouts.csv",
-            source_id=f"row-{n}",
-            entity_id=gone.staff,
-            unit=UNIT,
-            day=gone.day,
-            shift="N",
-            reason="sick",
-        )
-        events.append([event], InboundMessage("csv:callouts.csv", f"file-{n}", "csv:callouts", now))
-    planning = ProjectedPlanning(base.inputs, events, base.templates)
-    solver = PoolSolver(spawned_pool)
-    services = build_services(planning, database_url=url, solver=solver, time_limit=5.0)
-    keys = generate_keys()
-    app = create_app(
-        ApiContext(public_key_pem=keys.public_pem, audit=services.audit, service=services.service, bus=services.bus)
-    )
+    night, called_out = seed(url, datetime.now(UTC).date())
+    data_dir = tmp_path / "data"
+    keys = development_keys(data_dir)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, name="console-e2e-uvicorn", daemon=True)
-    thread.start()
+    env = {
+        **os.environ,
+        "CARESHIFT_ENVIRONMENT": "development",
+        "CARESHIFT_DATA_DIR": str(data_dir),
+        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+    }
+    env.pop("CARESHIFT_FHIR_BASE_URL", None)
+    # ``careshift serve`` itself (its function: the root CLI registers it when branches merge).
+    launch = (
+        "from careshift.cli.serve import serve; "
+        f"serve(host='127.0.0.1', port={port}, db={url!r}, units={UNIT!r}, time_limit=5.0)"
+    )
+    command = [sys.executable, "-c", launch]
+    log = (tmp_path / "serve.log").open("wb")
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
     try:
-        ready = threading.Event()
-        for _ in range(200):
-            if server.started:
-                ready.set()
-                break
-            thread.join(0.05)
-        assert ready.is_set(), "uvicorn did not start"
-        yield RunningApi(f"http://127.0.0.1:{port}", keys, night_day, tuple(a.staff for a in night))
+        deadline = time.monotonic() + 60
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"careshift serve exited with {server.returncode}: {(tmp_path / 'serve.log').read_text()}")
+            try:
+                if httpx.get(f"{base_url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "careshift serve did not answer /health within 60 s"
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                server.wait(0.2)  # returns early if the server dies
+        yield RunningApi(base_url, keys, night, called_out)
     finally:
-        server.should_exit = True
-        thread.join(10)
-        services.close()
-        solver.close()
-        events.close()
+        server.terminate()
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(10)
+        log.close()
 
 
 def test_console_override_accept_approve(api: RunningApi, tmp_path: Path) -> None:
