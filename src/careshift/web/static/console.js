@@ -430,7 +430,8 @@
   function renderCoverage(c) {
     $("roster-meta").textContent =
       `${c.source} roster, version ${c.roster_version}; horizon ${c.horizon_start} for ${c.horizon_days} days; ` +
-      "each cell: assigned / floor (target, cap).";
+      "each cell: assigned / floor (target, cap). This is the live roster: approved changes show here once " +
+      "the workforce system's roster (updated by write-back) reaches careshift.";
     const byKey = new Map(c.cells.map((cell) => [`${cell.day}|${cell.shift}`, cell]));
     const table = el("table", { class: "roster", id: "roster-table" },
       el("caption", { class: "visually-hidden", text: `Roster of ${c.unit} from ${c.start}` }),
