@@ -12,6 +12,7 @@ from careshift import __version__
 from careshift.api import problems
 from careshift.api.deps import ApiContext
 from careshift.api.routers import audit, decisions, health, metrics, policies, recommendations, schedules, staff, units
+from careshift.web.mount import mount_console
 
 
 class CountRequests:
@@ -75,6 +76,7 @@ def create_app(context: ApiContext) -> FastAPI:
     writers = (units.write, decisions.write)
     for router in (*readers, *writers):
         app.include_router(router)
+    mount_console(app)
 
     app.add_middleware(CountRequests)
     return app
