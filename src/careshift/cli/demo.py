@@ -228,6 +228,7 @@ def register(root: typer.Typer) -> None:
             report = seed_database(url, seed, run.problem.units, served, time_limit=time_limit, progress=progress)
         counts = ", ".join(f"{unit}: {n}" for unit, n in sorted(report.recommendations.items()))
         console.print(f"seeded {_shown(url)}: recommendations per unit ({counts})")
+        console.print(f"[dim]serve it again later: careshift serve --db {_shown(url)} --units {','.join(served)}[/dim]")
         if not serve:
             return
         import uvicorn
