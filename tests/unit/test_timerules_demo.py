@@ -1,12 +1,18 @@
 """`careshift demo` end to end through Typer's CliRunner on the real root app."""
 
+from pathlib import Path
+
 from typer.testing import CliRunner
 
 from careshift.cli import app, demo
+from careshift.domain.errors import DomainError
 
 
-def test_demo_prints_the_violation_table_and_summary() -> None:
-    result = CliRunner().invoke(app, ["demo", "--seed", "1", "--no-serve"], env={"COLUMNS": "200"})
+def test_demo_prints_the_violation_table_and_summary(tmp_path: Path) -> None:
+    # The smallest seeding (one served unit, 1 s solves) keeps this a unit test.
+    db = f"sqlite:///{tmp_path / 'demo.db'}"
+    args = ["demo", "--seed", "1", "--no-serve", "--db", db, "--units", "4W", "--time-limit", "1"]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "Violations by rule (us-ca-title22 + house rules)" in result.output
     assert "ca-ratio" in result.output and "Nurse-to-patient ratio" in result.output
@@ -16,10 +22,14 @@ def test_demo_prints_the_violation_table_and_summary() -> None:
     assert "nothing to serve" not in result.output
 
 
-def test_demo_without_no_serve_says_there_is_nothing_to_serve_yet() -> None:
-    result = CliRunner().invoke(app, ["demo", "--weeks", "1"], env={"COLUMNS": "200"})
-    assert result.exit_code == 0, result.output
-    assert "nothing to serve" in result.output
+def test_demo_refuses_to_serve_outside_development_before_touching_the_database(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    result = CliRunner().invoke(
+        app, ["demo", "--weeks", "1", "--db", f"sqlite:///{db}"], env={"CARESHIFT_ENVIRONMENT": "production"}
+    )
+    assert isinstance(result.exception, DomainError)
+    assert "CARESHIFT_ENVIRONMENT=development" in str(result.exception)
+    assert not db.exists()
 
 
 def test_demo_run_is_deterministic_and_examples_cover_each_breached_rule() -> None:

@@ -1,8 +1,7 @@
 """`careshift demo`: generate a synthetic hospital, roster it naively, check it against
-California Title 22 and sample house rules, and print what the checker finds.
-
-The work is split so later steps (seed a database, serve the API) slot in between
-:func:`build_demo` and the end of the command without touching the rest.
+California Title 22 and sample house rules, and print what the checker finds; then seed a
+database through the real adapters (see :mod:`careshift.cli.demo_seed`), plan and repair,
+and serve the API on localhost with a sample development token.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ if TYPE_CHECKING:
     from careshift.domain.problem import RosterProblem
     from careshift.domain.rules.base import Rule
     from careshift.domain.schedule import Schedule
+    from careshift.settings import Settings
 
 WORST_EXAMPLES = 15
 
@@ -166,23 +166,110 @@ def summary_line(run: DemoRun) -> str:
     )
 
 
+ALL_SCOPES = ("staffing.read", "staffing.decide", "staffing.approve", "staffing.admin")
+DEMO_TOKEN_MINUTES = 8 * 60
+
+
 def register(root: typer.Typer) -> None:
     """Add ``careshift demo`` to the root app."""
 
     @root.command("demo")
     def demo(
-        seed: int = typer.Option(1, help="Seed of the synthetic hospital and its naive roster."),
-        weeks: int = typer.Option(4, min=1, max=12, help="Length of the horizon in weeks."),
+        seed: int = typer.Option(1, help="Seed of the synthetic hospital, its naive roster and the replayed day."),
+        weeks: int = typer.Option(4, min=1, max=12, help="Length of the checked hospital's horizon in weeks."),
         serve: bool = typer.Option(
-            True, "--serve/--no-serve", help="Serve the API afterwards (not built yet: the demo never serves)."
+            True, "--serve/--no-serve", help="Serve the API on localhost afterwards (--no-serve: only seed)."
         ),
+        db: str | None = typer.Option(
+            None,
+            "--db",
+            help="Database URL (default: $CARESHIFT_DATABASE_URL or the SQLite file in the data directory)",
+        ),
+        force: bool = typer.Option(False, "--force", help="Replace a database the demo did not create."),
+        units: str = typer.Option("4W,5E", help="Comma-separated ids of the served sample units to seed and plan."),
+        time_limit: float = typer.Option(5.0, min=0.5, help="Optimiser time limit per plan or repair, seconds."),
+        host: str = typer.Option("127.0.0.1", help="Interface the API listens on."),
+        port: int = typer.Option(8000, min=1, max=65535, help="TCP port of the API."),
     ) -> None:
-        """Generate a hospital, roster it naively and print its California rule violations."""
+        """Seed the synthetic hospital through the real adapters, plan and repair, print its
+        California rule violations, then serve the API with a sample development token."""
         from rich.console import Console
+        from rich.markup import escape
+
+        from careshift.cli.demo_seed import prepare_database, seed_database
+        from careshift.cli.serve import build_api
+        from careshift.domain.errors import DomainError
+        from careshift.settings import Settings
 
         console = Console()
+        settings = Settings()
+        if serve and not settings.development:
+            raise DomainError(
+                f"serving the demo needs development keys, but CARESHIFT_ENVIRONMENT is {settings.environment!r}; "
+                "run `make demo` or set CARESHIFT_ENVIRONMENT=development (or pass --no-serve to only seed)"
+            )
+        url = db or settings.resolved_database_url()
+        served = tuple(unit for unit in units.split(",") if unit)
+        _ensure_parent(url)
+        before = prepare_database(url, force=force)
+        if before != "empty":
+            console.print(
+                f"[yellow]replaced the {'earlier demo' if before == 'demo' else 'existing'} database[/yellow]"
+            )
         with console.status("generating the hospital and checking the roster..."):
             run = build_demo(seed, weeks)
         render(run, console)
-        if serve:
-            console.print("[dim]The API is not part of the demo yet; nothing to serve (use --no-serve to skip).[/dim]")
+        with console.status("seeding the store through the adapters...") as status:
+
+            def progress(line: str) -> None:
+                console.print(f"  [green]✓[/green] {escape(line)}")
+                status.update("seeding the store through the adapters...")
+
+            report = seed_database(url, seed, run.problem.units, served, time_limit=time_limit, progress=progress)
+        counts = ", ".join(f"{unit}: {n}" for unit, n in sorted(report.recommendations.items()))
+        console.print(f"seeded {_shown(url)}: recommendations per unit ({counts})")
+        console.print(f"[dim]serve it again later: careshift serve --db {_shown(url)} --units {','.join(served)}[/dim]")
+        if not serve:
+            return
+        import uvicorn
+
+        app, services = build_api(url, served, time_limit=time_limit)
+        base = f"http://{host}:{port}"
+        console.print(f"careshift API on [bold]{base}/docs[/bold] (console at {base}/console/)")
+        console.print(f"sample development token (all scopes, {DEMO_TOKEN_MINUTES // 60} h):")
+        console.print(_demo_token(settings), soft_wrap=True)
+        try:
+            uvicorn.run(app, host=host, port=port, log_level="info")
+        finally:
+            services.close()
+
+
+def _demo_token(settings: Settings) -> str:
+    """A development token with every scope, signed by the locally generated key."""
+    from careshift.api.auth import development_keys, mint
+    from careshift.service.bootstrap import utc_now
+
+    return mint(
+        development_keys(settings.data_dir),
+        subject="demo-user",
+        scopes=ALL_SCOPES,
+        now=utc_now(),
+        role="nurse manager",
+        minutes=DEMO_TOKEN_MINUTES,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+
+
+def _ensure_parent(url: str) -> None:
+    from careshift.cli.demo_seed import sqlite_path
+
+    path = sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,99 @@
+"""The demo's database guard and the feed files it builds (no solver, no sockets)."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from careshift.adapters.csv.importer import import_csv
+from careshift.adapters.csv.memory import InMemoryReferenceData
+from careshift.adapters.csv.schema import FileKind
+from careshift.adapters.hl7v2.mapping import map_adt
+from careshift.adapters.hl7v2.message import Hl7Message, codec_for, read_header
+from careshift.adapters.keyed_hash import KeyedHasher
+from careshift.adapters.store import MemoryStore
+from careshift.cli import app
+from careshift.cli.demo_seed import (
+    callouts_csv,
+    choose_callouts,
+    database_kind,
+    mark_database,
+    prepare_database,
+    replayed_day,
+    roster_csv,
+    staff_csv,
+    units_csv,
+)
+from careshift.domain.events import PatientArrived
+from careshift.domain.time import Horizon
+from careshift.service.errors import ConflictError
+from careshift.service.sample import sample_planning
+from careshift.sim import generate_hospital
+
+NOW = datetime(2026, 3, 4, 9, tzinfo=UTC)
+
+
+def test_a_database_the_demo_did_not_make_is_refused_without_force(tmp_path: Path) -> None:
+    path = tmp_path / "real.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("create table ward (id text)")
+    url = f"sqlite:///{path}"
+    assert database_kind(url) == "other"
+    with pytest.raises(ConflictError, match="--force"):
+        prepare_database(url, force=False)
+    assert path.exists() and database_kind(url) == "other"
+
+    result = CliRunner().invoke(app, ["demo", "--no-serve", "--weeks", "1", "--db", url])
+    assert isinstance(result.exception, ConflictError)
+    assert database_kind(url) == "other"
+
+    assert prepare_database(url, force=True) == "other"
+    assert database_kind(url) == "empty"
+
+
+def test_a_demo_database_is_replaced_without_asking(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    assert database_kind(url) == "empty"
+    mark_database(url, 1, NOW)
+    assert database_kind(url) == "demo"
+    assert prepare_database(url, force=False) == "demo"
+    assert database_kind(url) == "empty"
+
+
+def test_the_feed_files_pass_the_real_csv_contracts() -> None:
+    planning = sample_planning(("4W",), date(2026, 3, 4), days=7)
+    hospital = generate_hospital(random.Random(1), weeks=1)
+    store, reference = MemoryStore(), InMemoryReferenceData()
+    horizon = Horizon(date(2026, 3, 1), 14)
+    callouts = choose_callouts(planning, NOW.date(), random.Random(1))
+    assert len(callouts) == 2 and callouts[0].day == callouts[1].day and callouts[0].shift == callouts[1].shift
+    for name, kind, data, rows in (
+        ("units.csv", FileKind.UNITS, units_csv(hospital.units, ("4W",)), len(hospital.units) + 1),
+        ("staff.csv", FileKind.STAFF, staff_csv(planning), 12),
+        ("roster.csv", FileKind.ROSTER, roster_csv(planning), len(planning.inputs["4W"].current or ())),
+        ("callouts.csv", FileKind.CALLOUTS, callouts_csv(callouts, NOW), 2),
+    ):
+        outcome = import_csv(data, name, kind, store, reference, now=NOW, horizon=horizon)
+        assert outcome.quarantined == () and outcome.rows == rows == outcome.imported, name
+    assert {entry.staff for entry in store.roster(horizon.start, horizon.days[-1], "4W")} == {
+        member.id for member in planning.inputs["4W"].problem.staff
+    } & {a.staff for a in planning.inputs["4W"].current or ()}
+
+
+def test_the_replayed_day_maps_to_admissions_and_never_carries_raw_patient_ids() -> None:
+    messages = replayed_day(("4W", "icu"), NOW, random.Random(3))
+    hasher = KeyedHasher(b"k" * 32)
+    arrivals = 0
+    for raw in messages:
+        header = read_header(raw)
+        mapped = map_adt(Hl7Message(raw, header, codec_for(header)), hasher, NOW, UTC)
+        for event in mapped.events:
+            assert "MRN" not in repr(event)
+            arrivals += isinstance(event, PatientArrived)
+    assert arrivals >= 20
+    assert len({raw.split(b"|")[9] for raw in messages}) == len(messages)  # unique MSH-10
