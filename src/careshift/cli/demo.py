@@ -235,9 +235,11 @@ def register(root: typer.Typer) -> None:
 
         app, services = build_api(url, served, time_limit=time_limit)
         base = f"http://{host}:{port}"
-        console.print(f"careshift API on [bold]{base}/docs[/bold] (console at {base}/console/)")
+        token = _demo_token(settings)
+        console.print(f"careshift API on [bold]{base}/docs[/bold]")
+        console.print(f"scheduler console: {base}/console/#token={token}", soft_wrap=True)
         console.print(f"sample development token (all scopes, {DEMO_TOKEN_MINUTES // 60} h):")
-        console.print(_demo_token(settings), soft_wrap=True)
+        console.print(token, soft_wrap=True)
         try:
             uvicorn.run(app, host=host, port=port, log_level="info")
         finally:
