@@ -105,6 +105,16 @@ def test_oversized_frame_is_rejected_and_kept_truncated(ingestor: Hl7Ingestor, s
     assert item.record.truncated and item.record.payload == raw[:130]
 
 
+def test_an_id_too_long_for_msa_2_is_not_echoed_clipped(ingestor: Hl7Ingestor, store: MemoryStore) -> None:
+    # A clipped MSH-10 would acknowledge a message the sender never sent; echo nothing instead.
+    raw = adt("A01", "X" * 250)
+    outcome = ingestor.handle(Frame(raw[:400], size=10_000_000, truncated=True))
+    assert outcome.code == "AR" and outcome.control_id == ""
+    assert outcome.ack is not None and ack_control_id(outcome.ack) == ""
+    (item,) = store.quarantined()
+    assert item.record.record_ref is None
+
+
 @pytest.mark.parametrize(
     ("modes", "raw_kwargs", "expected"),
     [

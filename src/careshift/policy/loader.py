@@ -291,11 +291,7 @@ def _apply_entry(
     params: dict[str, object] = {}
     params_entry = node.get("params")
     if params_entry is not None:
-        params_node = params_entry.value
-        if isinstance(params_node, Scalar) and params_node.value is None:
-            params_node = Map(params_node.line, ())
-        if not isinstance(params_node, Map):
-            raise src.error(params_entry.line, f"{where}: 'params' must be a mapping of parameter: value")
+        params_node = _mapping(params_entry, f"{where}: 'params' must be a mapping of parameter: value", src)
         params = read_params(params_node, spec_class, rule_id, src)
 
     if old is not None:
@@ -334,11 +330,7 @@ def _rule_fields(node: Map, rule_id: str, spec: RuleSpec, old: Rule | None, defa
     scope = old.scope if old else Scope()
     scope_entry = node.get("scope")
     if scope_entry is not None:
-        scope_node = scope_entry.value
-        if isinstance(scope_node, Scalar) and scope_node.value is None:
-            scope_node = Map(scope_node.line, ())
-        if not isinstance(scope_node, Map):
-            raise src.error(scope_entry.line, f"{where}: 'scope' must be a mapping with {', '.join(SCOPE_KEYS)}")
+        scope_node = _mapping(scope_entry, f"{where}: 'scope' must be a mapping with {', '.join(SCOPE_KEYS)}", src)
         _check_keys(scope_node, SCOPE_KEYS, f"{where} scope", src)
         changes = {entry.key: _text_set(entry.value, f"{where} scope {entry.key}", src) for entry in scope_node.entries}
         scope = dataclasses.replace(scope, **changes)
@@ -426,6 +418,16 @@ def _optional_text(node: Map, key: str, default: str, src: Source) -> str:
     if isinstance(entry.value, Scalar) and entry.value.value is None:
         return ""
     return _text(entry.value, key, src)
+
+
+def _mapping(entry: Entry, refusal: str, src: Source) -> Map:
+    """The mapping under ``entry`` (an empty one for a bare ``key:``), else ``refusal`` at its line."""
+    node = entry.value
+    if isinstance(node, Scalar) and node.value is None:
+        return Map(node.line, ())
+    if not isinstance(node, Map):
+        raise src.error(entry.line, refusal)
+    return node
 
 
 def _text_set(node: Node, what: str, src: Source) -> frozenset[str]:

@@ -39,7 +39,8 @@ class AuditEntry:
 def canonical_bytes(
     seq: int, at: datetime, actor: str, scope: str, action: str, payload: Mapping[str, Any], prev_hash: str
 ) -> bytes:
-    """The exact bytes an entry's hash covers (sorted-key JSON, UTC instant)."""
+    """The exact bytes an entry's hash covers: sorted-key JSON, with ``at`` in ISO 8601 at the
+    offset it was given (not converted to UTC), so a store must keep that text as written."""
     body = {
         "seq": seq,
         "at": require_aware(at, "audit time").isoformat(),

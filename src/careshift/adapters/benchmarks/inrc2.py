@@ -392,8 +392,9 @@ def build_rules(scenario: Scenario) -> tuple[Rule, ...]:
     return tuple(rules)
 
 
-def instance_name(dataset: str, history: int, weeks: Sequence[int]) -> str:
-    """The conventional instance name, e.g. ``n005w4_0_1-2-3-3``."""
+def instance_name(dataset: str, history: int | str, weeks: Sequence[int]) -> str:
+    """The conventional instance name, e.g. ``n005w4_0_1-2-3-3`` (``history``: its number, or
+    the label at the end of a history file's name)."""
     return f"{dataset}_{history}_{'-'.join(str(week) for week in weeks)}"
 
 
@@ -470,7 +471,7 @@ def read_instance(folder: Path | str, history: int | str | Path, weeks: Sequence
         folder / f"Sc-{dataset}.txt",
         history_path,
         week_paths,
-        name=f"{dataset}_{label}_{'-'.join(str(week) for week in week_numbers)}",
+        name=instance_name(dataset, label, week_numbers),
     )
 
 

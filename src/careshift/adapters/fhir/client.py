@@ -17,6 +17,7 @@ import httpx
 
 from careshift.adapters.fhir.auth import SmartBackendAuth
 from careshift.adapters.fhir.errors import FhirServerError
+from careshift.adapters.fhir.mapping import PATIENT_LINKED
 from careshift.adapters.fhir.retry import RetryPolicy, parse_retry_after
 from careshift.domain.errors import DataContractError
 
@@ -243,15 +244,12 @@ def _next_link(bundle: JsonObject) -> str | None:
     return None
 
 
-_PATIENT_LINKED = frozenset({"Encounter", "Appointment", "Patient"})
-
-
 def _redact(url: httpx.URL) -> str:
     """The URL fit for logs and error messages: no query (search parameters may carry
     identifiers) and no id after a patient-linked resource type."""
     segments = url.path.split("/")
     for index in range(1, len(segments)):
-        if segments[index - 1] in _PATIENT_LINKED and segments[index]:
+        if segments[index - 1] in PATIENT_LINKED and segments[index]:
             segments[index] = "<id>"
     return f"{url.scheme}://{url.netloc.decode('ascii')}{'/'.join(segments)}"
 

@@ -10,16 +10,18 @@ from datetime import datetime
 from typing import Any
 
 from careshift.adapters.fhir.auth import Clock, utc_now
-from careshift.adapters.fhir.mapping import LocationDirectory, MappingConfig, appointment_events, encounter_events
+from careshift.adapters.fhir.mapping import (
+    PATIENT_LINKED,
+    LocationDirectory,
+    MappingConfig,
+    appointment_events,
+    encounter_events,
+)
 from careshift.domain.errors import DataContractError
 from careshift.domain.events import Event
 from careshift.service.ports import Quarantine, QuarantineRecord
 
 _EVENT_MAPPERS = {"Encounter": encounter_events, "Appointment": appointment_events}
-
-
-PATIENT_LINKED = frozenset({"Patient", "Encounter", "Appointment"})
-"""Resource types whose ids point at a patient: they leave the adapter only as keyed hashes."""
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,10 @@ SNOMED = "http://snomed.info/sct"
 CARESHIFT_ROLE = "urn:careshift:role"
 """Codes in this system are careshift role codes as they are (``RN``, ``LPN``, ``CHARGE``)."""
 
+PATIENT_LINKED = frozenset({"Patient", "Encounter", "Appointment"})
+"""Resource types whose ids point at a patient: they leave the adapter only as keyed hashes
+(and the client's logs and errors show ``<id>`` in their place)."""
+
 # Required value sets of the R4 elements careshift acts on. fhir.resources accepts any code.
 ENCOUNTER_STATUS = frozenset(
     {"planned", "arrived", "triaged", "in-progress", "onleave", "finished", "cancelled", "entered-in-error", "unknown"}

@@ -126,7 +126,7 @@ class Hl7Ingestor:
                     ack="AR",
                     code=DATA_TYPE_ERROR,
                     location="MSH",
-                    control_id=header.control_id[:199],
+                    control_id=header.reply_id,
                 )
             codec = codec_for(header)
             message = Hl7Message(frame.payload, header, codec)
@@ -147,7 +147,7 @@ class Hl7Ingestor:
             ack="AE",
             code=APPLICATION_INTERNAL_ERROR,
             location="MSH",
-            control_id=header.control_id[:199] if header else "",
+            control_id=header.reply_id if header else "",
         )
         return self._refuse(frame, header, codec, failure, received)
 
@@ -260,7 +260,7 @@ class Hl7Ingestor:
 
     def _unavailable(self, header: Header | None, codec: str, exc: Exception) -> Outcome:
         log.error("hl7 store unavailable: %s", type(exc).__name__)
-        control_id = header.control_id[:199] if header else ""
+        control_id = header.reply_id if header else ""
         error = Hl7Error(
             "the event store is unavailable; nothing was kept, resend later",
             ack="AR",

@@ -96,6 +96,13 @@ class Header:
     def control_id(self) -> str:
         return self.get(10)
 
+    @property
+    def reply_id(self) -> str:
+        """MSH-10 as an ACK may echo it in MSA-2: "" when it is over MSA-2's 199 characters or
+        not decodable, because a clipped or mangled id would acknowledge a message never sent."""
+        value = self.control_id
+        return value if len(value) <= 199 and "\ufffd" not in value else ""
+
 
 _SEGMENT_BREAK = re.compile(rb"\r\n|\n|\r")
 _TEXT_BREAK = re.compile(r"\r\n|\n|\r")
@@ -134,13 +141,9 @@ def read_header(raw: bytes) -> Header:
             ack="AR",
             code=DATA_TYPE_ERROR,
             location="MSH-2",
-            control_id=_safe_id(header.control_id),
+            control_id=header.reply_id,
         )
     return header
-
-
-def _safe_id(value: str) -> str:
-    return value if len(value) <= 199 and "\ufffd" not in value else ""
 
 
 def codec_for(header: Header) -> str:
@@ -153,7 +156,7 @@ def codec_for(header: Header) -> str:
             ack="AR",
             code=TABLE_VALUE_NOT_FOUND,
             location="MSH-18",
-            control_id=_safe_id(header.control_id),
+            control_id=header.reply_id,
         )
     return codecs.lookup(name).name
 
@@ -171,7 +174,7 @@ class Hl7Message:
                 ack="AE",
                 code=DATA_TYPE_ERROR,
                 location="MSH-18",
-                control_id=_safe_id(header.control_id),
+                control_id=header.reply_id,
             ) from exc
         self.codec = codec
         self.header = header
@@ -184,7 +187,7 @@ class Hl7Message:
                 ack="AR",
                 code=DATA_TYPE_ERROR,
                 location="MSH",
-                control_id=_safe_id(header.control_id),
+                control_id=header.reply_id,
             ) from exc
         self.segment_ids = tuple(str(segment[0]) if len(segment) else "" for segment in self._parsed)
 

@@ -9,12 +9,15 @@ the MLLP listener acknowledges only what is on disk.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from careshift.domain.errors import ServiceUnavailableError
 
@@ -59,6 +62,22 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(parsed, pool_pre_ping=True)
+
+
+@contextmanager
+def guarded_session(engine: Engine, *, write: bool, store: str, then: str) -> Iterator[Session]:
+    """A session on ``engine`` (inside one transaction when ``write``) whose lost or refused
+    connections become ``ServiceUnavailableError``: "<store> is unavailable (<driver error>);
+    <then>", where ``then`` tells the caller what became of its input and what to do."""
+    try:
+        with Session(engine) as session:
+            if write:
+                with session.begin():
+                    yield session
+            else:
+                yield session
+    except (OperationalError, InterfaceError) as exc:
+        raise ServiceUnavailableError(f"{store} is unavailable ({type(exc.orig).__name__}); {then}") from exc
 
 
 def upgrade(url: str, engine: Engine | None = None) -> None:

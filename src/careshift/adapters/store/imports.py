@@ -17,11 +17,10 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Date, Engine, Integer, String, inspect, select
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from careshift.adapters.store.database import guarded_session
 from careshift.adapters.store.schema import KEY, Base, UtcDateTime
-from careshift.domain.errors import ServiceUnavailableError
 from careshift.domain.schedule import Assignment
 from careshift.domain.workforce import Credential, Staff, Unit, UnitType
 from careshift.service.registry import ImportedFile, Keyed, StaffRecord, TimedAssignment, Written
@@ -121,13 +120,10 @@ class SqlReferenceData:
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
-        try:
-            with Session(self.engine) as session, session.begin():
-                yield session
-        except OperationalError as exc:
-            raise ServiceUnavailableError(
-                f"the store is unavailable ({type(exc.orig).__name__}); nothing was written, run the import again"
-            ) from exc
+        with guarded_session(
+            self.engine, write=True, store="the store", then="nothing was written, run the import again"
+        ) as session:
+            yield session
 
     def _upsert(self, model: type[M], rows: Sequence[Keyed[T]], fill: Any) -> Written:
         # One query per chunk of keys and no autoflush: a per-row ``session.get`` made a

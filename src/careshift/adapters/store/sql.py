@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Insert, and_, bindparam, delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from careshift.adapters.event_json import event_from_dict, event_to_dict
-from careshift.adapters.store.database import make_engine, upgrade
+from careshift.adapters.store.database import guarded_session, make_engine, upgrade
 from careshift.adapters.store.schema import (
     Base,
     CensusChangeRow,
@@ -45,6 +44,8 @@ from careshift.service.ports import (
     StoredEvent,
     Unavailability,
 )
+
+_STORE, _THEN = "the event store", "the input was not stored, resend it"
 
 BATCH = 1000
 """Rows per transaction for bulk writes (roster, leave, quarantine): large enough to amortise
@@ -124,20 +125,11 @@ class SqlStore:
     def close(self) -> None:
         self.engine.dispose()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[Session]:
-        with self._reading() as session, session.begin():
-            yield session
+    def _transaction(self) -> AbstractContextManager[Session]:
+        return guarded_session(self.engine, write=True, store=_STORE, then=_THEN)
 
-    @contextmanager
-    def _reading(self) -> Iterator[Session]:
-        try:
-            with Session(self.engine) as session:
-                yield session
-        except (OperationalError, InterfaceError) as exc:
-            raise ServiceUnavailableError(
-                f"the event store is unavailable ({type(exc.orig).__name__}); the input was not stored, resend it"
-            ) from exc
+    def _reading(self) -> AbstractContextManager[Session]:
+        return guarded_session(self.engine, write=False, store=_STORE, then=_THEN)
 
     def _insert_ignoring(self, model: type[Any], keys: Sequence[str], values: dict[str, Any]) -> Insert:
         insert_ = _insert_for(self.engine.dialect.name)

@@ -15,38 +15,26 @@ good. SQLite serialises writers by itself.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, case, func, insert, literal, select, text
-from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
+from careshift.adapters.store.database import guarded_session
 from careshift.adapters.store.schema import Base, ExportCheckpointRow, StreamOffsetRow, StreamRecordRow
 from careshift.adapters.store.sql import _insert_for
 from careshift.adapters.stream.embedded import LogRecord
-from careshift.domain.errors import ServiceUnavailableError
 
 if TYPE_CHECKING:
     from careshift.adapters.fhir.bulk import ExportCheckpoints
     from careshift.adapters.stream.embedded import LogStorage
 
 
-@contextmanager
-def _session(engine: Engine, *, write: bool) -> Iterator[Session]:
-    try:
-        with Session(engine) as session:
-            if write:
-                with session.begin():
-                    yield session
-            else:
-                yield session
-    except (OperationalError, InterfaceError) as exc:
-        raise ServiceUnavailableError(
-            f"the event store is unavailable ({type(exc.orig).__name__}); nothing was written, retry"
-        ) from exc
+def _session(engine: Engine, *, write: bool) -> AbstractContextManager[Session]:
+    return guarded_session(engine, write=write, store="the event store", then="nothing was written, retry")
 
 
 class SqlLogStorage:
