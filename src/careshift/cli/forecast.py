@@ -163,7 +163,8 @@ def backtest_command(
     if "mstl" in factories or "autoets" in factories:
         typer.echo(
             "statsforecast models: fitted on the last "
-            f"{fit_weeks} weeks at every refit and run forward from each origin; this takes a while",
+            f"{fit_weeks} weeks at every refit and run forward from each origin "
+            "(about 10 s per model for a year of 12-hourly origins on hourly data)",
             err=True,
         )
     (main_name, main_factory), *others = factories.items()
