@@ -95,3 +95,24 @@ def test_the_cli_starts_without_the_forecast_extra_imported() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env={"PYTHONPATH": str(src)}
     )
     assert output.stdout.strip() == "[]"
+
+
+def test_backtest_with_statsforecast_models_selects_among_them(arrivals_csv: Path) -> None:
+    args = ["forecast", "backtest", "--series", str(arrivals_csv), "--time-col", "when", "--target-col", "patients"]
+    args += ["--tz", "America/Chicago", "--test-fraction", "0.1", "--origin-every", "12h", "--horizon", "24h"]
+    args += ["--refit-every", "7d", "--models", "autoets,climatology", "--fit-weeks", "3", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    models = {row["model"]: row for row in payload["models"]}
+    assert "autoets" in models and "climatology_static" in models and "count_gbm" not in models
+    calibrated = [row for row in models.values() if 0.7 <= row["coverage_80"] <= 0.9] or list(models.values())
+    assert payload["selected"] == min(calibrated, key=lambda row: row["pinball"])["model"]
+    assert set(payload["fit_seconds"]) == {"autoets"}
+
+
+def test_unknown_model_name_lists_the_choices(arrivals_csv: Path) -> None:
+    args = ["forecast", "backtest", "--series", str(arrivals_csv), "--time-col", "when", "--target-col", "patients"]
+    result = runner.invoke(app, [*args, "--test-fraction", "0.1", "--models", "gbm,prophet"])
+    assert isinstance(result.exception, ForecastInputError)
+    assert "'prophet'" in str(result.exception) and "mstl" in str(result.exception)

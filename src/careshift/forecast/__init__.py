@@ -7,6 +7,8 @@ statsforecast, matplotlib). Nothing outside this package imports those at module
 - ``series``: one series as arrays with its local calendar and holidays;
 - ``baselines``: seasonal naive, hour-of-week climatology (static or trailing), last-k;
 - ``models``: ``CountGBM``, the LightGBM Poisson mean with a calibrated negative binomial;
+- ``statsforecast_models``: statsforecast AutoETS and MSTL as backtest candidates (trailing
+  fit, forward run per origin, quantiles from their intervals);
 - ``distributions``: count quantiles, prediction intervals, PIT recalibration, sample paths;
 - ``metrics`` and ``backtest``: rolling-origin evaluation and model selection;
 - ``aggregate``: coherent shift and day totals; ``monthly``: pooled seasonal model;
