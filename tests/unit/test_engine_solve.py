@@ -77,3 +77,27 @@ def test_the_lns_strategy_returns_a_roster_the_checker_prices_the_same() -> None
     assert report.feasible
     assert result.objective == report.cost >= result.best_bound
     assert dict(result.parameters)["strategy"] == "lns"
+
+
+def test_the_lns_walker_kicks_out_of_a_stall_and_keeps_the_best_roster() -> None:
+    import time
+
+    from ortools.sat.python import cp_model
+
+    from careshift.engine.lns import Incumbent, improve
+    from careshift.engine.solve import exact_penalties, extract_schedule
+
+    p = CASES["shift counts, assignments and minutes"]
+    m = build_model(p)
+    first = cp_model.CpSolver()
+    first.parameters.num_workers = 1
+    first.parameters.stop_after_first_solution = True
+    assert first.solve(m.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    start = Incumbent(list(first.response_proto.solution), first.objective_value, 0.0)
+    now = time.monotonic()
+    best, stats = improve(m, start, now + 1.5, seed=3, workers=2, started=now, kick_after=1)
+    assert stats.kicks >= 1
+    assert best.objective <= start.objective
+    schedule = extract_schedule(m, lambda var: best.values[var.index], "test")
+    cost, _lines = exact_penalties(m, schedule)
+    assert cost == check(p, schedule).cost <= best.objective
