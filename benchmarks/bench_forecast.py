@@ -1,10 +1,10 @@
 """Forecast benchmarks on the shared UIHC ED hourly and NHS A&E monthly data.
 
 Usage: nice -n 10 /work/venv/bin/python benchmarks/bench_forecast.py [DATA_DIR] [--quick]
-       [--only=nhs|uihc|validation|staffing|statsforecast]
+       [--only=nhs|uihc|qgbm|validation|staffing|statsforecast]
 
 Writes the sections forecast-nhs, forecast-uihc, forecast-staffing-validation,
-forecast-staffing-office and forecast-statsforecast of docs/benchmarks.md and the PNGs in
+forecast-staffing-office, forecast-statsforecast and forecast-qgbm of docs/benchmarks.md and the PNGs in
 docs/img/. DATA_DIR defaults to ../shared/data.
 """
 
@@ -35,6 +35,7 @@ from careshift.forecast.monthly import (  # noqa: E402
     select_per_series,
 )
 from careshift.forecast.plots import calibration_plot, fan_chart  # noqa: E402
+from careshift.forecast.quantile_gbm import QuantileConfig, QuantileGBM  # noqa: E402
 from careshift.forecast.series import Series, series_from_frame  # noqa: E402
 from careshift.forecast.statsforecast_models import StatsConfig, StatsForecastModel  # noqa: E402
 
@@ -138,6 +139,49 @@ def uihc_one_step(data: Path, rounds: int) -> str:
     ]
     body = "\n".join(lines)
     write_section("forecast-uihc", "Forecast: UIHC ED hourly arrivals, published split", body, COMMAND)
+    return body
+
+
+def qgbm_one_step(data: Path, rounds: int) -> str:
+    """LightGBM quantile regression (one booster per level, 200 trees) beside CountGBM on the
+    README split of ``uihc_one_step`` (same features, same single fit)."""
+    series = load_uihc(data, ["temp_f", *FLAGS])
+    n = series.n
+    train = int(round(n * 0.9))
+    t0 = np.arange(train - 1, n - 1, dtype=np.int64)
+    h = np.ones_like(t0)
+    y = series.y[t0 + h]
+    levels = metrics.all_levels()
+    started = time.perf_counter()
+    count = CountGBM(GBMConfig(horizon=1, train_stride=1, num_rounds=rounds)).fit(series, train)
+    ours = count.predict(series, t0, h, levels)
+    count_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    config = QuantileConfig(GBMConfig(horizon=1, train_stride=1, num_rounds=200, learning_rate=0.05, threads=2))
+    quant = QuantileGBM(config).fit(series, train)
+    qgbm = quant.predict(series, t0, h, levels)
+    qgbm_seconds = time.perf_counter() - started
+    whole = quant.predict(series, t0, h, levels, integer=True)
+    clim_mean, clim_q = baselines.climatology_static(series, train, t0, h, levels)
+    rows = [
+        metrics.score("count_gbm (ours)", y, ours.mean, ours.quantiles, levels, bounds=ours.intervals),
+        metrics.score("quantile_gbm", y, qgbm.mean, qgbm.quantiles, levels, bounds=qgbm.intervals),
+        metrics.score(
+            "quantile_gbm, rounded up to whole counts", y, whole.mean, whole.quantiles, levels, bounds=whole.intervals
+        ),
+        metrics.score("hour-of-week climatology (train mean, empirical quantiles)", y, clim_mean, clim_q, levels),
+    ]
+    lines = [
+        f"Split as forecast-uihc: train {train} h, test {n - train} h, 1-step-ahead, one fit. quantile_gbm: "
+        f"LightGBM objective=quantile, one booster per level ({len(levels)} levels), 200 trees, learning rate "
+        "0.05, 2 threads, CountGBM's features; quantiles sorted across levels (non-crossing), mean = median. "
+        f"Time (fit + predict): count_gbm {count_seconds:.0f} s ({rounds} rounds, 1 thread), "
+        f"quantile_gbm {qgbm_seconds:.0f} s.",
+        "",
+        metrics.scores_table(rows),
+    ]
+    body = "\n".join(lines)
+    write_section("forecast-qgbm", "Forecast: LightGBM quantile regression, UIHC published split", body, COMMAND)
     return body
 
 
@@ -420,6 +464,8 @@ def main() -> None:
         print(nhs(data), "\n", flush=True)
     if only in (None, "uihc"):
         print(uihc_one_step(data, rounds), "\n", flush=True)
+    if only in (None, "qgbm"):
+        print(qgbm_one_step(data, rounds), "\n", flush=True)
     if only in (None, "validation"):
         print(validation_year(data, rounds, 90 if quick else 30), flush=True)
     if only in (None, "statsforecast"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -34,8 +35,13 @@ def duration_minutes(text: str, what: str) -> int:
     return int(round(float(match.group(1)) * _MINUTES[match.group(2).lower()]))
 
 
-MODEL_NAMES = ("gbm", "mstl", "autoets", "baselines")
-_MODEL_ALIASES = {"climatology": "baselines", "count_gbm": "gbm", "ets": "autoets"}
+MODEL_NAMES = ("gbm", "qgbm", "mstl", "autoets", "baselines")
+_MODEL_ALIASES = {
+    "climatology": "baselines",
+    "count_gbm": "gbm",
+    "ets": "autoets",
+    "quantile_gbm": "qgbm",
+}
 
 
 def parse_models(text: str) -> list[str]:
@@ -51,7 +57,7 @@ def parse_models(text: str) -> list[str]:
         if name not in chosen:
             chosen.append(name)
     if not [name for name in chosen if name != "baselines"]:
-        raise ForecastInputError("--models needs at least one of gbm, mstl, autoets besides the baselines")
+        raise ForecastInputError("--models needs at least one of gbm, qgbm, mstl, autoets besides the baselines")
     return chosen
 
 
@@ -102,8 +108,9 @@ def backtest_command(
         str,
         typer.Option(
             "--models",
-            help="Models to backtest and select from: gbm, mstl, autoets, baselines (alias climatology). "
-            "mstl/autoets (statsforecast, fitted on the last --fit-weeks) are opt-in: slower on long series.",
+            help="Models to backtest and select from: gbm, qgbm, mstl, autoets, baselines (alias climatology). "
+            "qgbm (LightGBM quantile regression, one booster per level) and mstl/autoets (statsforecast, "
+            "fitted on the last --fit-weeks) are opt-in: slower on long series.",
         ),
     ] = "gbm,baselines",
     fit_weeks: Annotated[
@@ -120,6 +127,7 @@ def backtest_command(
     from careshift.forecast.frames import read_series_csv
     from careshift.forecast.metrics import parse_grid, scores_table
     from careshift.forecast.models import CountGBM, GBMConfig
+    from careshift.forecast.quantile_gbm import QuantileConfig, QuantileGBM
     from careshift.forecast.series import series_from_frame
     from careshift.forecast.statsforecast_models import StatsConfig, StatsForecastModel
 
@@ -157,6 +165,10 @@ def backtest_command(
     for name in chosen:
         if name == "gbm":
             factories["count_gbm"] = lambda: CountGBM(config)
+        elif name == "qgbm":
+            # cheaper boosters than the count model's: one is trained per quantile level
+            qconfig = QuantileConfig(replace(config, num_rounds=min(rounds, 200), threads=2))
+            factories["quantile_gbm"] = partial(QuantileGBM, qconfig)
         elif name in ("mstl", "autoets"):
             stats = StatsConfig(kind="mstl" if name == "mstl" else "autoets", fit_weeks=fit_weeks)
             factories[name] = partial(StatsForecastModel, stats)
