@@ -7,8 +7,6 @@ from careshift.domain.errors import DomainError
 from careshift.domain.explain import explain
 from careshift.domain.recommendations import CARD_SUMMARY_LIMIT, ProducedBy, Recommendation
 from careshift.domain.schedule import Assignment
-from careshift.service.modes import UnitMode, UnitModes
-from careshift.telemetry.audit import MemoryAuditStore, verify
 
 AT = datetime(2026, 11, 29, 8, tzinfo=UTC)
 
@@ -54,14 +52,3 @@ def test_card_summary_is_under_140_characters_and_marks_fallbacks() -> None:
 def test_empty_recommendation_is_refused() -> None:
     with pytest.raises(DomainError, match="changes nothing"):
         Recommendation("r2", "4W", AT, (), (), (), ProducedBy.OPTIMIZER, None)
-
-
-def test_mode_changes_are_audited() -> None:
-    audit = MemoryAuditStore()
-    modes = UnitModes(audit, clock=lambda: AT)
-    assert modes.mode("4W") is UnitMode.SHADOW
-    modes.set("4W", UnitMode.APPROVE, actor="admin", reason="go-live")
-    modes.set("4W", UnitMode.SHADOW, actor="admin", reason="rollback")
-    assert modes.mode("4W") is UnitMode.SHADOW
-    assert [e.payload["to"] for e in audit.entries()] == ["approve", "shadow"]
-    assert verify(audit.entries()).ok

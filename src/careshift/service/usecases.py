@@ -53,7 +53,7 @@ from careshift.service.repositories import (
 from careshift.telemetry.audit import record
 
 DEFAULT_MODE = UnitMode.SHADOW
-"""A unit nobody configured computes and logs only (the safe default of ``service.modes``)."""
+"""A unit nobody configured computes and logs only (the safe default)."""
 
 STAFF_DECLINED_REASONS = frozenset(
     {"preference.staff-declined", "not-feasible.staff-unavailable", "outcome.staff-fatigue"}
