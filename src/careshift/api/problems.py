@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -26,6 +27,24 @@ def problem(status: int, title: str, detail: str, kind: str, instance: str | Non
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
+#: Errors whose problem document is just status, title and the error's message.
+#: Starlette picks the handler of the nearest class in the exception's MRO, so order does not matter.
+PLAIN_PROBLEMS: dict[type[Exception], tuple[int, str, str]] = {
+    NotFoundError: (404, "Not found", "not-found"),
+    ConflictError: (409, "Conflict", "conflict"),
+    DomainError: (422, "Invalid request", "invalid-request"),
+    ServiceUnavailableError: (503, "Service unavailable", "unavailable"),
+    CareshiftError: (500, "Internal error", "internal"),
+}
+
+
+def _plain_handler(status: int, title: str, kind: str) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    async def handler(request: Request, exc: Exception) -> JSONResponse:
+        return problem(status, title, str(exc), kind, request.url.path)
+
+    return handler
+
+
 def install(app: FastAPI) -> None:
     """Map our error tree and FastAPI's own errors to problem details."""
 
@@ -46,25 +65,8 @@ def install(app: FastAPI) -> None:
     async def _input(request: Request, exc: InputError) -> JSONResponse:
         return problem(422, "Invalid input", str(exc), "invalid-input", request.url.path, location=exc.location)
 
-    @app.exception_handler(NotFoundError)
-    async def _not_found(request: Request, exc: NotFoundError) -> JSONResponse:
-        return problem(404, "Not found", str(exc), "not-found", request.url.path)
-
-    @app.exception_handler(ConflictError)
-    async def _conflict(request: Request, exc: ConflictError) -> JSONResponse:
-        return problem(409, "Conflict", str(exc), "conflict", request.url.path)
-
-    @app.exception_handler(DomainError)
-    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return problem(422, "Invalid request", str(exc), "invalid-request", request.url.path)
-
-    @app.exception_handler(ServiceUnavailableError)
-    async def _unavailable(request: Request, exc: ServiceUnavailableError) -> JSONResponse:
-        return problem(503, "Service unavailable", str(exc), "unavailable", request.url.path)
-
-    @app.exception_handler(CareshiftError)
-    async def _other(request: Request, exc: CareshiftError) -> JSONResponse:
-        return problem(500, "Internal error", str(exc), "internal", request.url.path)
+    for error_type, (status, title, kind) in PLAIN_PROBLEMS.items():
+        app.add_exception_handler(error_type, _plain_handler(status, title, kind))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
