@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     fhir_algorithm: Literal["RS384", "ES384"] = "RS384"
     fhir_scope: str = "system/Schedule.read system/Schedule.write system/Slot.read system/Slot.write"
     writeback_every_seconds: float = 5.0
+    read_cache_seconds: float = Field(default=2.0, ge=0)
+    """How long a unit's current recommendation may be served from memory (``0`` = off). This
+    process's own writes empty the cache at once; another replica's show within this time."""
     id_hash_key: SecretStr | None = None
     """Key of the HMAC that replaces patient and encounter ids (``CARESHIFT_ID_HASH_KEY``)."""
 

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 import jwt
@@ -112,15 +113,21 @@ def mint(
     return jwt.encode(claims, keys.private_pem, algorithm=keys.algorithm)
 
 
-def authenticate(
-    token: str,
-    public_pem: bytes,
-    *,
-    now: datetime,
-    issuer: str = "careshift",
-    audience: str = "careshift-api",
-) -> Principal:
-    """Verify ``token`` and return its principal, or raise ``AuthError`` (401)."""
+@dataclass(frozen=True)
+class _Verified:
+    principal: Principal
+    expires: int
+    issued: int
+
+
+@lru_cache(maxsize=4096)
+def _verified(token: str, public_pem: bytes, issuer: str, audience: str) -> _Verified:
+    """Signature, algorithm, issuer and audience of ``token``: what never changes for a token.
+
+    Cached, because a console polls with the same token many times a minute and an ECDSA
+    verification costs more than the read it guards; the time claims are checked on every
+    request by ``authenticate``. Failures are not cached (the exception propagates).
+    """
     try:
         header = jwt.get_unverified_header(token)
         if header.get("alg") not in ALGORITHMS:
@@ -131,7 +138,7 @@ def authenticate(
             algorithms=ALGORITHMS,
             audience=audience,
             issuer=issuer,
-            # Time claims are checked below against the injected clock, not the library's.
+            # Time claims are checked by ``authenticate`` against the injected clock, not the library's.
             options={
                 "verify_exp": False,
                 "verify_iat": False,
@@ -141,14 +148,28 @@ def authenticate(
         )
     except jwt.PyJWTError as exc:
         raise AuthError(f"invalid bearer token: {exc}") from exc
-    if int(claims["exp"]) <= int(now.timestamp()):
-        raise AuthError("bearer token has expired; request a new one")
-    if int(claims.get("iat", 0)) > int(now.timestamp()) + CLOCK_SKEW_SECONDS:
-        raise AuthError("bearer token was issued in the future; check the issuer's clock")
     units = claims.get("units")
-    return Principal(
+    principal = Principal(
         subject=str(claims["sub"]),
         role=str(claims.get("role", "")),
         scopes=frozenset(str(claims.get("scope", "")).split()),
         units=None if units is None else frozenset(str(unit) for unit in units),
     )
+    return _Verified(principal, int(claims["exp"]), int(claims.get("iat", 0)))
+
+
+def authenticate(
+    token: str,
+    public_pem: bytes,
+    *,
+    now: datetime,
+    issuer: str = "careshift",
+    audience: str = "careshift-api",
+) -> Principal:
+    """Verify ``token`` and return its principal, or raise ``AuthError`` (401)."""
+    verified = _verified(token, public_pem, issuer, audience)
+    if verified.expires <= int(now.timestamp()):
+        raise AuthError("bearer token has expired; request a new one")
+    if verified.issued > int(now.timestamp()) + CLOCK_SKEW_SECONDS:
+        raise AuthError("bearer token was issued in the future; check the issuer's clock")
+    return verified.principal

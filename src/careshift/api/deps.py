@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 from careshift.api.auth import AuthError, Principal, authenticate
 from careshift.domain.errors import ServiceUnavailableError
 from careshift.service.bus import MessageBus
-from careshift.service.repositories import StoredRecommendation
+from careshift.service.repositories import RecommendationState
 from careshift.service.usecases import DecisionService
 from careshift.telemetry.audit import AuditStore
 
@@ -44,7 +44,7 @@ class ApiContext:
         return self.bus
 
 
-def get_context(request: Request) -> ApiContext:
+async def get_context(request: Request) -> ApiContext:
     context: ApiContext = request.app.state.context
     return context
 
@@ -52,7 +52,7 @@ def get_context(request: Request) -> ApiContext:
 Context = Annotated[ApiContext, Depends(get_context)]
 
 
-def get_principal(request: Request, context: Context) -> Principal:
+async def get_principal(request: Request, context: Context) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -65,10 +65,10 @@ def get_principal(request: Request, context: Context) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def requires(scope: str) -> Callable[[Principal], Principal]:
+def requires(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that admits only principals holding ``scope`` (unit checks happen per route)."""
 
-    def dependency(principal: CurrentPrincipal) -> Principal:
+    async def dependency(principal: CurrentPrincipal) -> Principal:
         principal.require(scope)
         return principal
 
@@ -85,10 +85,10 @@ def write_scope(scope: str) -> dict[str, Any]:
     return {SCOPE_EXTENSION: scope}
 
 
-def for_unit(scope: str) -> Callable[..., Principal]:
+def for_unit(scope: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting principals with ``scope`` on the ``{unit}`` path parameter."""
 
-    def dependency(unit: str, principal: CurrentPrincipal) -> Principal:
+    async def dependency(unit: str, principal: CurrentPrincipal) -> Principal:
         principal.require(scope)
         principal.require(scope, unit)
         return principal
@@ -99,8 +99,10 @@ def for_unit(scope: str) -> Callable[..., Principal]:
 
 @dataclass(frozen=True)
 class OnRecommendation:
+    """The caller and the recommendation named in the path (its state: load the content if needed)."""
+
     principal: Principal
-    recommendation: StoredRecommendation
+    recommendation: RecommendationState
 
 
 def for_recommendation(scope: str) -> Callable[..., OnRecommendation]:
@@ -112,9 +114,9 @@ def for_recommendation(scope: str) -> Callable[..., OnRecommendation]:
 
     def dependency(recommendation_id: str, principal: CurrentPrincipal, context: Context) -> OnRecommendation:
         principal.require(scope)
-        stored = context.decisions().recommendation(recommendation_id)
-        principal.require(scope, stored.unit)
-        return OnRecommendation(principal, stored)
+        state = context.decisions().recommendation_state(recommendation_id)
+        principal.require(scope, state.unit)
+        return OnRecommendation(principal, state)
 
     dependency.__name__ = f"recommendation_{scope.replace('.', '_')}"
     return dependency

@@ -70,7 +70,9 @@ def build_api(
     events = open_store(url)  # the event log: imported rosters and call-outs shape the live roster
     sample = sample_planning(units, utc_now().date())
     planning = ProjectedPlanning(sample.inputs, events, sample.templates)
-    services = build_services(planning, database_url=url, time_limit=time_limit)
+    services = build_services(
+        planning, database_url=url, time_limit=time_limit, read_cache_seconds=settings.read_cache_seconds
+    )
     services.closers.insert(0, events.close)
     if start_ticker:
         services.start_ticker()

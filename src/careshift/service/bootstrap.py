@@ -19,6 +19,7 @@ from careshift.domain.errors import CareshiftError
 from careshift.service.bus import MessageBus
 from careshift.service.debounce import Debouncer
 from careshift.service.memory import MemoryAuditView, MemoryState, MemoryUnitOfWork
+from careshift.service.readcache import ReadCache
 from careshift.service.repositories import Clock, PlanningData, QualityGate, Solver
 from careshift.service.solver import PoolSolver
 from careshift.service.usecases import DecisionService
@@ -96,6 +97,7 @@ def build_services(
     gate: QualityGate | None = None,
     time_limit: float = 10.0,
     debouncer: Debouncer | None = None,
+    read_cache_seconds: float = 2.0,
 ) -> Services:
     """Wire the service: ``database_url`` ``None`` keeps state in memory (tests, demo)."""
     closers: list[Callable[[], None]] = []
@@ -114,5 +116,6 @@ def build_services(
         closers.append(store.close)
         service = DecisionService(store.unit_of_work, planning, solver, clock, gate, time_limit, reader=store.reader)
         audit = SqlAuditView(store)
+    service.current_cache = ReadCache(read_cache_seconds)
     bus = MessageBus(service, debouncer or Debouncer())
     return Services(service, bus, audit, closers)

@@ -22,6 +22,7 @@ from careshift.service.repositories import (
     OutboxMessage,
     OutboxState,
     PlanningInput,
+    RecommendationState,
     RecommendationStatus,
     StoredDecision,
     StoredRecommendation,
@@ -64,6 +65,14 @@ class MemoryRecommendations:
 
     def get(self, recommendation_id: str) -> StoredRecommendation | None:
         return self._state.recommendations.get(recommendation_id)
+
+    def state(self, recommendation_id: str) -> RecommendationState | None:
+        found = self._state.recommendations.get(recommendation_id)
+        return None if found is None else RecommendationState(found.id, found.unit, found.status, found.version)
+
+    def set_status(self, recommendation_id: str, status: RecommendationStatus, expected_version: int) -> None:
+        current = self._state.recommendations[recommendation_id]
+        self.save(replace(current, status=status, version=expected_version + 1), expected_version)
 
     def save(self, item: StoredRecommendation, expected_version: int) -> None:
         current = self._state.recommendations.get(item.id)

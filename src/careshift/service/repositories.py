@@ -126,10 +126,28 @@ class OutboxMessage:
     result: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class RecommendationState:
+    """Where a recommendation stands, without its content (what a decision needs)."""
+
+    id: str
+    unit: str
+    status: RecommendationStatus
+    version: int
+
+
 class RecommendationRepository(Protocol):
     def add(self, item: StoredRecommendation) -> None: ...
 
     def get(self, recommendation_id: str) -> StoredRecommendation | None: ...
+
+    def state(self, recommendation_id: str) -> RecommendationState | None:
+        """The unit, status and version only (cheap: a recommendation's roster is not read)."""
+        ...
+
+    def set_status(self, recommendation_id: str, status: RecommendationStatus, expected_version: int) -> None:
+        """Move the status on and bump the version; raise ``ConflictError`` if the version moved on."""
+        ...
 
     def save(self, item: StoredRecommendation, expected_version: int) -> None:
         """Replace the stored item; raise ``ConcurrencyError`` if its version moved on."""

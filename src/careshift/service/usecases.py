@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from careshift.domain.checker import check
 from careshift.domain.decisions import Decision, Outcome
@@ -35,6 +36,7 @@ from careshift.service.messages import (
     RepairAfterCallOut,
     UnitModeChanged,
 )
+from careshift.service.readcache import ReadCache
 from careshift.service.repositories import (
     ApprovedSchedule,
     CheckSummary,
@@ -43,6 +45,7 @@ from careshift.service.repositories import (
     PlanningData,
     PlanningInput,
     QualityGate,
+    RecommendationState,
     RecommendationStatus,
     Solver,
     StoredDecision,
@@ -86,6 +89,13 @@ class PlanOutcome:
 
 
 Handled = tuple[Any, list[Event]]
+T = TypeVar("T")
+
+
+def _found(item: T | None, recommendation_id: str) -> T:
+    if item is None:
+        raise NotFoundError(f"no recommendation {recommendation_id!r}; list them with GET /recommendations?unit=…")
+    return item
 
 
 def roster_version(schedule: Schedule | None) -> str:
@@ -137,9 +147,21 @@ class DecisionService:
     new_id: Callable[[], str] = field(default_factory=lambda: lambda: uuid.uuid4().hex)
     reader: UnitOfWorkFactory | None = None
     """Units of work for queries (default ``uow``); a store may hand out lock-free readers."""
+    current_cache: ReadCache[StoredRecommendation | None] = field(default_factory=lambda: ReadCache(0.0))
+    """Each unit's current recommendation for a short while (off by default; ``build_services``
+    turns it on). Emptied after every unit of work that may write."""
 
     def _read(self) -> UnitOfWork:
         return (self.reader or self.uow)()
+
+    @contextmanager
+    def _write(self) -> Iterator[UnitOfWork]:
+        """A unit of work that may change state; cached reads are dropped once it ends."""
+        try:
+            with self.uow() as uow:
+                yield uow
+        finally:
+            self.current_cache.invalidate()
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -153,11 +175,12 @@ class DecisionService:
         return uow.modes.get(unit) or DEFAULT_MODE
 
     @staticmethod
+    def _state(uow: UnitOfWork, recommendation_id: str) -> RecommendationState:
+        return _found(uow.recommendations.state(recommendation_id), recommendation_id)
+
+    @staticmethod
     def _get(uow: UnitOfWork, recommendation_id: str) -> StoredRecommendation:
-        found = uow.recommendations.get(recommendation_id)
-        if found is None:
-            raise NotFoundError(f"no recommendation {recommendation_id!r}; list them with GET /recommendations?unit=…")
-        return found
+        return _found(uow.recommendations.get(recommendation_id), recommendation_id)
 
     def _declined(self, uow: UnitOfWork, unit: str) -> dict[str, set[date]]:
         """Days that staff declined in overrides of this unit's recommendations."""
@@ -179,7 +202,7 @@ class DecisionService:
         recommendation is stored as ``shadow`` (logged, not offered for a decision).
         """
         unit = command.unit
-        with self.uow() as uow:
+        with self._write() as uow:
             mode = self._mode(uow, unit)
             approved = uow.schedules.approved(unit)
             declined = self._declined(uow, unit)
@@ -243,7 +266,7 @@ class DecisionService:
         )
         status = RecommendationStatus.SHADOW if mode is UnitMode.SHADOW else RecommendationStatus.PROPOSED
         stored = StoredRecommendation(recommendation, proposal.schedule, summary, status, 1, proposal.fallback_reason)
-        with self.uow() as uow:
+        with self._write() as uow:
             superseded = []
             for older in uow.recommendations.for_unit(unit, limit=20):
                 if older.status is RecommendationStatus.PROPOSED:
@@ -289,8 +312,8 @@ class DecisionService:
         """Record accept / override / defer. Override and defer need a coded reason
         (``Decision`` refuses them without one); a recommendation is decided once, except
         that a deferred one may be decided again."""
-        with self.uow() as uow:
-            stored = self._get(uow, command.recommendation_id)
+        with self._write() as uow:
+            stored = self._state(uow, command.recommendation_id)
             open_states = (RecommendationStatus.PROPOSED, RecommendationStatus.DEFERRED)
             if stored.status not in open_states:
                 hint = (
@@ -302,10 +325,9 @@ class DecisionService:
                     f"recommendation {stored.id} is {stored.status.value}; "
                     f"only proposed or deferred ones take a decision{hint}"
                 )
-            if self._mode(uow, stored.unit) in (UnitMode.OFF, UnitMode.SHADOW):
-                raise ConflictError(
-                    f"unit {stored.unit} is in {self._mode(uow, stored.unit).value} mode; decisions are not taken"
-                )
+            mode = self._mode(uow, stored.unit)
+            if mode in (UnitMode.OFF, UnitMode.SHADOW):
+                raise ConflictError(f"unit {stored.unit} is in {mode.value} mode; decisions are not taken")
             decision = Decision(
                 recommendation_id=stored.id,
                 outcome=command.outcome,
@@ -317,7 +339,7 @@ class DecisionService:
             )
             saved = uow.decisions.add(decision, stored.unit)
             status = RecommendationStatus(command.outcome.value)
-            uow.recommendations.save(replace(stored, status=status, version=stored.version + 1), stored.version)
+            uow.recommendations.set_status(stored.id, status, stored.version)
             self._audit(
                 uow,
                 actor=command.user,
@@ -339,7 +361,7 @@ class DecisionService:
         """Approve an accepted recommendation: it becomes the unit's approved roster and, in
         ``approve`` or ``auto`` mode, its changes are queued in the outbox for write-back
         (same transaction, so an approval is never lost nor sent twice)."""
-        with self.uow() as uow:
+        with self._write() as uow:
             stored = self._get(uow, command.recommendation_id)
             if stored.status is not RecommendationStatus.ACCEPTED:
                 raise ConflictError(
@@ -394,7 +416,7 @@ class DecisionService:
 
     def change_mode(self, command: ChangeUnitMode) -> Handled:
         """Switch a unit's mode at once; the change and its reason go to the audit chain."""
-        with self.uow() as uow:
+        with self._write() as uow:
             previous = self._mode(uow, command.unit)
             uow.modes.set(command.unit, command.mode)
             self._audit(
@@ -410,7 +432,7 @@ class DecisionService:
 
     def auto_apply(self, event: RecommendationMade) -> list[Event]:
         """In ``auto`` mode, accept and approve a low-risk recommendation without a click."""
-        with self.uow() as uow:
+        with self._write() as uow:
             mode = self._mode(uow, event.unit)
             stored = uow.recommendations.get(event.recommendation_id)
         if mode is not UnitMode.AUTO or stored is None:
@@ -434,12 +456,24 @@ class DecisionService:
         with self._read() as uow:
             return self._get(uow, recommendation_id)
 
+    def recommendation_state(self, recommendation_id: str) -> RecommendationState:
+        """Unit, status and version of a recommendation (for access checks: its roster is not read)."""
+        with self._read() as uow:
+            return self._state(uow, recommendation_id)
+
     def recommendations(self, unit: str, limit: int = 50) -> list[StoredRecommendation]:
         with self._read() as uow:
             return uow.recommendations.for_unit(unit, limit)
 
     def current(self, unit: str) -> StoredRecommendation | None:
         """The newest recommendation of ``unit`` still waiting for a decision (or deferred)."""
+        return self.current_cache.get(unit, lambda: self._load_current(unit))
+
+    def cached_current(self, unit: str) -> tuple[bool, StoredRecommendation | None]:
+        """``(True, current)`` when the answer is cached (no database call), else ``(False, None)``."""
+        return self.current_cache.peek(unit)
+
+    def _load_current(self, unit: str) -> StoredRecommendation | None:
         waiting = (RecommendationStatus.PROPOSED, RecommendationStatus.DEFERRED)
         with self._read() as uow:
             found = uow.recommendations.for_unit(unit, limit=1, statuses=waiting)

@@ -26,7 +26,6 @@ from sqlalchemy import (
     Table,
     Text,
     delete,
-    func,
     insert,
     select,
     text,
@@ -35,7 +34,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from careshift.adapters.store.database import make_engine, upgrade
+from careshift.adapters.store.database import make_engine, sqlite_path, upgrade
+from careshift.adapters.store.durability import GroupSync
 from careshift.adapters.store.schema import UtcDateTime
 from careshift.domain.decisions import Decision, Outcome
 from careshift.domain.errors import ServiceUnavailableError
@@ -47,6 +47,7 @@ from careshift.service.repositories import (
     CheckSummary,
     OutboxMessage,
     OutboxState,
+    RecommendationState,
     RecommendationStatus,
     StoredDecision,
     StoredRecommendation,
@@ -208,6 +209,24 @@ class SqlRecommendations:
             select(recommendation_table).where(recommendation_table.c.id == recommendation_id)
         ).first()
         return None if row is None else recommendation_from_row(row)
+
+    def state(self, recommendation_id: str) -> RecommendationState | None:
+        table = recommendation_table
+        row = self._s.execute(
+            select(table.c.id, table.c.unit, table.c.status, table.c.version).where(table.c.id == recommendation_id)
+        ).first()
+        if row is None:
+            return None
+        return RecommendationState(row.id, row.unit, RecommendationStatus(row.status), row.version)
+
+    def set_status(self, recommendation_id: str, status: RecommendationStatus, expected_version: int) -> None:
+        result = self._s.execute(
+            update(recommendation_table)
+            .where(recommendation_table.c.id == recommendation_id, recommendation_table.c.version == expected_version)
+            .values(status=status.value, version=expected_version + 1)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConflictError(f"recommendation {recommendation_id} changed meanwhile; reload it and decide again")
 
     def save(self, item: StoredRecommendation, expected_version: int) -> None:
         result = self._s.execute(
@@ -417,20 +436,21 @@ class SqlAudit:
 
     def last(self) -> AuditEntry | None:
         self._lock()
-        top = self._s.execute(select(func.max(audit_table.c.seq))).scalar()
-        if top is None:
-            return None
-        row = self._s.execute(select(audit_table).where(audit_table.c.seq == top)).first()
+        row = self._s.execute(select(audit_table).order_by(audit_table.c.seq.desc()).limit(1)).first()
         return None if row is None else _entry(row)
 
 
 class SqlUnitOfWork:
     """One SQL transaction over every decision-service repository."""
 
-    def __init__(self, engine: Engine, lock: threading.RLock | None, *, writer: bool = True) -> None:
+    def __init__(
+        self, engine: Engine, lock: threading.RLock | None, *, writer: bool = True, durable: GroupSync | None = None
+    ) -> None:
         self._engine = engine
         self._lock = lock
         self._writer = writer
+        self._durable = durable
+        self._committed = False
 
     def __enter__(self) -> Self:
         if self._lock is not None:
@@ -465,10 +485,13 @@ class SqlUnitOfWork:
         finally:
             if self._lock is not None:
                 self._lock.release()
+        if self._committed and self._durable is not None:
+            self._durable.wait()  # outside the write lock, so concurrent commits share one fsync
 
     def commit(self) -> None:
         try:
             self._session.commit()
+            self._committed = True
         except IntegrityError as exc:
             self._session.rollback()
             raise ConflictError("another request changed the same records at the same time; retry") from exc
@@ -486,7 +509,11 @@ class SqlDecisionStore:
 
     def __init__(self, url: str, *, migrate: bool = True, engine: Engine | None = None) -> None:
         self.url = url
-        self.engine = engine or make_engine(url)
+        path = sqlite_path(url) if engine is None else None
+        # A SQLite file of our own commits with synchronous=NORMAL and waits for a shared fsync
+        # (group commit, ADR 0012); a given engine keeps its own settings.
+        self._durable = GroupSync(path) if path is not None else None
+        self.engine = engine or make_engine(url, sqlite_synchronous="NORMAL" if path is not None else "FULL")
         if migrate:
             upgrade(url, self.engine)
         # SQLite has one writer at a time; serialising our own writers avoids "database is
@@ -494,7 +521,7 @@ class SqlDecisionStore:
         self._lock = threading.RLock() if self.engine.dialect.name == "sqlite" else None
 
     def unit_of_work(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, self._lock)
+        return SqlUnitOfWork(self.engine, self._lock, durable=self._durable)
 
     def reader(self) -> SqlUnitOfWork:
         """A unit of work for queries: no writer lock (SQLite WAL readers never block)."""

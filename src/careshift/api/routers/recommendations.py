@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from starlette.concurrency import run_in_threadpool
 
 from careshift.api.auth import Principal
 from careshift.api.deps import Context, OnRecommendation, for_recommendation, for_unit, requires
@@ -26,15 +27,19 @@ def unit_recommendations(
 
 
 @read.get("/units/{unit}/recommendations/current")
-def current_recommendation(unit: str, context: Context, _: UnitReader) -> RecommendationOut:
-    """The newest recommendation waiting for a decision."""
-    current = context.decisions().current(unit)
+async def current_recommendation(unit: str, context: Context, _: UnitReader) -> RecommendationOut:
+    """The newest recommendation waiting for a decision (consoles poll this: a cached answer
+    is served on the event loop, a miss goes to the database on a worker thread)."""
+    service = context.decisions()
+    cached, current = service.cached_current(unit)
+    if not cached:
+        current = await run_in_threadpool(service.current, unit)
     if current is None:
         raise NotFoundError(f"unit {unit} has no recommendation waiting for a decision")
     return RecommendationOut.of(current)
 
 
 @read.get("/recommendations/{recommendation_id}")
-def get_recommendation(found: ReadRecommendation) -> RecommendationOut:
+def get_recommendation(found: ReadRecommendation, context: Context) -> RecommendationOut:
     """One recommendation with its reasons, disruption, versions and producing mode."""
-    return RecommendationOut.of(found.recommendation)
+    return RecommendationOut.of(context.decisions().recommendation(found.recommendation.id))

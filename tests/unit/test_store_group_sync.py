@@ -1,0 +1,63 @@
+"""Group commit: a durability wait returns only after a flush that started after the caller's
+commit, and commits that arrive during one flush share the next."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from careshift.adapters.store.durability import GroupSync
+from careshift.domain.errors import ServiceUnavailableError
+
+
+class GatedSync(GroupSync):
+    """A ``GroupSync`` whose flushes block until the test lets them finish."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.started = threading.Semaphore(0)
+        self.release = threading.Semaphore(0)
+        self.covered_at_start: list[int] = []
+
+    def _fsync(self) -> None:
+        self.covered_at_start.append(self._tickets)
+        self.started.release()
+        assert self.release.acquire(timeout=5)
+
+
+def test_commits_during_a_flush_share_the_next_one(tmp_path: Path) -> None:
+    sync = GatedSync(tmp_path / "db.sqlite")
+    first = threading.Thread(target=sync.wait)
+    first.start()
+    assert sync.started.acquire(timeout=5)  # flush 1 runs for the first commit only
+    later = [threading.Thread(target=sync.wait) for _ in range(3)]
+    for thread in later:
+        thread.start()
+    while sync._tickets < 4:  # all three have taken their ticket and wait
+        threading.Event().wait(0.01)
+    sync.release.release()  # flush 1 ends: it started before the three committed, so it cannot cover them
+    assert sync.started.acquire(timeout=5)  # flush 2 starts, covering all three
+    assert all(thread.is_alive() for thread in later)
+    sync.release.release()
+    for thread in (first, *later):
+        thread.join(5)
+        assert not thread.is_alive()
+    assert sync.flushes == 2
+    assert sync.covered_at_start == [1, 4]
+
+
+def test_a_real_file_is_flushed_and_a_failure_names_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    database = tmp_path / "careshift.db"
+    database.write_bytes(b"x")
+    sync = GroupSync(database)
+    sync.wait()
+    assert sync.flushes == 1
+
+    def broken(_: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr("careshift.adapters.store.durability.os.fdatasync", broken)
+    with pytest.raises(ServiceUnavailableError, match=r"careshift\.db.*Input/output error.*check the disk"):
+        sync.wait()
