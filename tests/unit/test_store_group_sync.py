@@ -8,27 +8,27 @@ from pathlib import Path
 
 import pytest
 
-from careshift.adapters.store.durability import GroupSync
+from careshift.adapters.store.durability import GroupSync, SqliteGroupSync
 from careshift.domain.errors import ServiceUnavailableError
 
 
 class GatedSync(GroupSync):
     """A ``GroupSync`` whose flushes block until the test lets them finish."""
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
+    def __init__(self) -> None:
+        super().__init__()
         self.started = threading.Semaphore(0)
         self.release = threading.Semaphore(0)
         self.covered_at_start: list[int] = []
 
-    def _fsync(self) -> None:
+    def _flush(self) -> None:
         self.covered_at_start.append(self._tickets)
         self.started.release()
         assert self.release.acquire(timeout=5)
 
 
-def test_commits_during_a_flush_share_the_next_one(tmp_path: Path) -> None:
-    sync = GatedSync(tmp_path / "db.sqlite")
+def test_commits_during_a_flush_share_the_next_one() -> None:
+    sync = GatedSync()
     first = threading.Thread(target=sync.wait)
     first.start()
     assert sync.started.acquire(timeout=5)  # flush 1 runs for the first commit only
@@ -51,7 +51,7 @@ def test_commits_during_a_flush_share_the_next_one(tmp_path: Path) -> None:
 def test_a_real_file_is_flushed_and_a_failure_names_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     database = tmp_path / "careshift.db"
     database.write_bytes(b"x")
-    sync = GroupSync(database)
+    sync = SqliteGroupSync(database)
     sync.wait()
     assert sync.flushes == 1
 

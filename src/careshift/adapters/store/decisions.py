@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from careshift.adapters.store.database import make_engine, sqlite_path, upgrade
-from careshift.adapters.store.durability import GroupSync
+from careshift.adapters.store.durability import GroupSync, PostgresGroupSync, SqliteGroupSync
 from careshift.adapters.store.schema import UtcDateTime
 from careshift.domain.decisions import Decision, Outcome
 from careshift.domain.errors import ServiceUnavailableError
@@ -462,7 +462,13 @@ class SqlUnitOfWork:
                 # Every write appends to the one audit chain, so writers are serialised from the
                 # start of their transaction: what they read is then the latest committed state,
                 # and two decisions on one recommendation queue instead of failing.
-                self._session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+                # With group commit, durability comes from the shared flush after the lock is
+                # released, so the commit itself does not wait for the disk (one round trip for both).
+                synchronous = "off" if self._durable is not None else "on"
+                self._session.execute(
+                    text("SELECT pg_advisory_xact_lock(:key), set_config('synchronous_commit', :sync, true)"),
+                    {"key": AUDIT_LOCK_KEY, "sync": synchronous},
+                )
         except (OperationalError, InterfaceError) as exc:
             if self._lock is not None:
                 self._lock.release()
@@ -510,10 +516,15 @@ class SqlDecisionStore:
     def __init__(self, url: str, *, migrate: bool = True, engine: Engine | None = None) -> None:
         self.url = url
         path = sqlite_path(url) if engine is None else None
-        # A SQLite file of our own commits with synchronous=NORMAL and waits for a shared fsync
-        # (group commit, ADR 0012); a given engine keeps its own settings.
-        self._durable = GroupSync(path) if path is not None else None
+        # Writers commit without waiting for the disk and then share one flush (group commit,
+        # ADR 0012): a SQLite file of our own with synchronous=NORMAL, PostgreSQL with
+        # synchronous_commit off per transaction. A given SQLite engine keeps its own settings.
         self.engine = engine or make_engine(url, sqlite_synchronous="NORMAL" if path is not None else "FULL")
+        self._durable: GroupSync | None = None
+        if path is not None:
+            self._durable = SqliteGroupSync(path)
+        elif self.engine.dialect.name == "postgresql":
+            self._durable = PostgresGroupSync(self.engine)
         if migrate:
             upgrade(url, self.engine)
         # SQLite has one writer at a time; serialising our own writers avoids "database is

@@ -1,4 +1,4 @@
-"""Group commit for the SQLite decision store: one ``fsync`` makes many commits durable.
+"""Group commit for the decision store: one flush makes many commits durable.
 
 With ``synchronous=FULL`` every SQLite commit waits for its own ``fsync`` of the write-ahead
 log while holding the database's single write lock; on a disk where an ``fsync`` takes 5 ms
@@ -9,6 +9,11 @@ returns only once an ``fsync`` of the WAL that *started after its commit* has fi
 that land while one flush runs share the next one. A caller is answered only when its change
 is on disk, as with ``FULL``; the difference is that another connection may *read* a commit a
 few milliseconds before it is durable (see ADR 0012).
+
+PostgreSQL gets the same treatment: a writer commits with ``synchronous_commit = off`` inside
+the audit chain's lock, and the flush is one tiny synchronous transaction (it takes a
+transaction id, so its commit record must reach disk, and WAL is flushed in order: every
+commit written before it is durable with it).
 """
 
 from __future__ import annotations
@@ -17,14 +22,16 @@ import os
 import threading
 from pathlib import Path
 
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from careshift.domain.errors import ServiceUnavailableError
 
 
 class GroupSync:
-    """Batches durability waits on one SQLite database file (``path``) into shared ``fsync`` calls."""
+    """Batches durability waits into shared flushes; subclasses say how to flush."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self) -> None:
         self._condition = threading.Condition()
         self._tickets = 0  # commits that asked for durability
         self._durable = 0  # every ticket up to this one is on disk
@@ -44,7 +51,7 @@ class GroupSync:
                 covered = self._tickets  # a flush that starts now covers every ticket issued so far
                 self._condition.release()
                 try:
-                    self._fsync()
+                    self._flush()
                 finally:
                     self._condition.acquire()
                     self._flushing = False
@@ -52,7 +59,18 @@ class GroupSync:
                 self._durable = max(self._durable, covered)
                 self.flushes += 1
 
-    def _fsync(self) -> None:
+    def _flush(self) -> None:
+        raise NotImplementedError
+
+
+class SqliteGroupSync(GroupSync):
+    """Flushes one SQLite database's write-ahead log (``path`` is the database file)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+    def _flush(self) -> None:
         # The WAL holds the commits until a checkpoint; once SQLite checkpoints and removes it,
         # they are in (and were synced to) the main file. Sync whichever holds them now.
         for candidate in (Path(f"{self.path}-wal"), self.path):
@@ -70,3 +88,22 @@ class GroupSync:
             finally:
                 os.close(descriptor)
             return
+
+
+class PostgresGroupSync(GroupSync):
+    """Flushes PostgreSQL's WAL up to now with one synchronous commit of a transaction id."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self.engine = engine
+
+    def _flush(self) -> None:
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(text("SET LOCAL synchronous_commit TO on"))
+                connection.execute(text("SELECT pg_current_xact_id()"))
+        except (OperationalError, InterfaceError) as exc:
+            raise ServiceUnavailableError(
+                f"the decision store could not confirm the last change is durable ({type(exc).__name__}); "
+                "check PostgreSQL, then retry"
+            ) from exc
