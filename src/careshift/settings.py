@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     fhir_algorithm: Literal["RS384", "ES384"] = "RS384"
     fhir_scope: str = "system/Schedule.read system/Schedule.write system/Slot.read system/Slot.write"
     writeback_every_seconds: float = 5.0
+    tracing: Literal["off", "console"] = "off"
+    """OpenTelemetry traces (``CARESHIFT_TRACING``): ``console`` prints spans as JSON on stdout."""
     id_hash_key: SecretStr | None = None
     """Key of the HMAC that replaces patient and encounter ids (``CARESHIFT_ID_HASH_KEY``)."""
 
