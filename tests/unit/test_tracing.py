@@ -7,17 +7,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from fastapi.testclient import TestClient
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
+from careshift.api.app import create_app
 from careshift.domain.recommendations import UnitMode
 from careshift.service.memory import MemoryUnitOfWork
 from careshift.service.writeback import relay
 from careshift.telemetry import tracing
 from tests.unit.service_builders import UNIT, ScriptedSolver, rig
-from tests.unit.test_service_api import api, bearer
+from tests.unit.test_service_api import KEYS, ApiContext, MemoryAuditView, api, bearer
 from tests.unit.test_service_usecases import after_call_out, repaired
 from tests.unit.test_service_writeback import FlakyWriter
 from tests.unit.test_service_writeback import approved as approved_rig
@@ -124,3 +126,16 @@ def test_console_exporter_by_setting_and_off_by_default() -> None:
         assert not tracing.tracer().start_span("x").is_recording()
     finally:
         tracing.use_provider(None)
+
+
+def test_the_server_prints_spans_when_the_setting_says_console(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CARESHIFT_TRACING", "console")
+    r = rig(ScriptedSolver())
+    context = ApiContext(public_key_pem=KEYS.public_pem, audit=MemoryAuditView(r.state))
+    with TestClient(create_app(context)) as client:
+        assert client.get("/health").status_code == 200
+    printed = capsys.readouterr().out
+    assert '"name": "GET /health"' in printed and '"http.route": "/health"' in printed
+    assert not tracing.tracer().start_span("after").is_recording()  # stopped with the server

@@ -24,7 +24,7 @@ from careshift.api.routers import (
     staff,
     units,
 )
-from careshift.telemetry.tracing import TraceRequests, configure_tracing
+from careshift.telemetry.tracing import TraceRequests, configure_tracing, stop_tracing
 from careshift.web.mount import mount_console
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def create_app(context: ApiContext) -> FastAPI:
             for close in context.on_shutdown:
                 close()
             if provider is not None:
-                provider.shutdown()  # flushes the batched spans
+                stop_tracing(provider)
 
     app = FastAPI(
         lifespan=lifespan,

@@ -12,6 +12,7 @@ What never does: patient or encounter ids, request bodies, query strings, header
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Literal
@@ -56,9 +57,17 @@ def configure_tracing(exporter: Exporter) -> SdkTracerProvider | None:
     provider = SdkTracerProvider(
         resource=Resource.create({"service.name": "careshift", "service.version": __version__})
     )
-    provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
+    # sys.stdout as it is now: the exporter's default was bound when the SDK was imported
+    provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter(out=sys.stdout)))
     use_provider(provider)
     return provider
+
+
+def stop_tracing(provider: SdkTracerProvider) -> None:
+    """Flush and close ``provider`` and stop sending spans to it."""
+    provider.shutdown()
+    if _provider is provider:
+        use_provider(None)
 
 
 @contextmanager
