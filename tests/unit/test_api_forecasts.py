@@ -4,15 +4,19 @@ and ``careshift forecast predict --unit`` storing a run the service then plans u
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from careshift.adapters.store.decisions import SqlDecisionStore
 from careshift.cli import app
+from careshift.cli.forecast import parse_ratio
+from careshift.domain.errors import DomainError, ForecastInputError
 from careshift.service.errors import SolverFailed
-from careshift.service.forecasts import ForecastPoint, StoredForecast, store_forecast
+from careshift.service.forecasts import ForecastPoint, StoredForecast, staff_needed, store_forecast
 from careshift.service.messages import RepairAfterCallOut
 from tests.unit.forecast_helpers import poisson_frame
 from tests.unit.service_builders import OTHER, UNIT, Rig, ScriptedSolver, rig
@@ -119,6 +123,7 @@ def test_predict_with_a_unit_stores_the_run_with_the_gate_verdict(tmp_path: Path
     url = f"sqlite:///{tmp_path / 'careshift.sqlite3'}"
     args = ["forecast", "predict", "--series", str(series), "--time-col", "ds", "--target-col", "y", "--tz", "UTC"]
     args += ["--horizon", "6h", "--rounds", "10", "--out", str(tmp_path / "f.csv"), "--unit", UNIT, "--db", url]
+    args += ["--ratio", "RN:4", "--ratio", "CNA:8"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert f"for unit {UNIT}" in result.output
@@ -129,9 +134,32 @@ def test_predict_with_a_unit_stores_the_run_with_the_gate_verdict(tmp_path: Path
             actions = [e.action for e in uow.audit.entries()]
     finally:
         store.close()
-    assert len(stored.points) == 6 and stored.step_minutes == 60
-    assert stored.points[0].start == frame["ds"].iloc[-1].tz_localize("UTC").to_pydatetime() + timedelta(hours=1)
+    assert len(stored.points) == 18 and stored.step_minutes == 60
+    census = [p for p in stored.points if p.skill is None]
+    assert census[0].start == frame["ds"].iloc[-1].tz_localize("UTC").to_pydatetime() + timedelta(hours=1)
     assert all(p.intervals[80][0] <= p.median <= p.intervals[80][1] for p in stored.points)
+    rn = [p for p in stored.points if p.skill == "RN"]
+    assert [p.start for p in rn] == [p.start for p in census]
+    assert all(r.quantiles[0.9] == math.ceil(c.quantiles[0.9] / 4 - 1e-9) for r, c in zip(rn, census, strict=True))
     assert stored.quality_verdict == "unknown" and "no staff, roster or census" in stored.quality_reason
     assert stored.model_version.startswith("count_gbm") and "holidays(-)" in stored.feature_set
     assert actions == ["forecast.stored"]
+
+
+def test_staff_needed_maps_census_quantiles_through_the_ratio() -> None:
+    census = (
+        ForecastPoint(MADE, None, 9.0, {0.5: 8.0, 0.9: 12.2}, {80: (6.0, 12.2)}),
+        ForecastPoint(MADE, "RN", 2.0, {0.5: 2.0}),  # not a census point: skipped
+    )
+    (rn,) = staff_needed(census, "RN", 4)
+    assert rn.skill == "RN" and rn.mean == 2.25
+    assert rn.quantiles == {0.5: 2.0, 0.9: 4.0} and rn.intervals == {80: (2.0, 4.0)}
+    with pytest.raises(DomainError, match="patients per staff must be positive"):
+        staff_needed(census, "RN", 0)
+
+
+def test_a_ratio_option_names_its_format_when_wrong() -> None:
+    assert parse_ratio("RN:4") == ("RN", 4.0) and parse_ratio(" CNA : 7.5") == ("CNA", 7.5)
+    for bad in ("RN", "RN:x", ":4", "RN:-1"):
+        with pytest.raises(ForecastInputError, match="SKILL:PATIENTS_PER_STAFF"):
+            parse_ratio(bad)

@@ -229,6 +229,10 @@ def predict_command(
     db: Annotated[
         str | None, typer.Option("--db", help="Database URL for --unit (default: $CARESHIFT_DATABASE_URL or SQLite)")
     ] = None,
+    ratio: Annotated[
+        list[str] | None,
+        typer.Option("--ratio", help="With --unit: also store staff needed, SKILL:PATIENTS_PER_STAFF (repeat)."),
+    ] = None,
 ) -> None:
     """Fit on the whole series and write mean, quantiles and 50/80/95 % intervals per period
     after its end (columns ``mean``, ``q0.05`` …, ``lo-80``, ``hi-80`` …). With ``--unit`` the
@@ -266,8 +270,21 @@ def predict_command(
     if unit is not None:
         starts = [stamp.to_pydatetime() for stamp in future.ds.iloc[data.n :]]
         features = f"calendar+climatology+windows({','.join(map(str, config.window_hours))})+holidays({country or '-'})"
-        stored = _store_run(unit, db, starts, forecast, grid, step=data.step_minutes, features=features)
+        ratios = [parse_ratio(text) for text in ratio or ()]
+        stored = _store_run(unit, db, starts, forecast, grid, ratios, step=data.step_minutes, features=features)
         typer.echo(f"stored forecast {stored} for unit {unit} (GET /units/{unit}/forecasts)")
+
+
+def parse_ratio(text: str) -> tuple[str, float]:
+    """``"RN:4"`` → ``("RN", 4.0)``: at most four patients per RN."""
+    skill, _, per = text.partition(":")
+    try:
+        value = float(per)
+    except ValueError:
+        value = 0.0
+    if not skill.strip() or value <= 0:
+        raise ForecastInputError(f"--ratio {text!r}: write SKILL:PATIENTS_PER_STAFF with a positive number, e.g. RN:4")
+    return skill.strip(), value
 
 
 def _store_run(
@@ -276,6 +293,7 @@ def _store_run(
     starts: list[datetime],
     forecast: Forecast,
     grid: tuple[float, ...],
+    ratios: list[tuple[str, float]],
     *,
     step: int,
     features: str,
@@ -286,7 +304,7 @@ def _store_run(
 
     from careshift import __version__
     from careshift.adapters.store.decisions import SqlDecisionStore
-    from careshift.service.forecasts import ForecastPoint, StoredForecast, store_forecast
+    from careshift.service.forecasts import ForecastPoint, StoredForecast, staff_needed, store_forecast
     from careshift.settings import Settings
 
     if any(start.tzinfo is None for start in starts):
@@ -296,7 +314,7 @@ def _store_run(
     store = SqlDecisionStore(url)  # migrates: the forecast table may be new
     try:
         verdict, reason = _quality_verdict(url, unit, now)
-        points = tuple(
+        census = tuple(
             ForecastPoint(
                 start=start,
                 skill=None,
@@ -306,6 +324,7 @@ def _store_run(
             )
             for i, start in enumerate(starts)
         )
+        points = census + tuple(p for skill, per in ratios for p in staff_needed(census, skill, per))
         run = StoredForecast(
             id=uuid.uuid4().hex,
             unit=unit,

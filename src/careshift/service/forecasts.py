@@ -12,6 +12,7 @@ intervals by coverage (``lo-80``/``hi-80``). ``skill`` ``None`` means the unit's
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -83,6 +84,32 @@ class StoredForecast:
             (hi - lo) / max(p.median, 1.0) for p in self.points if 80 in p.intervals for lo, hi in [p.intervals[80]]
         ]
         return sum(widths) / len(widths) if widths else None
+
+
+def staff_needed(census: tuple[ForecastPoint, ...], skill: str, patients_per_staff: float) -> tuple[ForecastPoint, ...]:
+    """Staff of ``skill`` needed at a ratio of ``patients_per_staff``, from census points.
+
+    ``ceil(census / ratio)`` is monotone, so the census quantiles and interval bounds map to
+    the staff quantiles and bounds exactly; the mean is the expected load (not rounded).
+    """
+    if patients_per_staff <= 0:
+        raise DomainError(f"ratio for {skill}: patients per staff must be positive, got {patients_per_staff}")
+
+    def people(patients: float) -> float:
+        # a hair of tolerance so that 8.0000001 patients at 1:4 does not demand a third nurse
+        return float(math.ceil(patients / patients_per_staff - 1e-9))
+
+    return tuple(
+        ForecastPoint(
+            start=p.start,
+            skill=skill,
+            mean=p.mean / patients_per_staff,
+            quantiles={level: people(value) for level, value in p.quantiles.items()},
+            intervals={c: (people(lo), people(hi)) for c, (lo, hi) in p.intervals.items()},
+        )
+        for p in census
+        if p.skill is None
+    )
 
 
 class ForecastRepository(Protocol):
