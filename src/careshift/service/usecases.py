@@ -25,7 +25,7 @@ from careshift.domain.recommendations import ProducedBy, Recommendation, UnitMod
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.engine.candidates import Candidate, OpenShift, rank_candidates
 from careshift.service import autopolicy
-from careshift.service.autopolicy import AutoAssessment, AutoThresholds, assess
+from careshift.service.autopolicy import AutoThresholds, assess
 from careshift.service.errors import ConflictError, NotFoundError
 from careshift.service.fallback import Proposal, propose
 from careshift.service.forecasts import StoredForecast
@@ -460,8 +460,7 @@ class DecisionService:
                 before.min_confidence if command.min_confidence is None else command.min_confidence,
             )
             uow.modes.set(command.unit, command.mode)
-            if after != before or uow.modes.thresholds(command.unit) is None:
-                uow.modes.set_thresholds(command.unit, after)
+            uow.modes.set_thresholds(command.unit, after)
             self._audit(
                 uow,
                 actor=command.actor,
@@ -478,11 +477,6 @@ class DecisionService:
             )
             uow.commit()
         return command.mode, [UnitModeChanged(command.unit, previous, command.mode)]
-
-    def assessment(self, stored: StoredRecommendation) -> AutoAssessment:
-        """Risk and confidence of ``stored`` against its unit's current auto thresholds."""
-        with self._read() as uow:
-            return assess(stored.recommendation, stored.check, self._thresholds(uow, stored.unit))
 
     def auto_apply(self, event: RecommendationMade) -> list[Event]:
         """In ``auto`` mode, accept and approve a recommendation whose risk and confidence pass
