@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     read_cache_seconds: float = Field(default=2.0, ge=0)
     """How long a unit's current recommendation may be served from memory (``0`` = off). This
     process's own writes empty the cache at once; another replica's show within this time."""
+    tracing: Literal["off", "console"] = "off"
+    """OpenTelemetry traces (``CARESHIFT_TRACING``): ``console`` prints spans as JSON on stdout."""
     id_hash_key: SecretStr | None = None
     """Key of the HMAC that replaces patient and encounter ids (``CARESHIFT_ID_HASH_KEY``)."""
 

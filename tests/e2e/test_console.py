@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -212,6 +213,7 @@ def test_console_override_accept_approve(api: RunningApi, tmp_path: Path) -> Non
             expect(first.locator(".produced")).to_have_text("optimiser")
             expect(first.locator(".reasons li").first).not_to_be_empty()
             expect(first.locator(".disruption")).to_contain_text("people affected")
+            expect(first.locator(".auto-verdict")).to_contain_text(re.compile(r"risk \d\.\d\d · confidence \d\.\d\d: "))
             first_id = first.get_attribute("data-recommendation")
             assert first_id
             expect(first.get_by_role("button", name=f"Approve recommendation {first_id}")).to_be_disabled()

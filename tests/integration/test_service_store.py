@@ -135,3 +135,37 @@ def test_writers_leave_durability_to_the_shared_flush(store: SqlDecisionStore) -
     with store.reader() as reader:  # readers are untouched
         if store.engine.dialect.name == "postgresql":
             assert reader._session.execute(text("SELECT current_setting('synchronous_commit')")).scalar() == "on"
+
+
+def test_auto_thresholds_and_forecast_runs_persist(store: SqlDecisionStore) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from careshift.service.autopolicy import AutoThresholds
+    from careshift.service.forecasts import ForecastPoint, StoredForecast, store_forecast
+
+    service, bus, _ = service_on(store)
+    bus.handle(ChangeUnitMode(UNIT, UnitMode.AUTO, actor="admin", max_risk=0.25, min_confidence=0.85))
+    made = datetime(2024, 1, 1, 5, tzinfo=UTC)
+    point = ForecastPoint(made + timedelta(hours=2), "RN", 4.0, {0.1: 3.0, 0.5: 4.0, 0.9: 6.0}, {80: (3.0, 6.0)})
+    for n, at in enumerate((made - timedelta(hours=1), made)):
+        run = StoredForecast(f"f-{n}", UNIT, at, "count_gbm x", "calendar", (point,), quality_verdict="warn")
+        store_forecast(store.unit_of_work, run, actor="cli", at=at)
+    held = bus.handle(RepairAfterCallOut(UNIT)).recommendation  # a greedy fallback: held for a human
+
+    fresh = DecisionService(store.reader, service.planning, service.solver, service.clock)
+    assert fresh.auto_thresholds(UNIT) == AutoThresholds(0.25, 0.85)
+    assert [f.id for f in fresh.forecasts(UNIT)] == ["f-1", "f-0"]
+    loaded = fresh.forecast("f-1")
+    assert loaded is not None and loaded.points == (point,) and loaded.generated_at == made
+    assert loaded.quality_verdict == "warn" and loaded.width_80() == 0.75
+    stored = fresh.recommendation(held.id)
+    assert stored.status is RecommendationStatus.PROPOSED
+    context = stored.recommendation.context
+    assert context["forecast"] == "f-1" and context["forecast_width_80"] == "0.750"
+    assert (
+        context["auto_reason"].startswith("not auto-applied: ")
+        and "produced by greedy_repair" in context["auto_reason"]
+    )
+    changes = [e.payload for e in SqlAuditView(store).entries() if e.action == "unit.mode.changed"]
+    assert (changes[-1]["max_risk"], changes[-1]["min_confidence"]) == (0.25, 0.85)
+    assert verify(SqlAuditView(store).entries()).ok

@@ -131,10 +131,11 @@ def test_mode_change_and_reads() -> None:
     r, client, _ = prepared()
     admin = bearer("staffing.admin", subject="root")
     changed = client.put(f"/units/{UNIT}/mode", json={"mode": "shadow", "reason": "audit week"}, headers=admin)
-    assert changed.json() == {"unit": UNIT, "mode": "shadow"}
+    defaults = {"max_risk": 0.4, "min_confidence": 0.7}
+    assert changed.json() == {"unit": UNIT, "mode": "shadow", **defaults}
     assert r.service.mode(UNIT) is UnitMode.SHADOW
     reader = bearer("staffing.read", units=[UNIT])
-    assert client.get("/units", headers=reader).json() == [{"unit": UNIT, "mode": "shadow"}]
+    assert client.get("/units", headers=reader).json() == [{"unit": UNIT, "mode": "shadow", **defaults}]
     staff = client.get(f"/units/{UNIT}/staff", headers=reader).json()
     assert [s["id"] for s in staff] == list("ABCDEF")
     gone = called_out(current_roster())

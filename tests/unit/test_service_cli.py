@@ -102,7 +102,8 @@ def test_serve_wires_the_api_over_the_database(
     assert result.exit_code == 0, result.output
     assert "http://127.0.0.1:8765/docs" in result.output
     assert captured["kwargs"]["port"] == 8765
-    assert captured["units"] == [{"unit": UNIT, "mode": "shadow"}]
-    assert captured["mode"] == {"unit": UNIT, "mode": "recommend"}
+    defaults = {"max_risk": 0.4, "min_confidence": 0.7}
+    assert captured["units"] == [{"unit": UNIT, "mode": "shadow", **defaults}]
+    assert captured["mode"] == {"unit": UNIT, "mode": "recommend", **defaults}
     assert captured["verify"]["ok"] and captured["verify"]["entries"] == 1
     assert runner.invoke(cli(), ["audit", "verify", "--db", url]).exit_code == 0

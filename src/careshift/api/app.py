@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -11,8 +12,23 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from careshift import __version__
 from careshift.api import problems
 from careshift.api.deps import ApiContext
-from careshift.api.routers import audit, decisions, health, metrics, policies, recommendations, schedules, staff, units
+from careshift.api.routers import (
+    audit,
+    decisions,
+    forecasts,
+    health,
+    metrics,
+    policies,
+    recommendations,
+    schedules,
+    staff,
+    units,
+)
+from careshift.telemetry.tracing import TraceRequests, configure_tracing, stop_tracing
 from careshift.web.mount import mount_console
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
 
 
 class CountRequests:
@@ -46,11 +62,14 @@ def create_app(context: ApiContext) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        provider = _start_tracing()
         try:
             yield
         finally:
             for close in context.on_shutdown:
                 close()
+            if provider is not None:
+                stop_tracing(provider)
 
     app = FastAPI(
         lifespan=lifespan,
@@ -72,6 +91,7 @@ def create_app(context: ApiContext) -> FastAPI:
         schedules.read,
         recommendations.read,
         decisions.read,
+        forecasts.read,
     )
     writers = (units.write, decisions.write)
     for router in (*readers, *writers):
@@ -79,4 +99,14 @@ def create_app(context: ApiContext) -> FastAPI:
     mount_console(app)
 
     app.add_middleware(CountRequests)
+    app.add_middleware(TraceRequests)
     return app
+
+
+def _start_tracing() -> SdkTracerProvider | None:
+    """The exporter chosen by ``CARESHIFT_TRACING`` when the server starts (``off``: leave
+    whatever provider is installed, the no-op one unless a test or host set one)."""
+    from careshift.settings import Settings
+
+    chosen = Settings().tracing
+    return None if chosen == "off" else configure_tracing(chosen)

@@ -19,7 +19,10 @@ import typer
 from careshift.domain.errors import ForecastInputError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from careshift.forecast.backtest import ForecastModel
+    from careshift.forecast.models import Forecast
 
 forecast_app = typer.Typer(help="Probabilistic demand forecasts: backtest a series, predict quantiles.")
 
@@ -219,9 +222,22 @@ def predict_command(
     country: CountryOpt = None,
     subdiv: SubdivOpt = None,
     rounds: RoundsOpt = 500,
+    unit: Annotated[
+        str | None,
+        typer.Option("--unit", help="Also store the forecast for this unit in the database (served by the API)."),
+    ] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Database URL for --unit (default: $CARESHIFT_DATABASE_URL or SQLite)")
+    ] = None,
+    ratio: Annotated[
+        list[str] | None,
+        typer.Option("--ratio", help="With --unit: also store staff needed, SKILL:PATIENTS_PER_STAFF (repeat)."),
+    ] = None,
 ) -> None:
     """Fit on the whole series and write mean, quantiles and 50/80/95 % intervals per period
-    after its end (columns ``mean``, ``q0.05`` …, ``lo-80``, ``hi-80`` …)."""
+    after its end (columns ``mean``, ``q0.05`` …, ``lo-80``, ``hi-80`` …). With ``--unit`` the
+    run is also stored, with the data-quality gate's verdict, for ``GET /units/{unit}/forecasts``
+    and for the next plans of the unit."""
     import numpy as np
     import pandas as pd
 
@@ -251,6 +267,99 @@ def predict_command(
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out, index=False)
     typer.echo(f"wrote {len(table)} periods × {len(grid)} quantiles to {out}")
+    if unit is not None:
+        starts = [stamp.to_pydatetime() for stamp in future.ds.iloc[data.n :]]
+        features = f"calendar+climatology+windows({','.join(map(str, config.window_hours))})+holidays({country or '-'})"
+        ratios = [parse_ratio(text) for text in ratio or ()]
+        stored = _store_run(unit, db, starts, forecast, grid, ratios, step=data.step_minutes, features=features)
+        typer.echo(f"stored forecast {stored} for unit {unit} (GET /units/{unit}/forecasts)")
+
+
+def parse_ratio(text: str) -> tuple[str, float]:
+    """``"RN:4"`` → ``("RN", 4.0)``: at most four patients per RN."""
+    skill, _, per = text.partition(":")
+    try:
+        value = float(per)
+    except ValueError:
+        value = 0.0
+    if not skill.strip() or value <= 0:
+        raise ForecastInputError(f"--ratio {text!r}: write SKILL:PATIENTS_PER_STAFF with a positive number, e.g. RN:4")
+    return skill.strip(), value
+
+
+def _store_run(
+    unit: str,
+    db: str | None,
+    starts: list[datetime],
+    forecast: Forecast,
+    grid: tuple[float, ...],
+    ratios: list[tuple[str, float]],
+    *,
+    step: int,
+    features: str,
+) -> str:
+    """Store the prediction as a forecast run of ``unit`` with the gate's verdict; returns its id."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from careshift import __version__
+    from careshift.adapters.store.decisions import SqlDecisionStore
+    from careshift.service.forecasts import ForecastPoint, StoredForecast, staff_needed, store_forecast
+    from careshift.settings import Settings
+
+    if any(start.tzinfo is None for start in starts):
+        raise ForecastInputError("--unit stores instants: give --tz (the unit's IANA zone) or offset-aware times")
+    url = db or Settings().resolved_database_url()
+    now = datetime.now(UTC)
+    store = SqlDecisionStore(url)  # migrates: the forecast table may be new
+    try:
+        verdict, reason = _quality_verdict(url, unit, now)
+        census = tuple(
+            ForecastPoint(
+                start=start,
+                skill=None,
+                mean=float(forecast.mean[i]),
+                quantiles={level: float(forecast.quantiles[i, k]) for k, level in enumerate(grid)},
+                intervals={c: (float(lo[i]), float(hi[i])) for c, (lo, hi) in forecast.intervals.items()},
+            )
+            for i, start in enumerate(starts)
+        )
+        points = census + tuple(p for skill, per in ratios for p in staff_needed(census, skill, per))
+        run = StoredForecast(
+            id=uuid.uuid4().hex,
+            unit=unit,
+            generated_at=now,
+            model_version=f"count_gbm careshift {__version__}",
+            feature_set=features,
+            points=points,
+            step_minutes=step,
+            quality_verdict=verdict,
+            quality_reason=reason,
+        )
+        store_forecast(store.unit_of_work, run, actor="careshift-cli", at=now)
+    finally:
+        store.close()
+    return run.id
+
+
+def _quality_verdict(url: str, unit: str, now: datetime) -> tuple[str, str]:
+    """The data-quality gate's verdict for ``unit`` on the stored data; ``unknown`` when the
+    database holds nothing for the gate to check (the series came from a file)."""
+    from careshift.adapters.store.database import open_existing
+    from careshift.adapters.store.imports import SqlReferenceData
+    from careshift.service.gate import AssessedGate
+    from careshift.service.quality import assess, load_snapshot
+
+    events = open_existing(url)
+    try:
+        report = assess(load_snapshot(events, SqlReferenceData(events.engine), now), now)
+    finally:
+        events.close()
+    if any(finding.check == "no_data" for finding in report.findings):
+        return "unknown", "the database holds no staff, roster or census for the data-quality gate to check"
+    verdict, why = AssessedGate(lambda _: report, lambda: now, lambda: [unit]).verdict(unit)
+    warnings = len(report.findings)
+    return verdict, why or (f"{warnings} finding(s); see careshift quality" if warnings else "")
 
 
 def register(root: typer.Typer) -> None:

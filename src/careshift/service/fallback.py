@@ -21,6 +21,7 @@ from careshift.domain.schedule import Schedule
 from careshift.engine.fallback import greedy_repair, greedy_roster
 from careshift.engine.repair import DEFAULT_CHANGE_WEIGHT
 from careshift.service.repositories import PlanningInput, Solver
+from careshift.telemetry.tracing import span
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,9 @@ class Proposal:
     produced_by: ProducedBy
     fallback_reason: str = ""
     model_version: str | None = None
+    solver_status: str = ""
+    gap: float | None = None
+    """The optimiser's status and relative gap when it produced the roster (auto-mode confidence)."""
 
 
 def with_stability(problem: RosterProblem, current: Schedule | None) -> RosterProblem:
@@ -81,7 +85,15 @@ def propose(
         reasons.append(f"optimiser skipped: {skip_optimiser}")
     else:
         try:
-            result = solver.solve(solve_problem, hint=planning.current, time_limit=time_limit)
+            attributes = {
+                "careshift.solver.time_limit_s": time_limit,
+                "careshift.solver.mode": "repair" if planning.current is not None else "plan",
+            }
+            with span("careshift.solve", **attributes) as solving:
+                result = solver.solve(solve_problem, hint=planning.current, time_limit=time_limit)
+                solving.set_attribute("careshift.solver.status", result.status)
+                if result.gap is not None:
+                    solving.set_attribute("careshift.solver.gap", result.gap)
         except ServiceUnavailableError as exc:
             reasons.append(f"optimiser unavailable: {exc}")
         else:
@@ -90,7 +102,13 @@ def propose(
             else:
                 report = check(problem, result.schedule)
                 proposal = Proposal(
-                    result.schedule, report, ProducedBy.OPTIMIZER, "", f"cp-sat {result.solver_version}"
+                    result.schedule,
+                    report,
+                    ProducedBy.OPTIMIZER,
+                    "",
+                    f"cp-sat {result.solver_version}",
+                    result.status,
+                    result.gap,
                 )
                 if report.feasible:
                     return proposal

@@ -16,7 +16,9 @@ from careshift.domain.decisions import Decision
 from careshift.domain.errors import DomainError
 from careshift.domain.recommendations import UnitMode
 from careshift.domain.schedule import Schedule
+from careshift.service.autopolicy import AutoThresholds
 from careshift.service.errors import ConflictError
+from careshift.service.forecasts import StoredForecast
 from careshift.service.repositories import (
     ApprovedSchedule,
     OutboxMessage,
@@ -41,6 +43,8 @@ class MemoryState:
     outbox: dict[str, OutboxMessage] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    thresholds: dict[str, AutoThresholds] = field(default_factory=dict)
+    forecasts: dict[str, StoredForecast] = field(default_factory=dict)
 
     def copy(self) -> MemoryState:
         return MemoryState(
@@ -51,6 +55,8 @@ class MemoryState:
             dict(self.outbox),
             list(self.audit),
             self.lock,
+            dict(self.thresholds),
+            dict(self.forecasts),
         )
 
 
@@ -132,6 +138,30 @@ class MemoryModes:
     def all(self) -> dict[str, UnitMode]:
         return dict(self._state.modes)
 
+    def thresholds(self, unit: str) -> AutoThresholds | None:
+        return self._state.thresholds.get(unit)
+
+    def set_thresholds(self, unit: str, thresholds: AutoThresholds) -> None:
+        self._state.thresholds[unit] = thresholds
+
+
+class MemoryForecasts:
+    def __init__(self, state: MemoryState) -> None:
+        self._state = state
+
+    def add(self, forecast: StoredForecast) -> None:
+        if forecast.id in self._state.forecasts:
+            raise ConflictError(f"forecast {forecast.id} already exists")
+        self._state.forecasts[forecast.id] = forecast
+
+    def get(self, forecast_id: str) -> StoredForecast | None:
+        return self._state.forecasts.get(forecast_id)
+
+    def for_unit(self, unit: str, limit: int = 20) -> list[StoredForecast]:
+        items = [f for f in self._state.forecasts.values() if f.unit == unit]
+        items.sort(key=lambda f: (f.generated_at, f.id), reverse=True)
+        return items[:limit]
+
 
 class MemoryOutbox:
     def __init__(self, state: MemoryState) -> None:
@@ -167,6 +197,7 @@ class MemoryUnitOfWork:
         self.schedules = MemorySchedules(working)
         self.modes = MemoryModes(working)
         self.outbox = MemoryOutbox(working)
+        self.forecasts = MemoryForecasts(working)
         self.audit = MemoryAuditStore(working.audit)
 
     def __enter__(self) -> Self:
@@ -187,6 +218,8 @@ class MemoryUnitOfWork:
         shared.modes = working.modes
         shared.outbox = working.outbox
         shared.audit = working.audit
+        shared.thresholds = working.thresholds
+        shared.forecasts = working.forecasts
         self._bind(shared.copy())
         self.committed = True
 

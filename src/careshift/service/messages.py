@@ -71,13 +71,16 @@ class ApproveRecommendation(Command):
 
 @dataclass(frozen=True)
 class ChangeUnitMode(Command):
-    """Switch ``unit`` to ``mode`` (a feature flag; audited)."""
+    """Switch ``unit`` to ``mode`` (a feature flag; audited), optionally with new auto-mode
+    thresholds (``None`` keeps the unit's current ones; see :mod:`careshift.service.autopolicy`)."""
 
     unit: str
     mode: UnitMode
     actor: str
     reason: str = ""
     scope: str = "staffing.admin"
+    max_risk: float | None = None
+    min_confidence: float | None = None
 
 
 # -- events ---------------------------------------------------------------------------------

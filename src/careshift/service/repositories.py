@@ -22,6 +22,8 @@ from careshift.domain.problem import RosterProblem
 from careshift.domain.recommendations import Recommendation, UnitMode
 from careshift.domain.schedule import Schedule
 from careshift.engine.result import SolveResult
+from careshift.service.autopolicy import AutoThresholds
+from careshift.service.forecasts import ForecastRepository
 from careshift.telemetry.audit import AuditStore
 
 Clock = Callable[[], datetime]
@@ -181,6 +183,12 @@ class UnitModeRepository(Protocol):
 
     def all(self) -> dict[str, UnitMode]: ...
 
+    def thresholds(self, unit: str) -> AutoThresholds | None:
+        """The unit's auto-mode thresholds, ``None`` when never set (the defaults apply)."""
+        ...
+
+    def set_thresholds(self, unit: str, thresholds: AutoThresholds) -> None: ...
+
 
 class OutboxRepository(Protocol):
     def add(self, message: OutboxMessage) -> None:
@@ -213,6 +221,9 @@ class UnitOfWork(Protocol):
 
     @property
     def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def forecasts(self) -> ForecastRepository: ...
 
     @property
     def audit(self) -> AuditStore: ...

@@ -13,8 +13,11 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeVar
+
+from opentelemetry import trace
+from opentelemetry.util.types import AttributeValue
 
 from careshift.domain.checker import check
 from careshift.domain.decisions import Decision, Outcome
@@ -22,8 +25,11 @@ from careshift.domain.explain import explain
 from careshift.domain.recommendations import ProducedBy, Recommendation, UnitMode
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.engine.candidates import Candidate, OpenShift, rank_candidates
+from careshift.service import autopolicy
+from careshift.service.autopolicy import AutoThresholds, assess
 from careshift.service.errors import ConflictError, NotFoundError
 from careshift.service.fallback import Proposal, propose
+from careshift.service.forecasts import StoredForecast
 from careshift.service.messages import (
     ApproveRecommendation,
     ChangeUnitMode,
@@ -54,6 +60,7 @@ from careshift.service.repositories import (
     UnitOfWorkFactory,
 )
 from careshift.telemetry.audit import record
+from careshift.telemetry.tracing import span
 
 DEFAULT_MODE = UnitMode.SHADOW
 """A unit nobody configured computes and logs only (the safe default)."""
@@ -65,14 +72,6 @@ STAFF_DECLINED_REASONS = frozenset(
 unit keeps them off those days."""
 
 SYSTEM_ACTOR = "careshift"
-
-
-@dataclass(frozen=True)
-class AutoPolicy:
-    """When a unit in ``auto`` mode may apply a recommendation without a click: produced by
-    the optimiser, no hard breach, and at most ``max_changes`` assignments changed."""
-
-    max_changes: int = 2
 
 
 @dataclass(frozen=True)
@@ -143,7 +142,6 @@ class DecisionService:
     clock: Clock
     gate: QualityGate | None = None
     time_limit: float = 10.0
-    auto: AutoPolicy = field(default_factory=AutoPolicy)
     new_id: Callable[[], str] = field(default_factory=lambda: lambda: uuid.uuid4().hex)
     reader: UnitOfWorkFactory | None = None
     """Units of work for queries (default ``uow``); a store may hand out lock-free readers."""
@@ -179,6 +177,10 @@ class DecisionService:
         return _found(uow.recommendations.state(recommendation_id), recommendation_id)
 
     @staticmethod
+    def _thresholds(uow: UnitOfWork, unit: str) -> AutoThresholds:
+        return uow.modes.thresholds(unit) or AutoThresholds()
+
+    @staticmethod
     def _get(uow: UnitOfWork, recommendation_id: str) -> StoredRecommendation:
         return _found(uow.recommendations.get(recommendation_id), recommendation_id)
 
@@ -196,6 +198,17 @@ class DecisionService:
     # -- plan and repair -------------------------------------------------------------------
 
     def plan(self, command: PlanUnit | RepairAfterCallOut) -> Handled:
+        """Plan or repair ``command.unit`` (traced as ``careshift.plan`` or ``careshift.repair``)."""
+        kind = "repair" if isinstance(command, RepairAfterCallOut) else "plan"
+        with span(f"careshift.{kind}", **{"careshift.unit": command.unit}) as current:
+            outcome, events = self._plan(command)
+            current.set_attribute("careshift.produced_by", outcome.produced_by.value)
+            current.set_attribute("careshift.feasible", outcome.check.feasible)
+            if outcome.recommendation is not None:
+                current.set_attribute("careshift.recommendation", outcome.recommendation.id)
+            return outcome, events
+
+    def _plan(self, command: PlanUnit | RepairAfterCallOut) -> Handled:
         """Plan or repair ``command.unit`` through the fallback chain and store the recommendation.
 
         Refused (``ConflictError``) when the unit's mode is ``off``. In ``shadow`` mode the
@@ -206,6 +219,8 @@ class DecisionService:
             mode = self._mode(uow, unit)
             approved = uow.schedules.approved(unit)
             declined = self._declined(uow, unit)
+            forecasts = uow.forecasts.for_unit(unit, limit=1)
+        trace.get_current_span().set_attribute("careshift.unit_mode", mode.value)
         if mode is UnitMode.OFF:
             raise ConflictError(f"unit {unit} is switched off; an administrator can set its mode to shadow or higher")
         planning = self.planning.planning_input(unit)
@@ -215,10 +230,20 @@ class DecisionService:
                 days_off[staff] = days_off.get(staff, frozenset()) | frozenset(days)
             planning = replace(planning, problem=replace(planning.problem, days_off=days_off))
         skip = ""
+        noted: dict[str, str] = {}
         if self.gate is not None:
             verdict, why = self.gate.verdict(unit)
+            noted[autopolicy.QUALITY_VERDICT] = verdict
             if verdict == "block":
                 skip = f"data-quality gate blocks planning ({why or 'see careshift quality'})"
+        if forecasts:
+            # The forecast the planner was told about, so the API can show it behind the recommendation.
+            noted["forecast"] = forecasts[0].id
+            width = forecasts[0].width_80()
+            if width is not None:
+                noted[autopolicy.FORECAST_WIDTH] = f"{width:.3f}"
+        if noted:
+            planning = replace(planning, context={**planning.context, **noted})
         proposal = propose(
             planning,
             self.solver,
@@ -248,6 +273,14 @@ class DecisionService:
             context["causes"] = ",".join(command.causes)
         if proposal.fallback_reason:
             context["fallback_reason"] = proposal.fallback_reason[:500]
+        if proposal.solver_status:
+            context[autopolicy.SOLVER_STATUS] = proposal.solver_status
+        if proposal.gap is not None:
+            context[autopolicy.SOLVER_GAP] = f"{proposal.gap:.4f}"
+        starts = [times(planning, a).get("start") for a in (*added, *removed)]
+        known = [datetime.fromisoformat(start) for start in starts if start]
+        if known:
+            context[autopolicy.FIRST_CHANGE_AT] = min(known).isoformat()
         recommendation = Recommendation(
             id=self.new_id(),
             unit=unit,
@@ -265,8 +298,13 @@ class DecisionService:
             context=context,
         )
         status = RecommendationStatus.SHADOW if mode is UnitMode.SHADOW else RecommendationStatus.PROPOSED
-        stored = StoredRecommendation(recommendation, proposal.schedule, summary, status, 1, proposal.fallback_reason)
         with self._write() as uow:
+            # Assessed in every mode: in shadow and recommend it shows what auto mode would do.
+            verdict = assess(recommendation, summary, self._thresholds(uow, unit))
+            recommendation = replace(recommendation, context={**recommendation.context, **verdict.as_context()})
+            stored = StoredRecommendation(
+                recommendation, proposal.schedule, summary, status, 1, proposal.fallback_reason
+            )
             superseded = []
             for older in uow.recommendations.for_unit(unit, limit=20):
                 if older.status is RecommendationStatus.PROPOSED:
@@ -309,6 +347,12 @@ class DecisionService:
     # -- decisions and approval ------------------------------------------------------------
 
     def decide(self, command: RecordDecision) -> Handled:
+        """Record a decision (traced as ``careshift.decide``; see ``_decide``)."""
+        attributes = {"careshift.recommendation": command.recommendation_id, "careshift.outcome": command.outcome.value}
+        with span("careshift.decide", **attributes):
+            return self._decide(command)
+
+    def _decide(self, command: RecordDecision) -> Handled:
         """Record accept / override / defer. Override and defer need a coded reason
         (``Decision`` refuses them without one); a recommendation is decided once, except
         that a deferred one may be decided again."""
@@ -358,6 +402,13 @@ class DecisionService:
         return saved, [DecisionRecorded(stored.id, stored.unit, command.outcome)]
 
     def approve(self, command: ApproveRecommendation) -> Handled:
+        """Approve (traced as ``careshift.approve``; see ``_approve``)."""
+        with span("careshift.approve", **{"careshift.recommendation": command.recommendation_id}) as current:
+            approved, events = self._approve(command)
+            current.set_attribute("careshift.write_back", any(getattr(e, "write_back", False) for e in events))
+            return approved, events
+
+    def _approve(self, command: ApproveRecommendation) -> Handled:
         """Approve an accepted recommendation: it becomes the unit's approved roster and, in
         ``approve`` or ``auto`` mode, its changes are queued in the outbox for write-back
         (same transaction, so an approval is never lost nor sent twice)."""
@@ -415,42 +466,74 @@ class DecisionService:
         return approved, [RecommendationApproved(stored.id, stored.unit, write_back)]
 
     def change_mode(self, command: ChangeUnitMode) -> Handled:
-        """Switch a unit's mode at once; the change and its reason go to the audit chain."""
+        """Switch a unit's mode at once, with new auto thresholds when given; the change, the
+        thresholds in force and the reason go to the audit chain."""
+        with span(
+            "careshift.change_mode", **{"careshift.unit": command.unit, "careshift.unit_mode": command.mode.value}
+        ):
+            return self._change_mode(command)
+
+    def _change_mode(self, command: ChangeUnitMode) -> Handled:
         with self._write() as uow:
             previous = self._mode(uow, command.unit)
+            before = self._thresholds(uow, command.unit)
+            after = AutoThresholds(
+                before.max_risk if command.max_risk is None else command.max_risk,
+                before.min_confidence if command.min_confidence is None else command.min_confidence,
+            )
             uow.modes.set(command.unit, command.mode)
+            uow.modes.set_thresholds(command.unit, after)
             self._audit(
                 uow,
                 actor=command.actor,
                 scope=command.scope,
                 unit=command.unit,
                 action="unit.mode.changed",
-                payload={"from": previous.value, "to": command.mode.value, "reason": command.reason},
+                payload={
+                    "from": previous.value,
+                    "to": command.mode.value,
+                    "reason": command.reason,
+                    "max_risk": after.max_risk,
+                    "min_confidence": after.min_confidence,
+                },
             )
             uow.commit()
         return command.mode, [UnitModeChanged(command.unit, previous, command.mode)]
 
     def auto_apply(self, event: RecommendationMade) -> list[Event]:
-        """In ``auto`` mode, accept and approve a low-risk recommendation without a click."""
+        """In ``auto`` mode, accept and approve a recommendation whose risk and confidence pass
+        the unit's thresholds (assessed when it was made; the verdict and its reason are in
+        its context, so one that fails waits for a human with the reason in plain view)."""
         with self._write() as uow:
             mode = self._mode(uow, event.unit)
             stored = uow.recommendations.get(event.recommendation_id)
-        if mode is not UnitMode.AUTO or stored is None:
+            thresholds = self._thresholds(uow, event.unit)
+        if mode is not UnitMode.AUTO or stored is None or stored.status is not RecommendationStatus.PROPOSED:
             return []
-        _, changes = stored.recommendation.disruption
-        if stored.recommendation.produced_by is not ProducedBy.OPTIMIZER or not stored.check.feasible:
-            return []
-        if changes > self.auto.max_changes:
-            return []
-        _, events = self.decide(RecordDecision(stored.id, Outcome.ACCEPTED, SYSTEM_ACTOR, "auto", comment="auto mode"))
-        _, more = self.approve(ApproveRecommendation(stored.id, SYSTEM_ACTOR, "auto", comment="auto mode"))
-        return [*events, *more]
+        verdict = assess(stored.recommendation, stored.check, thresholds)
+        attributes: dict[str, AttributeValue] = {
+            "careshift.recommendation": stored.id,
+            "careshift.auto.risk": verdict.risk,
+            "careshift.auto.confidence": verdict.confidence,
+            "careshift.auto.passes": verdict.passes,
+        }
+        with span("careshift.auto_apply", **attributes):
+            if not verdict.passes:
+                return []
+            comment = f"auto mode: {verdict.reason}"
+            _, events = self.decide(RecordDecision(stored.id, Outcome.ACCEPTED, SYSTEM_ACTOR, "auto", comment=comment))
+            _, more = self.approve(ApproveRecommendation(stored.id, SYSTEM_ACTOR, "auto", comment=comment))
+            return [*events, *more]
 
     # -- queries -----------------------------------------------------------------------------
 
     def mode(self, unit: str) -> UnitMode:
         with self._read() as uow:
             return self._mode(uow, unit)
+
+    def auto_thresholds(self, unit: str) -> AutoThresholds:
+        with self._read() as uow:
+            return self._thresholds(uow, unit)
 
     def recommendation(self, recommendation_id: str) -> StoredRecommendation:
         with self._read() as uow:
@@ -488,3 +571,12 @@ class DecisionService:
     def approved(self, unit: str) -> ApprovedSchedule | None:
         with self._read() as uow:
             return uow.schedules.approved(unit)
+
+    def forecasts(self, unit: str, limit: int = 20) -> list[StoredForecast]:
+        """The unit's stored forecast runs, newest first."""
+        with self._read() as uow:
+            return uow.forecasts.for_unit(unit, limit)
+
+    def forecast(self, forecast_id: str) -> StoredForecast | None:
+        with self._read() as uow:
+            return uow.forecasts.get(forecast_id)

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from careshift.domain.errors import CareshiftError
 from careshift.service.repositories import Clock, OutboxMessage, OutboxState, UnitOfWorkFactory
 from careshift.telemetry.audit import record
+from careshift.telemetry.tracing import span
 
 MAX_ATTEMPTS = 5
 RELAY_ACTOR = "careshift-writeback"
@@ -47,6 +48,16 @@ async def relay(
     uow: UnitOfWorkFactory, writer: ShiftWriter, clock: Clock, *, max_attempts: int = MAX_ATTEMPTS, limit: int = 100
 ) -> RelayReport:
     """Send every pending outbox message once; return how many went, will retry, or gave up."""
+    with span("careshift.writeback.relay") as current:
+        report = await _relay(uow, writer, clock, max_attempts=max_attempts, limit=limit)
+        current.set_attributes({"careshift.sent": report.sent, "careshift.retried": report.retried})
+        current.set_attribute("careshift.failed", report.failed)
+        return report
+
+
+async def _relay(
+    uow: UnitOfWorkFactory, writer: ShiftWriter, clock: Clock, *, max_attempts: int, limit: int
+) -> RelayReport:
     with uow() as work:
         pending = work.outbox.pending(limit)
     sent = retried = failed = 0

@@ -20,6 +20,7 @@ from sqlalchemy import (
     JSON,
     Column,
     Engine,
+    Float,
     Integer,
     MetaData,
     String,
@@ -41,7 +42,9 @@ from careshift.domain.decisions import Decision, Outcome
 from careshift.domain.errors import ServiceUnavailableError
 from careshift.domain.recommendations import ProducedBy, ReasonStatement, Recommendation, UnitMode
 from careshift.domain.schedule import Assignment, Schedule
+from careshift.service.autopolicy import AutoThresholds
 from careshift.service.errors import ConflictError
+from careshift.service.forecasts import StoredForecast, points_from_json, points_to_json
 from careshift.service.repositories import (
     ApprovedSchedule,
     CheckSummary,
@@ -92,6 +95,24 @@ approved_table = Table(
     Column("policy_version", String(64)),
 )
 mode_table = Table("unit_mode", metadata, Column("unit", String(64), primary_key=True), Column("mode", String(16)))
+threshold_table = Table(
+    "unit_auto_threshold",
+    metadata,
+    Column("unit", String(64), primary_key=True),
+    Column("max_risk", Float),
+    Column("min_confidence", Float),
+)
+forecast_table = Table(
+    "forecast_run",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("unit", String(64)),
+    Column("generated_at", INSTANT),
+    Column("model_version", String(200)),
+    Column("feature_set", String(200)),
+    Column("quality_verdict", String(16)),
+    Column("body", JSON),
+)
 outbox_table = Table(
     "outbox",
     metadata,
@@ -335,6 +356,67 @@ class SqlModes:
     def all(self) -> dict[str, UnitMode]:
         return {row.unit: UnitMode(row.mode) for row in self._s.execute(select(mode_table))}
 
+    def thresholds(self, unit: str) -> AutoThresholds | None:
+        row = self._s.execute(select(threshold_table).where(threshold_table.c.unit == unit)).first()
+        return None if row is None else AutoThresholds(float(row.max_risk), float(row.min_confidence))
+
+    def set_thresholds(self, unit: str, thresholds: AutoThresholds) -> None:
+        self._s.execute(delete(threshold_table).where(threshold_table.c.unit == unit))
+        self._s.execute(
+            insert(threshold_table).values(
+                unit=unit, max_risk=thresholds.max_risk, min_confidence=thresholds.min_confidence
+            )
+        )
+
+
+def _forecast(row: Any) -> StoredForecast:
+    body = row.body
+    return StoredForecast(
+        id=row.id,
+        unit=row.unit,
+        generated_at=row.generated_at,
+        model_version=row.model_version,
+        feature_set=row.feature_set,
+        points=points_from_json(body["points"]),
+        target=body["target"],
+        step_minutes=int(body["step_minutes"]),
+        quality_verdict=row.quality_verdict,
+        quality_reason=body["quality_reason"],
+    )
+
+
+class SqlForecasts:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, forecast: StoredForecast) -> None:
+        body = {
+            "target": forecast.target,
+            "step_minutes": forecast.step_minutes,
+            "quality_reason": forecast.quality_reason,
+            "points": points_to_json(forecast.points),
+        }
+        self._s.execute(
+            insert(forecast_table).values(
+                id=forecast.id,
+                unit=forecast.unit,
+                generated_at=forecast.generated_at,
+                model_version=forecast.model_version,
+                feature_set=forecast.feature_set,
+                quality_verdict=forecast.quality_verdict,
+                body=body,
+            )
+        )
+
+    def get(self, forecast_id: str) -> StoredForecast | None:
+        row = self._s.execute(select(forecast_table).where(forecast_table.c.id == forecast_id)).first()
+        return None if row is None else _forecast(row)
+
+    def for_unit(self, unit: str, limit: int = 20) -> list[StoredForecast]:
+        order = (forecast_table.c.generated_at.desc(), forecast_table.c.id.desc())
+        query = select(forecast_table).where(forecast_table.c.unit == unit).order_by(*order).limit(limit)
+        return [_forecast(row) for row in self._s.execute(query)]
+
 
 def _outbox(row: Any) -> OutboxMessage:
     return OutboxMessage(
@@ -479,6 +561,7 @@ class SqlUnitOfWork:
         self.schedules = SqlSchedules(session)
         self.modes = SqlModes(session)
         self.outbox = SqlOutbox(session)
+        self.forecasts = SqlForecasts(session)
         self.audit = SqlAudit(session)
         return self
 

@@ -12,6 +12,7 @@ from careshift.api.deps import Context, for_unit, requires, write_scope
 from careshift.api.schemas import CandidateOut, ModeIn, ModeOut, PlanOut
 from careshift.engine.candidates import OpenShift
 from careshift.service.messages import ChangeUnitMode, PlanUnit, RepairAfterCallOut
+from careshift.service.usecases import DecisionService
 
 read = APIRouter(prefix="/units", tags=["units"])
 write = APIRouter(prefix="/units", tags=["units"])
@@ -28,13 +29,20 @@ def list_units(context: Context, principal: Reader) -> list[ModeOut]:
     service = context.decisions()
     units = service.planning.units()
     allowed = [u for u in units if principal.units is None or u in principal.units]
-    return [ModeOut(unit=unit, mode=service.mode(unit)) for unit in allowed]
+    return [mode_out(service, unit) for unit in allowed]
+
+
+def mode_out(service: DecisionService, unit: str) -> ModeOut:
+    thresholds = service.auto_thresholds(unit)
+    return ModeOut(
+        unit=unit, mode=service.mode(unit), max_risk=thresholds.max_risk, min_confidence=thresholds.min_confidence
+    )
 
 
 @read.get("/{unit}/mode")
 def get_mode(unit: str, context: Context, _: UnitReader) -> ModeOut:
-    """The unit's mode: off, shadow, recommend, approve or auto."""
-    return ModeOut(unit=unit, mode=context.decisions().mode(unit))
+    """The unit's mode (off, shadow, recommend, approve or auto) and its auto thresholds."""
+    return mode_out(context.decisions(), unit)
 
 
 @read.get("/{unit}/candidates")
@@ -53,10 +61,19 @@ def candidates(
 
 @write.put("/{unit}/mode", openapi_extra=write_scope("staffing.admin"))
 def set_mode(unit: str, body: ModeIn, context: Context, principal: UnitAdmin) -> ModeOut:
-    """Switch the unit's mode at once (audited with the reason)."""
+    """Switch the unit's mode at once, optionally with new auto thresholds (risk at most
+    ``max_risk``, confidence at least ``min_confidence``); audited with the reason."""
     context.decisions().planning.planning_input(unit)  # a clear error for an unknown unit
-    mode = context.message_bus().handle(ChangeUnitMode(unit, body.mode, principal.subject, body.reason))
-    return ModeOut(unit=unit, mode=mode)
+    command = ChangeUnitMode(
+        unit,
+        body.mode,
+        principal.subject,
+        body.reason,
+        max_risk=body.max_risk,
+        min_confidence=body.min_confidence,
+    )
+    context.message_bus().handle(command)
+    return mode_out(context.decisions(), unit)
 
 
 @write.post("/{unit}/plan", openapi_extra=write_scope("staffing.decide"))

@@ -307,7 +307,9 @@
         el("dt", { text: "Versions" }),
         el("dd", { class: "hint", text: `policy ${rec.policy_version || "—"} · roster ${rec.roster_version || "—"} · model ${rec.model_version || "—"} · features ${rec.feature_set || "—"}` }),
         el("dt", { text: "Created" }),
-        el("dd", { text: new Date(rec.created_at).toLocaleString() })
+        el("dd", { text: new Date(rec.created_at).toLocaleString() }),
+        rec.auto ? el("dt", { text: "Auto mode" }) : null,
+        rec.auto ? el("dd", { class: "auto-verdict", text: `risk ${rec.auto.risk.toFixed(2)} · confidence ${rec.auto.confidence.toFixed(2)}: ${rec.auto.reason}` }) : null
       ),
       changesTable(rec)
     );
