@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 
     from fastapi import FastAPI
 
+    from careshift.adapters.store import SqlStore
     from careshift.service.bootstrap import Services
+    from careshift.service.repositories import PlanningData
     from careshift.service.writeback import ShiftWriter
     from careshift.settings import Settings
 
@@ -34,26 +36,25 @@ def _database_url(db: str | None) -> str:
 
 def build_api(
     db: str | None,
-    units: tuple[str, ...],
+    units: tuple[str, ...] = (),
     *,
     time_limit: float = 10.0,
     start_ticker: bool = True,
+    note: Callable[[str], None] | None = None,
 ) -> tuple[FastAPI, Services]:
     """The FastAPI app over ``db`` and its ``Services`` (close them when done).
 
     Signing keys: in development the locally generated pair (``careshift token`` mints
     with it); otherwise ``CARESHIFT_JWT_PUBLIC_KEY_FILE`` must name the issuer's public key.
-    Units are the sample units (their staff, shifts, cover and rules); their live roster and
-    call-outs come from the database's event log when it holds any.
+    Planning reads the database (:func:`planning_source`): its imported units, narrowed to
+    ``units`` when given, or the sample units when it holds none; ``note`` hears which.
     """
     from careshift.adapters.store import open_store
     from careshift.api.app import create_app
     from careshift.api.auth import development_keys
     from careshift.api.deps import ApiContext
     from careshift.domain.errors import ServiceUnavailableError
-    from careshift.service.bootstrap import build_services, utc_now
-    from careshift.service.projected import ProjectedPlanning
-    from careshift.service.sample import sample_planning
+    from careshift.service.bootstrap import build_services
     from careshift.settings import Settings
 
     settings = Settings()
@@ -68,8 +69,9 @@ def build_api(
         )
     url = _database_url(db)
     events = open_store(url)  # the event log: imported rosters and call-outs shape the live roster
-    sample = sample_planning(units, utc_now().date())
-    planning = ProjectedPlanning(sample.inputs, events, sample.templates)
+    planning, which = planning_source(events, units)
+    if note is not None:
+        note(which)
     services = build_services(planning, database_url=url, time_limit=time_limit)
     services.closers.insert(0, events.close)
     if start_ticker:
@@ -86,6 +88,29 @@ def build_api(
         on_shutdown=[services.close],
     )
     return create_app(context), services
+
+
+def planning_source(store: SqlStore, units: tuple[str, ...] = ()) -> tuple[PlanningData, str]:
+    """Where plans come from, and a line saying which: the database's imported units
+    (:class:`~careshift.service.store_planning.StorePlanning`, narrowed to ``units``), or,
+    when it holds none, the sample units ``units`` (default 4W and 5E) with a warning."""
+    from careshift.adapters.store.imports import SqlReferenceData
+    from careshift.service.bootstrap import utc_now
+    from careshift.service.projected import ProjectedPlanning
+    from careshift.service.sample import sample_planning
+    from careshift.service.store_planning import StorePlanning
+
+    reference = SqlReferenceData(store.engine)
+    if reference.units():
+        planning = StorePlanning(reference, store, utc_now, only=units)
+        return planning, f"planning the database's units: {', '.join(planning.units())}"
+    chosen = units or tuple(DEFAULT_UNITS.split(","))
+    sample = sample_planning(chosen, utc_now().date())
+    return ProjectedPlanning(sample.inputs, store, sample.templates), (
+        f"the database holds no units, so the SAMPLE units {', '.join(chosen)} are served; seed the synthetic "
+        "hospital with `careshift demo --no-serve --db URL`, or import units with "
+        "`careshift import csv FILE --kind units`"
+    )
 
 
 def fhir_writer(settings: Settings) -> Callable[[], AbstractAsyncContextManager[ShiftWriter]]:
@@ -129,13 +154,19 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
-    units: Annotated[str, typer.Option(help="Comma-separated unit ids of the sample planning source")] = DEFAULT_UNITS,
+    units: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated unit ids to serve (default: every unit in the database; the sample 4W,5E when empty)"
+        ),
+    ] = "",
     time_limit: Annotated[float, typer.Option(help="Optimiser time limit per solve, seconds")] = 10.0,
 ) -> None:
     """Serve the decision API (OpenAPI at /docs) over an existing or new database."""
     import uvicorn
 
-    app, services = build_api(db, tuple(u for u in units.split(",") if u), time_limit=time_limit)
+    chosen = tuple(u.strip() for u in units.split(",") if u.strip())
+    app, services = build_api(db, chosen, time_limit=time_limit, note=lambda line: typer.echo(line, err=True))
     typer.echo(f"careshift API on http://{host}:{port}/docs (database {_shown(_database_url(db))})")
     try:
         uvicorn.run(app, host=host, port=port, log_level="info")
