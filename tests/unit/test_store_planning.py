@@ -111,6 +111,7 @@ def test_a_lapsed_licence_becomes_days_off_from_the_day_after_expiry() -> None:
 def test_cover_comes_from_the_stored_census_through_the_requirements_path() -> None:
     item = planning().planning_input("w1")
     assert item.context["cover_source"] == "forecast"
+    assert item.context["cover_ratio"].startswith("1:5 licensed (med_surg)")
     licensed = {(c.day, c.shift): c for c in item.problem.cover if c.skill == LICENSED}
     median, p90 = 12, 12 + 1.2816 * math.sqrt(12)
     # 1:5 on the median for the floor; p90 plus one for break relief and admissions for the target
@@ -127,6 +128,15 @@ def test_without_census_the_coverage_template_sets_cover_and_the_context_says_so
     assert "none stored for w1" in item.context["forecast"] and "all 10 beds" in item.context["forecast"]
     licensed = [c for c in item.problem.cover if c.skill == LICENSED]
     assert {c.floor for c in licensed} == {2} and {c.target for c in licensed} == {3}
+
+
+def test_a_unit_type_without_a_ratio_in_the_pack_gets_a_fixed_licensed_floor_and_says_so() -> None:
+    store, reference = seeded()
+    other = "unit_id,name,unit_type,timezone,beds\nw1,Ward 1,other,UTC,10\n"
+    import_csv(other.encode(), "units2.csv", FileKind.UNITS, store, reference, now=NOW)
+    item = StorePlanning(reference, store, lambda: NOW).planning_input("w1")
+    assert item.context["cover_ratio"] == "no ratio for unit type other in the pack: fixed floor of 1 licensed"
+    assert {(c.floor, c.target) for c in item.problem.cover if c.skill == LICENSED} == {(1, 2)}
 
 
 def test_the_live_roster_comes_from_the_store_after_call_outs() -> None:

@@ -284,9 +284,18 @@ class StorePlanning:
         cover = shift_cover(
             unit.id, horizon.days, self.policy.shift_types, unit.timezone, needs, quantiles, self.policy.risk
         )
+        licensed = needs[0]
+        context["cover_ratio"] = (
+            f"1:{licensed.patients_per_staff:g} licensed ({unit.unit_type}), floor at the median census, "
+            f"target at {self.policy.risk} plus {licensed.extra_target}"
+            if licensed.patients_per_staff is not None
+            else f"no ratio for unit type {unit.unit_type} in the pack: fixed floor of {licensed.fixed_floor} licensed"
+        )
         return tuple(replace(item, unit=unit.id) for item in cover), context
 
     def _needs(self, unit: Unit, staff: tuple[Staff, ...]) -> list[CoverNeed]:
+        """Licensed staff at the pack's ratio first, then assistants, charge and triage where
+        the unit has people who can fill them."""
         skills = {skill for member in staff for skill in member.skills}
         ratio = self._pack.ratio
         per_nurse = None
