@@ -69,7 +69,7 @@ def test_demo_plans_and_serves_every_unit_of_the_synthetic_hospital(development:
             item = current.json()
             assert item["unit"] == unit and item["status"] == "proposed" and item["check"]["feasible"], item
             assert item["policy_version"] == services.service.planning.planning_input(unit).problem.policy_version
-            assert item["context"]["cover_source"] == "forecast" and item["context"]["policy_pack"], item
+            assert item["context"]["cover_source"] == "census" and item["context"]["policy_pack"], item
             assert item["reasons"] and all(a["unit"] == unit for a in item["added"]), item
         assert client.get("/units/4W/recommendations/current", headers=headers).status_code == 404
     finally:

@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from careshift.adapters.csv.importer import import_csv
 from careshift.adapters.csv.memory import InMemoryReferenceData
 from careshift.adapters.csv.schema import FileKind
-from careshift.adapters.store import MemoryStore
+from careshift.adapters.store import MemoryStore, open_store
+from careshift.adapters.store.imports import SqlReferenceData
+from careshift.cli.serve import planning_source
 from careshift.domain.checker import check
 from careshift.domain.errors import DomainError, PolicyError
 from careshift.domain.time import Horizon
@@ -20,7 +24,7 @@ from careshift.engine import build_model
 from careshift.engine.solve import SolveOptions, solve
 from careshift.policy import policy_version
 from careshift.service.store_planning import LICENSED, PLANNING_SHIFTS, PlanningPolicy, StorePlanning
-from careshift.service.unit_cover import CoverNeed, naive_quantiles, shift_cover
+from careshift.service.unit_cover import CoverNeed, QuantileSource, naive_quantiles, shift_cover
 
 NOW = datetime(2026, 3, 4, 12, tzinfo=UTC)
 TODAY = date(2026, 3, 4)  # the horizon's first day
@@ -77,6 +81,22 @@ def test_units_come_from_the_store_and_only_narrows_them() -> None:
         narrowed.planning_input("w2")
 
 
+def test_serve_plans_the_databases_units_and_refuses_units_it_does_not_hold(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'c.db'}")
+    try:
+        planning, note = planning_source(store)
+        assert planning.units() == ["4W", "5E"] and "holds no units, so the SAMPLE units 4W, 5E" in note
+        import_csv(UNITS.encode(), "units.csv", FileKind.UNITS, store, SqlReferenceData(store.engine), now=NOW)
+        planning, note = planning_source(store)
+        assert isinstance(planning, StorePlanning) and planning.units() == ["w1", "w2"]
+        assert note == "planning the database's units: w1, w2"
+        assert planning_source(store, ("w2",))[0].units() == ["w2"]
+        with pytest.raises(DomainError, match=r"--units names 4W, not in the database; it holds w1, w2"):
+            planning_source(store, ("w2", "4W"))
+    finally:
+        store.close()
+
+
 def test_an_unknown_unit_is_a_clear_domain_error() -> None:
     with pytest.raises(DomainError, match=r"unknown unit 'x9'; known units: w1, w2"):
         planning().planning_input("x9")
@@ -110,7 +130,7 @@ def test_a_lapsed_licence_becomes_days_off_from_the_day_after_expiry() -> None:
 
 def test_cover_comes_from_the_stored_census_through_the_requirements_path() -> None:
     item = planning().planning_input("w1")
-    assert item.context["cover_source"] == "forecast"
+    assert item.context["cover_source"] == "census" and "no stored forecast for w1" in item.context["cover_forecast"]
     assert item.context["cover_ratio"].startswith("1:5 licensed (med_surg)")
     licensed = {(c.day, c.shift): c for c in item.problem.cover if c.skill == LICENSED}
     median, p90 = 12, 12 + 1.2816 * math.sqrt(12)
@@ -125,7 +145,8 @@ def test_cover_comes_from_the_stored_census_through_the_requirements_path() -> N
 def test_without_census_the_coverage_template_sets_cover_and_the_context_says_so() -> None:
     item = planning(census=False).planning_input("w1")
     assert item.context["cover_source"] == "coverage-template"
-    assert "none stored for w1" in item.context["forecast"] and "all 10 beds" in item.context["forecast"]
+    assert "no stored forecast or census for w1" in item.context["cover_forecast"]
+    assert "all 10 beds" in item.context["cover_forecast"]
     licensed = [c for c in item.problem.cover if c.skill == LICENSED]
     assert {c.floor for c in licensed} == {2} and {c.target for c in licensed} == {3}
 
@@ -137,6 +158,24 @@ def test_a_unit_type_without_a_ratio_in_the_pack_gets_a_fixed_licensed_floor_and
     item = StorePlanning(reference, store, lambda: NOW).planning_input("w1")
     assert item.context["cover_ratio"] == "no ratio for unit type other in the pack: fixed floor of 1 licensed"
     assert {(c.floor, c.target) for c in item.problem.cover if c.skill == LICENSED} == {(1, 2)}
+
+
+class OneRun:
+    """A stored forecast run of 20 patients all day on w1 (and none for other units)."""
+
+    def census_quantiles(self, unit: str) -> tuple[QuantileSource, str] | None:
+        if unit != "w1":
+            return None
+        return (lambda starts: np.array([[20.0, 25.0]] * len(starts))), "run-7"
+
+
+def test_a_stored_forecast_is_preferred_to_the_census_and_named_in_the_context() -> None:
+    store, reference = seeded()
+    item = StorePlanning(reference, store, lambda: NOW, forecasts=OneRun()).planning_input("w1")
+    assert item.context["cover_source"] == "forecast"
+    assert item.context["cover_forecast"] == "stored census forecast run run-7"
+    licensed = {(c.floor, c.target) for c in item.problem.cover if c.skill == LICENSED}
+    assert licensed == {(4, 6)}  # 20 at 1:5 for the floor; 25 at p90, plus one, for the target
 
 
 def test_the_live_roster_comes_from_the_store_after_call_outs() -> None:

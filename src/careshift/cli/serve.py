@@ -69,7 +69,11 @@ def build_api(
         )
     url = _database_url(db)
     events = open_store(url)  # the event log: imported rosters and call-outs shape the live roster
-    planning, which = planning_source(events, units)
+    try:
+        planning, which = planning_source(events, units)
+    except BaseException:
+        events.close()
+        raise
     if note is not None:
         note(which)
     services = build_services(planning, database_url=url, time_limit=time_limit)
@@ -95,13 +99,18 @@ def planning_source(store: SqlStore, units: tuple[str, ...] = ()) -> tuple[Plann
     (:class:`~careshift.service.store_planning.StorePlanning`, narrowed to ``units``), or,
     when it holds none, the sample units ``units`` (default 4W and 5E) with a warning."""
     from careshift.adapters.store.imports import SqlReferenceData
+    from careshift.domain.errors import DomainError
     from careshift.service.bootstrap import utc_now
     from careshift.service.projected import ProjectedPlanning
     from careshift.service.sample import sample_planning
     from careshift.service.store_planning import StorePlanning
 
     reference = SqlReferenceData(store.engine)
-    if reference.units():
+    stored = [unit.id for unit in reference.units()]
+    if stored:
+        unknown = [unit for unit in units if unit not in stored]
+        if unknown:
+            raise DomainError(f"--units names {', '.join(unknown)}, not in the database; it holds {', '.join(stored)}")
         planning = StorePlanning(reference, store, utc_now, only=units)
         return planning, f"planning the database's units: {', '.join(planning.units())}"
     chosen = units or tuple(DEFAULT_UNITS.split(","))

@@ -12,9 +12,10 @@
   pack does not carry (no day shift straight after a night, runs of days, contract
   hours) are added; the policy version is the hash of the rules actually planned under;
 - **cover** per shift from census through the forecast's requirements path
-  (:mod:`careshift.service.unit_cover`): a naive forecast from the stored census, or,
-  where the store holds no census for the unit, the unit's coverage template (every bed
-  occupied). The recommendation context says which;
+  (:mod:`careshift.service.unit_cover`): a stored census forecast when one is given, else a
+  naive forecast from the stored census, else (no census stored for the unit) the unit's
+  coverage template, every bed occupied. The recommendation context (``cover_source``,
+  ``cover_forecast``) says which;
 - **the live roster and who is unavailable** from the event log's projections, after
   swaps and call-outs (:class:`careshift.service.projected.ProjectedPlanning`).
 """
@@ -90,6 +91,14 @@ class PlanningPolicy:
         default_factory=lambda: MappingProxyType({"FT": 36 * 60, "P90": 32 * 60 + 24, "P60": 21 * 60 + 36})
     )
     overtime_minutes: int = 720
+
+
+class CensusForecasts(Protocol):
+    """Stored census forecasts: for a unit, a function giving census quantiles at
+    :data:`~careshift.service.unit_cover.LEVELS` for interval starts, and the run's id;
+    ``None`` when no stored run covers the unit's horizon."""
+
+    def census_quantiles(self, unit: str) -> tuple[QuantileSource, str] | None: ...
 
 
 class WorkforceReference(Protocol):
@@ -179,6 +188,8 @@ class StorePlanning:
     policy: PlanningPolicy = field(default_factory=PlanningPolicy)
     only: tuple[str, ...] = ()
     """Serve only these units (all of the store's when empty)."""
+    forecasts: CensusForecasts | None = None
+    """Stored forecast runs, preferred over the naive forecast from the stored census."""
 
     def __post_init__(self) -> None:
         from careshift.policy import policy_version
@@ -264,20 +275,27 @@ class StorePlanning:
         """Cover per shift, and the context saying where it came from."""
         needs = self._needs(unit, staff)
         now = self.clock().astimezone(UTC)
-        observed = self._observed_census(unit, now)
+        stored = self.forecasts.census_quantiles(unit.id) if self.forecasts is not None else None
+        observed = self._observed_census(unit, now) if stored is None else None
         quantiles: QuantileSource
-        if observed is not None:
+        if stored is not None:
+            quantiles, run = stored
+            context = {"cover_source": "forecast", "cover_forecast": f"stored census forecast run {run}"}
+        elif observed is not None:
             quantiles = partial(naive_quantiles, observed, timezone=unit.timezone)
             context = {
-                "cover_source": "forecast",
-                "forecast": f"{FORECAST_VERSION}: census observed on {unit.id} in the 24 h to {now.isoformat()}",
+                "cover_source": "census",
+                "cover_forecast": (
+                    f"no stored forecast for {unit.id}: {FORECAST_VERSION} from the census observed in the 24 h "
+                    f"to {now.isoformat()}"
+                ),
             }
         else:
             quantiles = partial(full_unit_quantiles, unit.beds)
             context = {
                 "cover_source": "coverage-template",
-                "forecast": (
-                    f"none stored for {unit.id}: cover from the unit's coverage template "
+                "cover_forecast": (
+                    f"no stored forecast or census for {unit.id}: cover from the unit's coverage template "
                     f"(all {unit.beds} beds occupied, at the pack's ratio)"
                 ),
             }
