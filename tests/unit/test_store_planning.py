@@ -84,13 +84,17 @@ def test_units_come_from_the_store_and_only_narrows_them() -> None:
 def test_serve_plans_the_databases_units_and_refuses_units_it_does_not_hold(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'c.db'}")
     try:
-        planning, note = planning_source(store)
-        assert planning.units() == ["4W", "5E"] and "holds no units, so the SAMPLE units 4W, 5E" in note
-        import_csv(UNITS.encode(), "units.csv", FileKind.UNITS, store, SqlReferenceData(store.engine), now=NOW)
-        planning, note = planning_source(store)
-        assert isinstance(planning, StorePlanning) and planning.units() == ["w1", "w2"]
-        assert note == "planning the database's units: w1, w2"
-        assert planning_source(store, ("w2",))[0].units() == ["w2"]
+        source = planning_source(store)
+        assert source.planning.units() == ["4W", "5E"] and "holds no units, so the SAMPLE units 4W, 5E" in source.note
+        assert source.timezones == {"4W": "UTC", "5E": "UTC"}
+        for name, kind, data in (("units.csv", FileKind.UNITS, UNITS), ("staff.csv", FileKind.STAFF, STAFF)):
+            import_csv(data.encode(), name, kind, store, SqlReferenceData(store.engine), now=NOW)
+        source = planning_source(store, clock=lambda: NOW)
+        assert isinstance(source.planning, StorePlanning) and source.planning.units() == ["w1", "w2"]
+        assert source.note == "planning the database's units: w1, w2"
+        assert source.planning.planning_input("w1").problem.horizon.start == TODAY  # on the given clock
+        narrowed = planning_source(store, ("w2",))
+        assert narrowed.planning.units() == ["w2"] and narrowed.timezones == {"w2": "UTC"}
         with pytest.raises(DomainError, match=r"--units names 4W, not in the database; it holds w1, w2"):
             planning_source(store, ("w2", "4W"))
     finally:

@@ -8,19 +8,20 @@ when it finds tampering.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import AsyncIterator, Callable, Mapping
     from contextlib import AbstractAsyncContextManager
 
     from fastapi import FastAPI
 
     from careshift.adapters.store import SqlStore
     from careshift.service.bootstrap import Services
-    from careshift.service.repositories import PlanningData
+    from careshift.service.repositories import Clock, PlanningData
     from careshift.service.writeback import ShiftWriter
     from careshift.settings import Settings
 
@@ -70,13 +71,13 @@ def build_api(
     url = _database_url(db)
     events = open_store(url)  # the event log: imported rosters and call-outs shape the live roster
     try:
-        planning, which = planning_source(events, units)
+        source = planning_source(events, units)
     except BaseException:
         events.close()
         raise
     if note is not None:
-        note(which)
-    services = build_services(planning, database_url=url, time_limit=time_limit)
+        note(source.note)
+    services = build_services(source.planning, database_url=url, time_limit=time_limit)
     services.closers.insert(0, events.close)
     if start_ticker:
         services.start_ticker()
@@ -94,10 +95,20 @@ def build_api(
     return create_app(context), services
 
 
-def planning_source(store: SqlStore, units: tuple[str, ...] = ()) -> tuple[PlanningData, str]:
-    """Where plans come from, and a line saying which: the database's imported units
-    (:class:`~careshift.service.store_planning.StorePlanning`, narrowed to ``units``), or,
-    when it holds none, the sample units ``units`` (default 4W and 5E) with a warning."""
+@dataclass(frozen=True)
+class PlanningSource:
+    """Where plans come from: the planning data, a line saying which for the operator, and
+    each served unit's IANA timezone (for whatever reads unit clocks, such as triggers)."""
+
+    planning: PlanningData
+    note: str
+    timezones: Mapping[str, str]
+
+
+def planning_source(store: SqlStore, units: tuple[str, ...] = (), *, clock: Clock | None = None) -> PlanningSource:
+    """The database's imported units (:class:`~careshift.service.store_planning.StorePlanning`,
+    narrowed to ``units``), or, when it holds none, the sample units ``units`` (default 4W
+    and 5E) with a warning that says how to seed."""
     from careshift.adapters.store.imports import SqlReferenceData
     from careshift.domain.errors import DomainError
     from careshift.service.bootstrap import utc_now
@@ -105,21 +116,26 @@ def planning_source(store: SqlStore, units: tuple[str, ...] = ()) -> tuple[Plann
     from careshift.service.sample import sample_planning
     from careshift.service.store_planning import StorePlanning
 
+    now = clock or utc_now
     reference = SqlReferenceData(store.engine)
-    stored = [unit.id for unit in reference.units()]
+    stored = {unit.id: unit.timezone for unit in reference.units()}
     if stored:
         unknown = [unit for unit in units if unit not in stored]
         if unknown:
             raise DomainError(f"--units names {', '.join(unknown)}, not in the database; it holds {', '.join(stored)}")
-        planning = StorePlanning(reference, store, utc_now, only=units)
-        return planning, f"planning the database's units: {', '.join(planning.units())}"
+        planning = StorePlanning(reference, store, now, only=units)
+        served = planning.units()
+        note = f"planning the database's units: {', '.join(served)}"
+        return PlanningSource(planning, note, {unit: stored[unit] for unit in served})
     chosen = units or tuple(DEFAULT_UNITS.split(","))
-    sample = sample_planning(chosen, utc_now().date())
-    return ProjectedPlanning(sample.inputs, store, sample.templates), (
+    sample = sample_planning(chosen, now().date())
+    note = (
         f"the database holds no units, so the SAMPLE units {', '.join(chosen)} are served; seed the synthetic "
         "hospital with `careshift demo --no-serve --db URL`, or import units with "
         "`careshift import csv FILE --kind units`"
     )
+    zones = {unit: item.problem.horizon.timezone for unit, item in sample.inputs.items()}
+    return PlanningSource(ProjectedPlanning(sample.inputs, store, sample.templates), note, zones)
 
 
 def fhir_writer(settings: Settings) -> Callable[[], AbstractAsyncContextManager[ShiftWriter]]:
