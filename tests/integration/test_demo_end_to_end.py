@@ -20,7 +20,8 @@ from careshift.cli.serve import build_api
 from careshift.service.bootstrap import utc_now
 
 pytestmark = pytest.mark.slow
-UNIT = "4W"
+HOSPITAL = ("icu", "sdu", "msu", "ed")
+UNIT = "msu"
 
 
 @pytest.fixture
@@ -30,44 +31,71 @@ def development(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
-def test_demo_seeds_a_store_the_api_reads_back(development: Path, tmp_path: Path) -> None:
+def test_demo_plans_and_serves_every_unit_of_the_synthetic_hospital(development: Path, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     seeded = CliRunner().invoke(
         app,
-        ["demo", "--seed", "3", "--weeks", "1", "--no-serve", "--db", url, "--units", UNIT, "--time-limit", "2"],
+        ["demo", "--seed", "3", "--weeks", "1", "--no-serve", "--db", url, "--time-limit", "2"],
         env={"COLUMNS": "4000"},
     )
     assert seeded.exit_code == 0, seeded.output
-    assert "acknowledged AA" in seeded.output and f"repaired {UNIT} after call-outs" in seeded.output
+    assert "acknowledged AA" in seeded.output and "demo-census.csv" in seeded.output
+    for index, unit in enumerate(HOSPITAL, start=1):
+        assert f"[{index}/4] planned {unit}: " in seeded.output or f"[{index}/4] {unit}: " in seeded.output
+    assert "repaired msu after call-outs" in seeded.output
 
     stats = CliRunner().invoke(app, ["events", "stats", "--db", url, "--json"])
     assert stats.exit_code == 0, stats.output
     counts = json.loads(stats.output)
-    assert counts["by_source"]["hl7v2:DEMO-ADT@DEMOHOSP"] >= 20
-    assert counts["by_kind"]["PatientArrived"] >= 20
-    assert counts["by_kind"]["StaffCalledOut"] == 2 and counts["quarantined"] == 0
+    assert counts["by_source"]["hl7v2:DEMO-ADT@DEMOHOSP"] >= 4 * 20
+    assert counts["by_kind"]["PatientArrived"] >= 4 * 10
+    assert counts["by_kind"]["StaffCalledOut"] == 2 * len(HOSPITAL) and counts["quarantined"] == 0
 
-    api, services = build_api(url, (UNIT,), time_limit=2, start_ticker=False)
+    notes: list[str] = []
+    api, services = build_api(url, time_limit=2, start_ticker=False, note=notes.append)
     try:
+        assert notes == ["planning the database's units: ed, icu, msu, sdu"]
         token = mint(development_keys(development), subject="t", scopes=["staffing.read"], now=utc_now())
         client = TestClient(api)
         headers = {"Authorization": f"Bearer {token}"}
-        listed = client.get(f"/units/{UNIT}/recommendations", headers=headers)
+        listed = client.get("/units", headers=headers)
         assert listed.status_code == 200, listed.text
-        current = client.get(f"/units/{UNIT}/recommendations/current", headers=headers).json()
-        codes = {reason["code"] for reason in current["reasons"]}
-        assert "hard.removed" in codes, current
-        assert current["status"] == "proposed" and current["produced_by"] == "optimizer"
+        assert sorted(item["unit"] for item in listed.json()) == sorted(HOSPITAL)
+        for unit in HOSPITAL:
+            current = client.get(f"/units/{unit}/recommendations/current", headers=headers)
+            if current.status_code != 200:  # then the demo said why this unit has none
+                assert f"{unit}: no recommendation: " in seeded.output, (unit, current.text)
+                continue
+            item = current.json()
+            assert item["unit"] == unit and item["status"] == "proposed" and item["check"]["feasible"], item
+            assert item["policy_version"] == services.service.planning.planning_input(unit).problem.policy_version
+            assert item["context"]["cover_source"] == "census" and item["context"]["policy_pack"], item
+            assert item["reasons"] and all(a["unit"] == unit for a in item["added"]), item
+        assert client.get("/units/4W/recommendations/current", headers=headers).status_code == 404
     finally:
         services.close()
 
     again = CliRunner().invoke(
         app,
-        ["demo", "--seed", "3", "--weeks", "1", "--no-serve", "--db", url, "--units", UNIT],
+        ["demo", "--seed", "3", "--weeks", "1", "--no-serve", "--db", url, "--units", "nope"],
         env={"COLUMNS": "4000"},
     )
-    assert again.exit_code == 0, again.output
-    assert "replaced the earlier demo database" in again.output
+    assert again.exit_code != 0 and "not a unit of the synthetic hospital" in str(again.exception)
+    assert "choose from icu, sdu, msu, ed" in str(again.exception)
+
+
+def test_serve_over_an_empty_database_falls_back_to_the_sample_units_and_says_so(
+    development: Path, tmp_path: Path
+) -> None:
+    notes: list[str] = []
+    api, services = build_api(f"sqlite:///{tmp_path / 'empty.db'}", start_ticker=False, note=notes.append)
+    try:
+        (note,) = notes
+        assert "holds no units, so the SAMPLE units 4W, 5E are served" in note
+        assert "careshift demo --no-serve --db URL" in note
+        assert services.service.planning.units() == ["4W", "5E"]
+    finally:
+        services.close()
 
 
 def test_demo_serves_with_a_printed_url_and_a_working_token(
@@ -82,6 +110,7 @@ def test_demo_serves_with_a_printed_url_and_a_working_token(
         token = mint(development_keys(development), subject="t", scopes=["staffing.read"], now=utc_now())
         client = TestClient(api)
         served["docs"] = client.get("/docs").status_code
+        served["units"] = client.get("/units", headers={"Authorization": f"Bearer {token}"}).json()
         served["current"] = client.get(
             f"/units/{UNIT}/recommendations/current", headers={"Authorization": f"Bearer {token}"}
         ).json()
@@ -93,6 +122,7 @@ def test_demo_serves_with_a_printed_url_and_a_working_token(
     assert result.exit_code == 0, result.output
     assert served["host"] == "127.0.0.1" and served["port"] == 8123 and served["docs"] == 200
     assert served["current"]["reasons"], served["current"]
+    assert [item["unit"] for item in served["units"]] == [UNIT]  # --units narrows what is planned and served
     assert "http://127.0.0.1:8123/docs" in result.output and "http://127.0.0.1:8123/console/" in result.output
     (printed,) = [line for line in result.output.splitlines() if line.startswith("eyJ")]
     claims = jwt.decode(

@@ -20,6 +20,7 @@ from careshift.adapters.store import MemoryStore
 from careshift.cli import app
 from careshift.cli.demo_seed import (
     callouts_csv,
+    census_csv,
     choose_callouts,
     database_kind,
     mark_database,
@@ -32,8 +33,7 @@ from careshift.cli.demo_seed import (
 from careshift.domain.events import PatientArrived
 from careshift.domain.time import Horizon
 from careshift.service.errors import ConflictError
-from careshift.service.sample import sample_planning
-from careshift.sim import generate_hospital
+from careshift.sim import generate_hospital, naive_roster
 
 NOW = datetime(2026, 3, 4, 9, tzinfo=UTC)
 
@@ -66,23 +66,38 @@ def test_a_demo_database_is_replaced_without_asking(tmp_path: Path) -> None:
 
 
 def test_the_feed_files_pass_the_real_csv_contracts() -> None:
-    planning = sample_planning(("4W",), date(2026, 3, 4), days=7)
     hospital = generate_hospital(random.Random(1), weeks=1)
+    roster = naive_roster(hospital, random.Random(1))
     store, reference = MemoryStore(), InMemoryReferenceData()
-    horizon = Horizon(date(2026, 3, 1), 14)
-    callouts = choose_callouts(planning, NOW.date(), random.Random(1))
+    horizon = Horizon(date(2026, 2, 28), 14)
+    today = date(2026, 3, 3)
+    callouts = choose_callouts(roster, ("msu",), today, random.Random(1))
     assert len(callouts) == 2 and callouts[0].day == callouts[1].day and callouts[0].shift == callouts[1].shift
+    assert all(a.unit == "msu" and a.day > today for a in callouts)
+    counted = datetime(2026, 3, 3, 8, tzinfo=UTC)
     for name, kind, data, rows in (
-        ("units.csv", FileKind.UNITS, units_csv(hospital.units, ("4W",)), len(hospital.units) + 1),
-        ("staff.csv", FileKind.STAFF, staff_csv(planning), 12),
-        ("roster.csv", FileKind.ROSTER, roster_csv(planning), len(planning.inputs["4W"].current or ())),
+        ("units.csv", FileKind.UNITS, units_csv(hospital.units), len(hospital.units)),
+        ("staff.csv", FileKind.STAFF, staff_csv(hospital.staff), len(hospital.staff)),
+        ("roster.csv", FileKind.ROSTER, roster_csv(hospital, roster), len(roster)),
+        ("census.csv", FileKind.CENSUS, census_csv(hospital, counted), len(hospital.units)),
         ("callouts.csv", FileKind.CALLOUTS, callouts_csv(callouts, NOW), 2),
     ):
         outcome = import_csv(data, name, kind, store, reference, now=NOW, horizon=horizon)
         assert outcome.quarantined == () and outcome.rows == rows == outcome.imported, name
-    assert {entry.staff for entry in store.roster(horizon.start, horizon.days[-1], "4W")} == {
-        member.id for member in planning.inputs["4W"].problem.staff
-    } & {a.staff for a in planning.inputs["4W"].current or ()}
+    stored = {record.staff.id: record.staff for record in reference.staff()}
+    for member in hospital.staff:  # everything planning needs survives the trip through the file
+        back = stored[member.id]
+        assert (back.skills, set(back.credentials), back.contract_id, back.home_unit) == (
+            member.skills,
+            set(member.credentials),
+            member.contract_id,
+            member.home_unit,
+        )
+        assert back.roles == member.roles | ({"RN"} if "CHARGE" in member.roles else set())
+    # each shift is filed under the day it starts on the unit's clock (Los Angeles), not in UTC
+    assert {(e.staff, e.day, e.shift) for e in store.roster(horizon.start, horizon.days[-1])} == {
+        (a.staff, a.day, a.shift) for a in roster
+    }
 
 
 def test_the_replayed_day_maps_to_admissions_and_never_carries_raw_patient_ids() -> None:

@@ -7,6 +7,7 @@ and serve the API on localhost with a sample development token.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
 import typer
@@ -46,8 +47,9 @@ def demo_rules(problem: RosterProblem) -> tuple[str, tuple[Rule, ...]]:
     return f"{PACK_ID} + house rules", california_pack()[1] + house_rules(tuple(unit.id for unit in problem.units))
 
 
-def build_demo(seed: int, weeks: int) -> DemoRun:
-    """Generate the hospital for ``seed``, roster it round-robin and check every rule.
+def build_demo(seed: int, weeks: int, start: date | None = None) -> DemoRun:
+    """Generate the hospital for ``seed`` (from ``start``, default the sim's DST week),
+    roster it round-robin and check every rule.
 
     A rule whose family has no checker yet is reported as unchecked rather than
     failing the run.
@@ -58,8 +60,9 @@ def build_demo(seed: int, weeks: int) -> DemoRun:
     from careshift.domain.checker import CheckReport, check
     from careshift.policy import policy_version
     from careshift.sim import generate_hospital, naive_roster
+    from careshift.sim.hospital import DEFAULT_START
 
-    problem = generate_hospital(random.Random(seed), weeks=weeks)
+    problem = generate_hospital(random.Random(seed), weeks=weeks, start=start or DEFAULT_START)
     pack, rules = demo_rules(problem)
     problem = replace(problem, rules=rules, policy_version=policy_version(rules))
     schedule = naive_roster(problem, random.Random(seed))
@@ -186,7 +189,12 @@ def register(root: typer.Typer) -> None:
             help="Database URL (default: $CARESHIFT_DATABASE_URL or the SQLite file in the data directory)",
         ),
         force: bool = typer.Option(False, "--force", help="Replace a database the demo did not create."),
-        units: str = typer.Option("4W,5E", help="Comma-separated ids of the served sample units to seed and plan."),
+        start: str | None = typer.Option(
+            None, "--start", help="First day of the hospital's roster, YYYY-MM-DD (default: today on its clock)."
+        ),
+        units: str = typer.Option(
+            "", help="Comma-separated ids of the hospital's units to plan (default: all of them: icu,sdu,msu,ed)."
+        ),
         time_limit: float = typer.Option(5.0, min=0.5, help="Optimiser time limit per plan or repair, seconds."),
         host: str = typer.Option("127.0.0.1", help="Interface the API listens on."),
         port: int = typer.Option(8000, min=1, max=65535, help="TCP port of the API."),
@@ -208,8 +216,12 @@ def register(root: typer.Typer) -> None:
                 f"serving the demo needs development keys, but CARESHIFT_ENVIRONMENT is {settings.environment!r}; "
                 "run `make demo` or set CARESHIFT_ENVIRONMENT=development (or pass --no-serve to only seed)"
             )
+        from careshift.sim.hospital import UNITS
+
+        # Bad options fail before the database is touched.
+        planned = _planned_units(units, tuple(plan.id for plan in UNITS))
+        first_day = _first_day(start)
         url = db or settings.resolved_database_url()
-        served = tuple(unit for unit in units.split(",") if unit)
         _ensure_parent(url)
         before = prepare_database(url, force=force)
         if before != "empty":
@@ -217,23 +229,27 @@ def register(root: typer.Typer) -> None:
                 f"[yellow]replaced the {'earlier demo' if before == 'demo' else 'existing'} database[/yellow]"
             )
         with console.status("generating the hospital and checking the roster..."):
-            run = build_demo(seed, weeks)
+            run = build_demo(seed, weeks, start=first_day)
         render(run, console)
         with console.status("seeding the store through the adapters...") as status:
 
             def progress(line: str) -> None:
                 console.print(f"  [green]✓[/green] {escape(line)}")
-                status.update("seeding the store through the adapters...")
+                status.update("planning and repairing the hospital's units (each solve up to --time-limit s)...")
 
-            report = seed_database(url, seed, run.problem.units, served, time_limit=time_limit, progress=progress)
+            report = seed_database(
+                url, seed, run.problem, run.schedule, planned, time_limit=time_limit, progress=progress
+            )
         counts = ", ".join(f"{unit}: {n}" for unit, n in sorted(report.recommendations.items()))
         console.print(f"seeded {_shown(url)}: recommendations per unit ({counts})")
-        console.print(f"[dim]serve it again later: careshift serve --db {_shown(url)} --units {','.join(served)}[/dim]")
+        for unit, why in sorted(report.no_recommendation.items()):
+            console.print(f"  {unit}: no recommendation: {escape(why)}")
+        console.print(f"[dim]serve it again later: careshift serve --db {_shown(url)}[/dim]")
         if not serve:
             return
         import uvicorn
 
-        app, services = build_api(url, served, time_limit=time_limit)
+        app, services = build_api(url, planned, time_limit=time_limit, note=console.print)
         base = f"http://{host}:{port}"
         token = _demo_token(settings)
         console.print(f"careshift API on [bold]{base}/docs[/bold]")
@@ -261,6 +277,36 @@ def _demo_token(settings: Settings) -> str:
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
     )
+
+
+def _first_day(option: str | None) -> date:
+    """``--start``, or today on the synthetic hospital's clock (its roster and the planning
+    horizon then start together)."""
+    from careshift.domain.errors import InputError
+
+    if option:
+        try:
+            return date.fromisoformat(option)
+        except ValueError:
+            raise InputError(f"--start {option!r} is not a date; write it as YYYY-MM-DD") from None
+    from careshift.domain.time import zone
+    from careshift.service.bootstrap import utc_now
+    from careshift.sim.hospital import DEFAULT_TIMEZONE
+
+    return utc_now().astimezone(zone(DEFAULT_TIMEZONE)).date()
+
+
+def _planned_units(option: str, known: tuple[str, ...]) -> tuple[str, ...]:
+    """The units ``--units`` names (all of ``known`` when empty); unknown ids are refused."""
+    from careshift.domain.errors import DomainError
+
+    chosen = tuple(unit.strip() for unit in option.split(",") if unit.strip()) or known
+    unknown = [unit for unit in chosen if unit not in known]
+    if unknown:
+        raise DomainError(
+            f"--units names {', '.join(unknown)}, not a unit of the synthetic hospital; choose from {', '.join(known)}"
+        )
+    return chosen
 
 
 def _ensure_parent(url: str) -> None:

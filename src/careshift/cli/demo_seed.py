@@ -1,15 +1,15 @@
 """Seeding the demo database through the real adapters.
 
-``careshift demo`` fills a store the way a hospital's feeds would: the units, staff and
-roster arrive as CSV files through :mod:`careshift.adapters.csv`, a replayed day of ADT
-messages arrives over MLLP on a localhost socket through :mod:`careshift.adapters.hl7v2`,
-and the call-outs arrive as a CSV file whose events the message bus turns into debounced
-repairs. Nothing is written behind the adapters' backs, so what the API serves afterwards
-is what the adapters stored.
+``careshift demo`` fills a store the way a hospital's feeds would: the synthetic
+hospital's units, staff (roles, skills, credentials, contracts) and naive roster arrive as
+CSV files through :mod:`careshift.adapters.csv`, a census head count as a census file, a
+replayed day of ADT messages over MLLP on a localhost socket through
+:mod:`careshift.adapters.hl7v2`, and the call-outs as a CSV file whose events the message
+bus turns into debounced repairs. Nothing is written behind the adapters' backs.
 
-The served units are the composition root's sample units (:mod:`careshift.service.sample`,
-``careshift serve --units``): their staff and cover are the configured part of planning,
-and their live roster and call-outs come from the event log seeded here.
+Planning then reads the same store (:class:`careshift.service.store_planning.StorePlanning`):
+the units planned and served are the synthetic hospital's, with cover from the census the
+replayed day left behind.
 """
 
 from __future__ import annotations
@@ -19,30 +19,36 @@ import io
 import random
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from careshift.domain.errors import DataContractError, ServiceUnavailableError
+from careshift.domain.errors import CareshiftError, DataContractError, ServiceUnavailableError
+from careshift.domain.schedule import Assignment
+from careshift.domain.time import zone
 from careshift.service.errors import ConflictError
 
 if TYPE_CHECKING:
     from careshift.adapters.store import SqlStore
-    from careshift.domain.schedule import Assignment
-    from careshift.domain.workforce import Unit
-    from careshift.service.sample import SamplePlanning
+    from careshift.adapters.store.imports import SqlReferenceData
+    from careshift.domain.problem import RosterProblem
+    from careshift.domain.schedule import Schedule
+    from careshift.domain.workforce import Staff, Unit
 
 MARKER_TABLE = "careshift_demo_seed"
 """A table only the demo creates: a database holding it may be replaced by the next demo."""
 
 HL7_SOURCE_APP = "DEMO-ADT"
-UNIT_NAMES = {"4W": "4 West", "5E": "5 East"}
 
 
 @dataclass(frozen=True)
 class SeedReport:
-    """What the seeding stored, for the progress lines and the tests."""
+    """What the seeding stored, for the progress lines and the tests.
+
+    ``recommendations`` counts each planned unit's recommendations; ``no_recommendation``
+    says, for a planned unit with none, why (no change needed, or the error it met).
+    """
 
     units: int
     staff: int
@@ -51,6 +57,7 @@ class SeedReport:
     adt_accepted: int
     callouts: int
     recommendations: dict[str, int]
+    no_recommendation: dict[str, str] = field(default_factory=dict)
 
 
 def database_kind(url: str) -> str:
@@ -142,49 +149,72 @@ def _csv(header: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes:
     return buffer.getvalue().encode()
 
 
-def units_csv(hospital_units: Sequence[Unit], served: Sequence[str]) -> bytes:
-    """The synthetic hospital's units plus the served sample units, as a units file."""
+def units_csv(hospital_units: Sequence[Unit]) -> bytes:
+    """The synthetic hospital's units, as a units file."""
     rows: list[list[object]] = [[u.id, u.name, u.unit_type.value, u.timezone, u.beds] for u in hospital_units]
-    rows += [[unit, UNIT_NAMES.get(unit, unit), "med_surg", "UTC", 24] for unit in served]
     return _csv(("unit_id", "name", "unit_type", "timezone", "beds"), rows)
 
 
-def staff_csv(planning: SamplePlanning) -> bytes:
-    """The served units' nurses, as a staff file."""
+def staff_csv(staff: Sequence[Staff]) -> bytes:
+    """The hospital's staff with roles, skills, credentials (code:last valid day), contract,
+    home and float units and seniority, as a staff file."""
     rows = [
-        [member.id, member.name, "RN", member.home_unit or unit]
-        for unit, item in sorted(planning.inputs.items())
-        for member in item.problem.staff
+        [
+            member.id,
+            member.name,
+            ";".join(sorted(_roles(member))),
+            ";".join(sorted(member.skills)),
+            ";".join(f"{c.code}:{c.expires.isoformat()}" if c.expires else c.code for c in member.credentials),
+            member.contract_id,
+            member.home_unit or "",
+            ";".join(sorted(member.float_units)),
+            member.seniority,
+        ]
+        for member in staff
     ]
-    return _csv(("staff_id", "name", "roles", "home_unit"), rows)
+    header = ("staff_id", "name", "roles", "skills", "credentials", "contract_id", "home_unit", "float_units")
+    return _csv((*header, "seniority"), rows)
 
 
-def roster_csv(planning: SamplePlanning) -> bytes:
-    """The served units' rosters (the greedy fallback's), as a roster file with real times."""
+def _roles(member: Staff) -> frozenset[str]:
+    # The staff contract asks for RN beside CHARGE: a charge nurse is a registered nurse.
+    return member.roles | {"RN"} if "CHARGE" in member.roles else member.roles
+
+
+def roster_csv(problem: RosterProblem, roster: Schedule) -> bytes:
+    """``roster`` as a roster file with real start and end on each unit's clock (the
+    importer files a shift under the day it starts, in the offset given)."""
+    zones = {unit.id: unit.timezone for unit in problem.units}
     rows: list[list[object]] = []
-    for unit, item in sorted(planning.inputs.items()):
-        shifts = {shift.id: shift for shift in item.problem.shift_types}
-        for assignment in sorted(item.current or (), key=lambda a: (a.day, a.shift, a.staff)):
-            shift = shifts[assignment.shift]
-            if shift.start is None or shift.end is None:
-                continue
-            start = datetime.combine(assignment.day, shift.start, UTC)
-            end = datetime.combine(assignment.day, shift.end, UTC)
-            if end <= start:
-                end += timedelta(days=1)
-            where = assignment.unit or unit
-            rows.append([assignment.staff, where, assignment.shift, start.isoformat(), end.isoformat()])
-    return _csv(("staff_id", "unit", "shift", "start", "end"), rows)
+    for a in sorted(roster, key=Assignment.sort_key):
+        where = a.unit or problem.member(a.staff).home_unit or ""
+        span = problem.shift_type(a.shift).interval_on(a.day, zones.get(where, problem.horizon.timezone))
+        rows.append([a.staff, where, a.shift, span.start.isoformat(), span.end.isoformat(), a.skill or ""])
+    return _csv(("staff_id", "unit", "shift", "start", "end", "skill"), rows)
 
 
-def choose_callouts(planning: SamplePlanning, today: date, rng: random.Random) -> list[Assignment]:
-    """Per served unit, two nurses of one shift from tomorrow on call out (the floor is hit)."""
+def census_csv(problem: RosterProblem, at: datetime) -> bytes:
+    """One census count per unit at ``at`` (a midnight-style head count before the replayed
+    ADT day): the synthetic census at the same time of day on the hospital's first day."""
+    rows: list[list[object]] = []
+    for unit in problem.units:
+        tz = zone(unit.timezone)
+        clock = at.astimezone(tz).time()
+        counts = [c for c in problem.census if c.unit == unit.id]
+        same = [c for c in counts if c.start.astimezone(tz).time() == clock] or counts
+        rows.append([unit.id, at.isoformat(), same[0].patients if same else 0])
+    return _csv(("unit", "at", "patients"), rows)
+
+
+def choose_callouts(roster: Schedule, units: Sequence[str], today: date, rng: random.Random) -> list[Assignment]:
+    """Per planned unit, two people of one shift from tomorrow on call out (the floor is hit)."""
     chosen: list[Assignment] = []
-    for _unit, item in sorted(planning.inputs.items()):
-        later = sorted((a for a in item.current or () if a.day > today), key=lambda a: (a.day, a.shift, a.staff))
+    for unit in sorted(units):
+        later = sorted((a for a in roster if a.unit == unit and a.day > today), key=Assignment.sort_key)
         by_shift: dict[tuple[date, str], list[Assignment]] = {}
         for assignment in later:
-            by_shift.setdefault((assignment.day, assignment.shift), []).append(assignment)
+            if assignment.skill is None:  # the ward's licensed and assistant staff, not the triage post
+                by_shift.setdefault((assignment.day, assignment.shift), []).append(assignment)
         crowded = [group for group in by_shift.values() if len(group) >= 2]
         if crowded:
             chosen += rng.sample(rng.choice(crowded[:6]), 2)
@@ -214,9 +244,14 @@ def adt_message(trigger: str, control_id: str, at: datetime, unit: str, patient:
 
 
 def replayed_day(units: Sequence[str], start: datetime, rng: random.Random) -> list[bytes]:
-    """A day of admissions and discharges on ``units`` from ``start``, in time order."""
+    """A day of admissions and discharges on ``units`` from ``start``, in time order: new
+    patients arrive (some leave again), and patients admitted before the day go home in
+    the late-morning discharge round, so the census moves rather than only climbing."""
     stories: list[tuple[datetime, str, str, str, str]] = []
     for unit in units:
+        for n in range(rng.randint(6, 10)):
+            discharged = start + timedelta(minutes=rng.randrange(9 * 60, 15 * 60))
+            stories.append((discharged, "A03", unit, f"MRN-{unit}-P{n:03d}", f"V-{unit}-P{n:03d}"))
         for n in range(rng.randint(10, 16)):
             admitted = start + timedelta(minutes=rng.randrange(0, 20 * 60))
             patient, visit = f"MRN-{unit}-{n:03d}", f"V-{unit}-{n:03d}"
@@ -275,39 +310,35 @@ def send_over_mllp(store: SqlStore, messages: Sequence[bytes], key: bytes) -> in
 def seed_database(
     url: str,
     seed: int,
-    hospital_units: Sequence[Unit],
-    served: Sequence[str],
+    hospital: RosterProblem,
+    roster: Schedule,
+    planned: Sequence[str],
     *,
     time_limit: float,
     progress: Callable[[str], None],
     now: datetime | None = None,
 ) -> SeedReport:
-    """Fill ``url`` (already cleared) through the adapters, plan, take call-outs, repair."""
+    """Fill ``url`` (already cleared) with ``hospital`` and its ``roster`` through the
+    adapters, replay a day of ADT, plan the ``planned`` units from the store, take
+    call-outs and repair."""
     from careshift.adapters.csv.importer import import_csv
     from careshift.adapters.csv.schema import FileKind
     from careshift.adapters.store import open_store
     from careshift.adapters.store.imports import SqlReferenceData
-    from careshift.domain.events import StaffCalledOut
-    from careshift.domain.recommendations import UnitMode
     from careshift.domain.time import Horizon
-    from careshift.service.bootstrap import build_services
-    from careshift.service.debounce import Debouncer
-    from careshift.service.messages import ChangeUnitMode, PlanUnit
-    from careshift.service.projected import ProjectedPlanning
-    from careshift.service.sample import sample_planning
     from careshift.settings import Settings
 
     moment = now or datetime.now(UTC)
     today = moment.date()
     rng = random.Random(seed)
-    planning = sample_planning(tuple(served), today)
     # Marked first, so a seeding that fails half-way leaves a database the next demo may replace.
     mark_database(url, seed, moment)
     store = open_store(url)
     try:
         reference = SqlReferenceData(store.engine)
-        first = min(item.problem.horizon.start for item in planning.inputs.values())
-        horizon = Horizon(first - timedelta(days=1), 30)
+        first = min(hospital.horizon.start, today) - timedelta(days=2)
+        last = max(hospital.horizon.end, today + timedelta(days=1))
+        horizon = Horizon(first, (last - first).days + 2)
 
         def load(name: str, kind: FileKind, data: bytes) -> int:
             outcome = import_csv(data, name, kind, store, reference, now=moment, horizon=horizon)
@@ -317,44 +348,89 @@ def seed_database(
             progress(f"{name}: {outcome.rows} rows imported through the CSV adapter ({outcome.contract})")
             return outcome.rows
 
-        units = load("demo-units.csv", FileKind.UNITS, units_csv(hospital_units, served))
-        staff = load("demo-staff.csv", FileKind.STAFF, staff_csv(planning))
-        roster = load("demo-roster.csv", FileKind.ROSTER, roster_csv(planning))
+        units = load("demo-units.csv", FileKind.UNITS, units_csv(hospital.units))
+        staff = load("demo-staff.csv", FileKind.STAFF, staff_csv(hospital.staff))
+        rows = load("demo-roster.csv", FileKind.ROSTER, roster_csv(hospital, roster))
+        replay_start = moment - timedelta(days=1)
+        load("demo-census.csv", FileKind.CENSUS, census_csv(hospital, replay_start))
 
         settings = Settings()
         key = settings.id_hash_key.get_secret_value().encode() if settings.id_hash_key else secrets.token_bytes(32)
-        messages = replayed_day((*served, *(unit.id for unit in hospital_units)), moment - timedelta(days=1), rng)
+        messages = replayed_day([unit.id for unit in hospital.units], replay_start, rng)
         accepted = send_over_mllp(store, messages, key)
         progress(f"ADT replay: {len(messages)} HL7 v2 messages sent over MLLP to 127.0.0.1, {accepted} acknowledged AA")
 
-        callouts = choose_callouts(planning, today, rng)
+        callouts = choose_callouts(roster, planned, today, rng)
         called = load("demo-callouts.csv", FileKind.CALLOUTS, callouts_csv(callouts, moment))
-
-        projected = ProjectedPlanning(planning.inputs, store, planning.templates)
-        services = build_services(
-            projected,
-            database_url=url,
-            time_limit=time_limit,
-            debouncer=Debouncer(quiet=timedelta(0), max_wait=timedelta(0)),
-        )
-        try:
-            for unit in served:
-                services.bus.handle(ChangeUnitMode(unit, UnitMode.RECOMMEND, actor="demo", reason="demo seed"))
-                services.bus.handle(PlanUnit(unit, actor="demo"))
-                progress(f"planned {unit} (batch plan)")
-            for event in store.read():
-                if isinstance(event.event, StaffCalledOut):
-                    services.bus.handle(event.event)
-            for outcome in services.bus.tick():
-                codes = ""
-                if outcome.recommendation is not None:
-                    made = outcome.recommendation.recommendation
-                    codes = f": {made.summary} [{', '.join(reason.code for reason in made.reasons)}]"
-                fallback = f", {outcome.fallback_reason}" if outcome.fallback_reason else ""
-                progress(f"repaired {outcome.unit} after call-outs ({outcome.produced_by.value}{fallback}){codes}")
-            recommendations = {unit: len(services.service.recommendations(unit)) for unit in served}
-        finally:
-            services.close()
+        counts, reasons = plan_and_repair(url, store, reference, planned, time_limit=time_limit, progress=progress)
     finally:
         store.close()
-    return SeedReport(units, staff, roster, len(messages), accepted, called, recommendations)
+    return SeedReport(units, staff, rows, len(messages), accepted, called, counts, reasons)
+
+
+def plan_and_repair(
+    url: str,
+    store: SqlStore,
+    reference: SqlReferenceData,
+    planned: Sequence[str],
+    *,
+    time_limit: float,
+    progress: Callable[[str], None],
+) -> tuple[dict[str, int], dict[str, str]]:
+    """Plan each unit from the store (the planning source the API serves), then hand the
+    stored call-outs to the message bus and let its debounced repairs run. Returns the
+    recommendations per unit and, for units without one, why."""
+    from careshift.domain.events import StaffCalledOut
+    from careshift.domain.recommendations import UnitMode
+    from careshift.service.bootstrap import build_services, utc_now
+    from careshift.service.debounce import Debouncer
+    from careshift.service.messages import ChangeUnitMode, PlanUnit
+    from careshift.service.store_planning import StorePlanning
+
+    planning = StorePlanning(reference, store, utc_now)
+    services = build_services(
+        planning,
+        database_url=url,
+        time_limit=time_limit,
+        debouncer=Debouncer(quiet=timedelta(0), max_wait=timedelta(0)),
+    )
+    reasons: dict[str, str] = {}
+    try:
+        for index, unit in enumerate(planned, start=1):
+            services.bus.handle(ChangeUnitMode(unit, UnitMode.RECOMMEND, actor="demo", reason="demo seed"))
+            try:
+                outcome = services.bus.handle(PlanUnit(unit, actor="demo"))
+            except CareshiftError as exc:
+                reasons[unit] = f"planning failed: {exc}"
+                progress(f"[{index}/{len(planned)}] {unit}: {reasons[unit]}")
+                continue
+            if outcome.recommendation is None:
+                reasons[unit] = f"{outcome.note or 'nothing to change'} ({outcome.produced_by.value})"
+            progress(f"[{index}/{len(planned)}] planned {unit}: {_described(outcome)}")
+        for event in store.read():
+            if isinstance(event.event, StaffCalledOut) and event.event.unit in planned:
+                services.bus.handle(event.event)
+        for outcome in services.bus.tick():
+            progress(f"repaired {outcome.unit} after call-outs: {_described(outcome)}")
+        counts = {unit: len(services.service.recommendations(unit)) for unit in planned}
+        reasons = {unit: why for unit, why in reasons.items() if not counts[unit]}
+    finally:
+        services.close()
+    return counts, reasons
+
+
+def _described(outcome: object) -> str:
+    """One line about a plan or repair outcome: the mode that produced it, the checker's
+    verdict and the recommendation's summary and reason codes."""
+    from careshift.service.usecases import PlanOutcome
+
+    if not isinstance(outcome, PlanOutcome):
+        return str(outcome)
+    check = "feasible" if outcome.check.feasible else f"{outcome.check.hard_violations} hard breach(es)"
+    line = f"{outcome.produced_by.value}, {check}"
+    if outcome.fallback_reason:
+        line += f" ({outcome.fallback_reason[:160]})"
+    if outcome.recommendation is None:
+        return f"{line}; {outcome.note or 'no recommendation'}"
+    made = outcome.recommendation.recommendation
+    return f"{line}: {made.summary} [{', '.join(reason.code for reason in made.reasons)}]"

@@ -8,17 +8,20 @@ when it finds tampering.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import AsyncIterator, Callable, Mapping
     from contextlib import AbstractAsyncContextManager
 
     from fastapi import FastAPI
 
+    from careshift.adapters.store import SqlStore
     from careshift.service.bootstrap import Services
+    from careshift.service.repositories import Clock, PlanningData
     from careshift.service.writeback import ShiftWriter
     from careshift.settings import Settings
 
@@ -34,26 +37,25 @@ def _database_url(db: str | None) -> str:
 
 def build_api(
     db: str | None,
-    units: tuple[str, ...],
+    units: tuple[str, ...] = (),
     *,
     time_limit: float = 10.0,
     start_ticker: bool = True,
+    note: Callable[[str], None] | None = None,
 ) -> tuple[FastAPI, Services]:
     """The FastAPI app over ``db`` and its ``Services`` (close them when done).
 
     Signing keys: in development the locally generated pair (``careshift token`` mints
     with it); otherwise ``CARESHIFT_JWT_PUBLIC_KEY_FILE`` must name the issuer's public key.
-    Units are the sample units (their staff, shifts, cover and rules); their live roster and
-    call-outs come from the database's event log when it holds any.
+    Planning reads the database (:func:`planning_source`): its imported units, narrowed to
+    ``units`` when given, or the sample units when it holds none; ``note`` hears which.
     """
     from careshift.adapters.store import open_store
     from careshift.api.app import create_app
     from careshift.api.auth import development_keys
     from careshift.api.deps import ApiContext
     from careshift.domain.errors import ServiceUnavailableError
-    from careshift.service.bootstrap import build_services, utc_now
-    from careshift.service.projected import ProjectedPlanning
-    from careshift.service.sample import sample_planning
+    from careshift.service.bootstrap import build_services
     from careshift.settings import Settings
 
     settings = Settings()
@@ -68,10 +70,15 @@ def build_api(
         )
     url = _database_url(db)
     events = open_store(url)  # the event log: imported rosters and call-outs shape the live roster
-    sample = sample_planning(units, utc_now().date())
-    planning = ProjectedPlanning(sample.inputs, events, sample.templates)
+    try:
+        source = planning_source(events, units)
+    except BaseException:
+        events.close()
+        raise
+    if note is not None:
+        note(source.note)
     services = build_services(
-        planning, database_url=url, time_limit=time_limit, read_cache_seconds=settings.read_cache_seconds
+        source.planning, database_url=url, time_limit=time_limit, read_cache_seconds=settings.read_cache_seconds
     )
     services.closers.insert(0, events.close)
     if start_ticker:
@@ -88,6 +95,49 @@ def build_api(
         on_shutdown=[services.close],
     )
     return create_app(context), services
+
+
+@dataclass(frozen=True)
+class PlanningSource:
+    """Where plans come from: the planning data, a line saying which for the operator, and
+    each served unit's IANA timezone (for whatever reads unit clocks, such as triggers)."""
+
+    planning: PlanningData
+    note: str
+    timezones: Mapping[str, str]
+
+
+def planning_source(store: SqlStore, units: tuple[str, ...] = (), *, clock: Clock | None = None) -> PlanningSource:
+    """The database's imported units (:class:`~careshift.service.store_planning.StorePlanning`,
+    narrowed to ``units``), or, when it holds none, the sample units ``units`` (default 4W
+    and 5E) with a warning that says how to seed."""
+    from careshift.adapters.store.imports import SqlReferenceData
+    from careshift.domain.errors import DomainError
+    from careshift.service.bootstrap import utc_now
+    from careshift.service.projected import ProjectedPlanning
+    from careshift.service.sample import sample_planning
+    from careshift.service.store_planning import StorePlanning
+
+    now = clock or utc_now
+    reference = SqlReferenceData(store.engine)
+    stored = {unit.id: unit.timezone for unit in reference.units()}
+    if stored:
+        unknown = [unit for unit in units if unit not in stored]
+        if unknown:
+            raise DomainError(f"--units names {', '.join(unknown)}, not in the database; it holds {', '.join(stored)}")
+        planning = StorePlanning(reference, store, now, only=units)
+        served = planning.units()
+        note = f"planning the database's units: {', '.join(served)}"
+        return PlanningSource(planning, note, {unit: stored[unit] for unit in served})
+    chosen = units or tuple(DEFAULT_UNITS.split(","))
+    sample = sample_planning(chosen, now().date())
+    note = (
+        f"the database holds no units, so the SAMPLE units {', '.join(chosen)} are served; seed the synthetic "
+        "hospital with `careshift demo --no-serve --db URL`, or import units with "
+        "`careshift import csv FILE --kind units`"
+    )
+    zones = {unit: item.problem.horizon.timezone for unit, item in sample.inputs.items()}
+    return PlanningSource(ProjectedPlanning(sample.inputs, store, sample.templates), note, zones)
 
 
 def fhir_writer(settings: Settings) -> Callable[[], AbstractAsyncContextManager[ShiftWriter]]:
@@ -131,13 +181,19 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
-    units: Annotated[str, typer.Option(help="Comma-separated unit ids of the sample planning source")] = DEFAULT_UNITS,
+    units: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated unit ids to serve (default: every unit in the database; the sample 4W,5E when empty)"
+        ),
+    ] = "",
     time_limit: Annotated[float, typer.Option(help="Optimiser time limit per solve, seconds")] = 10.0,
 ) -> None:
     """Serve the decision API (OpenAPI at /docs) over an existing or new database."""
     import uvicorn
 
-    app, services = build_api(db, tuple(u for u in units.split(",") if u), time_limit=time_limit)
+    chosen = tuple(u.strip() for u in units.split(",") if u.strip())
+    app, services = build_api(db, chosen, time_limit=time_limit, note=lambda line: typer.echo(line, err=True))
     typer.echo(f"careshift API on http://{host}:{port}/docs (database {_shown(_database_url(db))})")
     try:
         uvicorn.run(app, host=host, port=port, log_level="info")

@@ -2,8 +2,9 @@
 
 Each unit has twelve nurses on D/E/N shifts with a hard floor per shift and a soft target
 on days, rest and run-length rules, over two weeks from the Monday of the given day; the
-live roster is the greedy fallback's. It stands in for the projection-backed planning
-source (staff and roster from the store, cover from forecasts) until that is wired.
+live roster is the greedy fallback's. ``careshift serve`` falls back to it only on a
+database that holds no units; otherwise planning reads the store
+(:mod:`careshift.service.store_planning`). Tests and benchmarks use it as a small fixture.
 """
 
 from __future__ import annotations
