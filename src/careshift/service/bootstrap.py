@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from careshift.domain.errors import CareshiftError
 from careshift.service.bus import MessageBus
 from careshift.service.debounce import Debouncer
+from careshift.service.event_feed import EventFeed
 from careshift.service.memory import MemoryAuditView, MemoryState, MemoryUnitOfWork
 from careshift.service.repositories import Clock, PlanningData, QualityGate, Solver
 from careshift.service.solver import PoolSolver
@@ -52,6 +53,25 @@ class Services:
 
         thread = threading.Thread(target=loop, name="careshift-repair-ticker", daemon=True)
         thread.start()
+        return thread
+
+    def start_feed(self, feed: EventFeed, every: float = 1.0) -> threading.Thread:
+        """Follow the event log in a background thread until ``close``: newly logged events
+        reach the bus (call-outs and demand triggers are debounced into repairs)."""
+
+        def loop() -> None:
+            while not self._stop.is_set():
+                try:
+                    delivered = feed.poll()
+                except CareshiftError:
+                    log.exception("event feed round failed; retrying in %.0f s", every)
+                    delivered = 0
+                if not delivered:
+                    self._stop.wait(every)
+
+        thread = threading.Thread(target=loop, name="careshift-event-feed", daemon=True)
+        thread.start()
+        self._threads.append(thread)
         return thread
 
     def start_relay(
