@@ -1,6 +1,10 @@
 """`careshift serve`, `careshift token` and `careshift audit verify`.
 
-``serve`` runs the API over a database (SQLite file by default, PostgreSQL by URL);
+``serve`` runs the API over a database (SQLite file by default, PostgreSQL by URL), with
+event-driven repair: the event feed follows the database's event log (whoever appended:
+the in-process MLLP listener of ``--mllp-port``, or a separate ``careshift ingest``) and
+hands new events to the bus, whose ticker repairs the units that call-outs or demand
+triggers (the policy pack's ``triggers:`` thresholds) made due;
 ``token`` mints a development bearer token from the locally generated key pair and is
 refused outside development; ``audit verify`` recomputes the audit hash chain and exits 1
 when it finds tampering.
@@ -8,17 +12,25 @@ when it finds tampering.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import AsyncIterator, Callable, Mapping
     from contextlib import AbstractAsyncContextManager
+    from datetime import tzinfo
 
     from fastapi import FastAPI
 
+    from careshift.adapters.hl7v2.listener import ListenerThread
+    from careshift.adapters.store import SqlStore
+    from careshift.domain.triggers import TriggerPolicy
     from careshift.service.bootstrap import Services
+    from careshift.service.debounce import Debouncer
+    from careshift.service.repositories import Clock
     from careshift.service.writeback import ShiftWriter
     from careshift.settings import Settings
 
@@ -32,25 +44,51 @@ def _database_url(db: str | None) -> str:
     return db or Settings().resolved_database_url()
 
 
+@dataclass(frozen=True)
+class EventDriven:
+    """How ``serve`` turns input into repairs.
+
+    ``follow``: poll the event log every ``poll_seconds`` and hand new events to the bus
+    (its position is kept in the database, so a restart neither loses nor replays the log).
+    ``mllp_port``: also receive HL7 v2 (ADT, SIU^S15 call-outs) in-process on
+    ``mllp_host:mllp_port`` (0 picks a free port); ``None`` leaves it to ``careshift ingest``.
+    ``policy``: the pack whose ``triggers:`` set the thresholds (built-in defaults when ``None``).
+    """
+
+    follow: bool = True
+    mllp_port: int | None = None
+    mllp_host: str = "127.0.0.1"
+    timezone: str = "UTC"
+    policy: str | None = None
+    poll_seconds: float = 1.0
+
+
 def build_api(
     db: str | None,
     units: tuple[str, ...],
     *,
     time_limit: float = 10.0,
     start_ticker: bool = True,
+    events_in: EventDriven | None = None,
+    clock: Clock | None = None,
+    debouncer: Debouncer | None = None,
+    start: date | None = None,
 ) -> tuple[FastAPI, Services]:
     """The FastAPI app over ``db`` and its ``Services`` (close them when done).
 
     Signing keys: in development the locally generated pair (``careshift token`` mints
     with it); otherwise ``CARESHIFT_JWT_PUBLIC_KEY_FILE`` must name the issuer's public key.
-    Units are the sample units (their staff, shifts, cover and rules); their live roster and
-    call-outs come from the database's event log when it holds any.
+    Units are the sample units (their staff, shifts, cover and rules) from ``start`` (today
+    by default); their live roster and call-outs come from the database's event log when it
+    holds any. ``events_in`` wires event-driven repair (default: follow the log, no MLLP);
+    ``clock`` and ``debouncer`` are for tests.
     """
     from careshift.adapters.store import open_store
     from careshift.api.app import create_app
     from careshift.api.auth import development_keys
     from careshift.api.deps import ApiContext
     from careshift.domain.errors import ServiceUnavailableError
+    from careshift.domain.time import zone
     from careshift.service.bootstrap import build_services, utc_now
     from careshift.service.projected import ProjectedPlanning
     from careshift.service.sample import sample_planning
@@ -67,11 +105,18 @@ def build_api(
             "(or CARESHIFT_ENVIRONMENT=development to use the locally generated development key)"
         )
     url = _database_url(db)
+    now = clock or utc_now
     events = open_store(url)  # the event log: imported rosters and call-outs shape the live roster
-    sample = sample_planning(units, utc_now().date())
+    sample = sample_planning(units, start or now().date())
     planning = ProjectedPlanning(sample.inputs, events, sample.templates)
-    services = build_services(planning, database_url=url, time_limit=time_limit)
+    services = build_services(planning, database_url=url, time_limit=time_limit, clock=now, debouncer=debouncer)
     services.closers.insert(0, events.close)
+    zones = {unit: zone(item.problem.horizon.timezone) for unit, item in sample.inputs.items()}
+    try:
+        wire_event_driven(services, events, events_in or EventDriven(), zones)
+    except BaseException:
+        services.close()
+        raise
     if start_ticker:
         services.start_ticker()
     if settings.fhir_base_url:
@@ -86,6 +131,62 @@ def build_api(
         on_shutdown=[services.close],
     )
     return create_app(context), services
+
+
+def wire_event_driven(
+    services: Services, events: SqlStore, config: EventDriven, zones: Mapping[str, tzinfo]
+) -> ListenerThread | None:
+    """Connect input to repairs: the demand watch on the bus, the event feed over the log
+    and, when asked, the in-process MLLP listener (stopped before the store closes).
+    Returns the listener (its ``port`` is the bound one)."""
+    from careshift.adapters.store.stream_log import SqlFeedCursors
+    from careshift.service.event_feed import EventFeed
+    from careshift.service.triggers import DemandWatch
+
+    bus = services.bus
+    bus.watch = DemandWatch(events, trigger_policy(config.policy), zones)
+    if config.follow:
+        feed = EventFeed(
+            events,
+            bus.take,
+            SqlFeedCursors(events.engine),
+            services.service.clock,
+            idle=lambda: not bus.debouncer.pending(),
+        )
+        services.start_feed(feed, every=config.poll_seconds)
+    if config.mllp_port is None:
+        return None
+    listener = mllp_thread(events, config)
+    services.closers.append(listener.stop)
+    services.mllp_port = listener.port
+    return listener
+
+
+def trigger_policy(ref: str | None) -> TriggerPolicy:
+    """The ``triggers:`` thresholds of the pack ``ref`` (a file or bundled id), or the defaults."""
+    from careshift.domain.triggers import TriggerPolicy
+    from careshift.policy import load_pack
+
+    return load_pack(ref).triggers if ref else TriggerPolicy()
+
+
+def mllp_thread(events: SqlStore, config: EventDriven) -> ListenerThread:
+    """The MLLP listener on its own thread, appending to ``events`` (ACK after commit)."""
+    from careshift.adapters.hl7v2.ingest import Hl7Ingestor
+    from careshift.adapters.hl7v2.listener import ListenerThread, MllpListener
+    from careshift.adapters.keyed_hash import KeyedHasher
+    from careshift.domain.errors import ServiceUnavailableError
+    from careshift.domain.time import zone
+
+    ingestor = Hl7Ingestor(events, KeyedHasher.from_env(), default_zone=zone(config.timezone))
+    listener = MllpListener(ingestor, host=config.mllp_host, port=config.mllp_port or 0)
+    try:
+        return ListenerThread(listener).start()
+    except OSError as exc:
+        raise ServiceUnavailableError(
+            f"cannot listen for MLLP on {config.mllp_host}:{config.mllp_port} ({exc.strerror}); "
+            "choose another --mllp-port"
+        ) from exc
 
 
 def fhir_writer(settings: Settings) -> Callable[[], AbstractAsyncContextManager[ShiftWriter]]:
@@ -131,12 +232,26 @@ def serve(
     db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
     units: Annotated[str, typer.Option(help="Comma-separated unit ids of the sample planning source")] = DEFAULT_UNITS,
     time_limit: Annotated[float, typer.Option(help="Optimiser time limit per solve, seconds")] = 10.0,
+    mllp_port: Annotated[
+        int | None, typer.Option(help="Also receive HL7 v2 (ADT, SIU^S15 call-outs) over MLLP on this port")
+    ] = None,
+    mllp_host: Annotated[str, typer.Option(help="Interface the MLLP listener binds")] = "127.0.0.1",
+    timezone: Annotated[str, typer.Option(help="IANA zone for HL7 timestamps without an offset")] = "UTC",
+    follow_events: Annotated[
+        bool, typer.Option(help="Repair after call-outs and demand triggers found in the event log")
+    ] = True,
+    policy: Annotated[
+        str | None, typer.Option(help="Policy pack (file or bundled id) whose triggers: set the thresholds")
+    ] = None,
 ) -> None:
     """Serve the decision API (OpenAPI at /docs) over an existing or new database."""
     import uvicorn
 
-    app, services = build_api(db, tuple(u for u in units.split(",") if u), time_limit=time_limit)
+    config = EventDriven(follow_events, mllp_port, mllp_host, timezone, policy)
+    app, services = build_api(db, tuple(u for u in units.split(",") if u), time_limit=time_limit, events_in=config)
     typer.echo(f"careshift API on http://{host}:{port}/docs (database {_shown(_database_url(db))})")
+    if services.mllp_port is not None:
+        typer.echo(f"careshift mllp listening on {mllp_host}:{services.mllp_port}", err=True)
     try:
         uvicorn.run(app, host=host, port=port, log_level="info")
     finally:

@@ -41,6 +41,8 @@ class Services:
     bus: MessageBus
     audit: AuditStore
     closers: list[Callable[[], None]] = field(default_factory=list)
+    mllp_port: int | None = None
+    """The port of the in-process MLLP listener (``careshift serve --mllp-port``), once bound."""
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -58,6 +60,8 @@ class Services:
     def start_feed(self, feed: EventFeed, every: float = 1.0) -> threading.Thread:
         """Follow the event log in a background thread until ``close``: newly logged events
         reach the bus (call-outs and demand triggers are debounced into repairs)."""
+
+        feed.position  # noqa: B018  (fixed now: events appended after this call are new, not history)
 
         def loop() -> None:
             while not self._stop.is_set():

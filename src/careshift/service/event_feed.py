@@ -88,7 +88,9 @@ class EventFeed:
         if self._position is None:
             saved = self.cursors.position(self.name)
             self._position = saved if saved is not None else self.log.log_end()
-            self._saved = saved
+            if saved is None:  # saved at once: what comes after this point is never history
+                self.cursors.save(self.name, self._position)
+            self._saved = self._position
             log.info("event feed %s starts after log position %d", self.name, self._position)
         return self._position
 

@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Protocol
 
 from careshift.domain.events import CensusChanged, Event, EventReversed, EventStatus, PatientArrived, PatientDeparted
+from careshift.domain.time import GRID
 from careshift.domain.triggers import TriggerPolicy, UnitTriggers
 from careshift.service.ports import CensusInterval, StoredEvent
 
@@ -76,13 +77,15 @@ def census_crossing(
     """The census rise ending at ``at`` when it crosses ``rules``, else ``None``.
 
     ``series`` is the unit's census per 15-minute interval over the window, oldest first;
-    the last interval is the census now. The rise is measured from the lowest count in the
-    window, so a slow drift that keeps rising counts, and a dip and recovery does not.
+    the last interval is the census now. The rise is measured from the latest lowest count
+    in the window: a rise that has already fallen back does not count, and admissions that
+    refill beds emptied by discharges do (each admission is work for the nurses now).
     """
     if not series:
         return None
     now = series[-1].patients
-    low_index = min(range(len(series)), key=lambda index: (series[index].patients, index))
+    # The latest lowest point: the rise began in the interval after it.
+    low_index = min(range(len(series)), key=lambda index: (series[index].patients, -index))
     low = series[low_index].patients
     rise = now - low
     if rise <= 0:
@@ -95,7 +98,7 @@ def census_crossing(
     )
     if not (by_count or by_share):
         return None
-    span = max(at - series[low_index].start, timedelta(minutes=15))
+    span = max(at - series[low_index].start - GRID, GRID)
     cause = f"census on {unit} rose from {low} to {now} in {duration_text(span)} (threshold {_threshold_text(rules)})"
     return Crossing(unit, "census", at, now, cause, repair_window(at, zone, rules.repair_days))
 
