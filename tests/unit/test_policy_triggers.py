@@ -68,7 +68,7 @@ def test_a_child_pack_changes_only_the_keys_it_gives(tmp_path: Path) -> None:
     [
         (
             "  defaults: {census_rise_patient: 5}",
-            r"<string>:5: unknown key 'census_rise_patient' in triggers\.defaults; did you mean 'census_rise_patients'\?",
+            r"<string>:5: unknown key 'census_rise_patient' in triggers\.defaults; did you mean 'census_rise_patients'",
         ),
         ("  unit: {}", r"<string>:5: unknown key 'unit' in triggers; did you mean 'units'\?"),
         (
