@@ -156,7 +156,7 @@ def wire_event_driven(
         services.start_feed(feed, every=config.poll_seconds)
     if config.mllp_port is None:
         return None
-    listener = mllp_thread(events, config)
+    listener = mllp_thread(events, config, services.service.clock)
     services.closers.append(listener.stop)
     services.mllp_port = listener.port
     return listener
@@ -170,7 +170,7 @@ def trigger_policy(ref: str | None) -> TriggerPolicy:
     return load_pack(ref).triggers if ref else TriggerPolicy()
 
 
-def mllp_thread(events: SqlStore, config: EventDriven) -> ListenerThread:
+def mllp_thread(events: SqlStore, config: EventDriven, clock: Clock) -> ListenerThread:
     """The MLLP listener on its own thread, appending to ``events`` (ACK after commit)."""
     from careshift.adapters.hl7v2.ingest import Hl7Ingestor
     from careshift.adapters.hl7v2.listener import ListenerThread, MllpListener
@@ -178,7 +178,7 @@ def mllp_thread(events: SqlStore, config: EventDriven) -> ListenerThread:
     from careshift.domain.errors import ServiceUnavailableError
     from careshift.domain.time import zone
 
-    ingestor = Hl7Ingestor(events, KeyedHasher.from_env(), default_zone=zone(config.timezone))
+    ingestor = Hl7Ingestor(events, KeyedHasher.from_env(), default_zone=zone(config.timezone), clock=clock)
     listener = MllpListener(ingestor, host=config.mllp_host, port=config.mllp_port or 0)
     try:
         return ListenerThread(listener).start()

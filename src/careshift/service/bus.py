@@ -93,12 +93,12 @@ class MessageBus:
 
     def take(self, events: Sequence[InputEvent]) -> None:
         """Note what newly logged input events ask for: call-outs and demand crossings."""
+        now = self.service.clock()  # quiet is measured from when the bus learned, not when the source did
         for event in events:
             if isinstance(event, StaffCalledOut) and event.unit is not None:
-                self.debouncer.note(event.unit, event.recorded_at, f"{event.source_system}:{event.source_id}")
+                self.debouncer.note(event.unit, now, f"{event.source_system}:{event.source_id}")
         if self.watch is None:
             return
-        now = self.service.clock()
         for crossing in self.watch.observe(events):
             self.debouncer.note(crossing.unit, now, crossing.cause, window=crossing.window, demand=True)
 
