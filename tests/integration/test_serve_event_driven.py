@@ -8,8 +8,7 @@ sockets, the store, the feed thread and the solver are real.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -27,6 +26,7 @@ from careshift.service.bootstrap import Services
 from careshift.service.messages import ChangeUnitMode
 from careshift.service.sample import sample_planning
 from tests.hl7_builders import KEY, adt, siu_callout
+from tests.integration.mllp_support import wait_for
 from tests.unit.service_builders import Clock
 
 UNIT = "4W"
@@ -54,15 +54,6 @@ class Serving:
     def nights(self, day: date) -> list[str]:
         current = self.services.service.planning.planning_input(UNIT).current or ()
         return sorted(a.staff for a in current if a.day == day and a.shift == "N")
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    """Wait for the feed thread (a condition, never a fixed sleep decides the outcome)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 @contextmanager
