@@ -67,8 +67,8 @@ class Services:
             while not self._stop.is_set():
                 try:
                     delivered = feed.poll()
-                except CareshiftError:
-                    log.exception("event feed round failed; retrying in %.0f s", every)
+                except Exception as exc:  # the store is down, or a bug: the thread must outlive it
+                    log.error("event feed round failed (%s); retrying in %.1f s", type(exc).__name__, every)
                     delivered = 0
                 if not delivered:
                     self._stop.wait(every)
