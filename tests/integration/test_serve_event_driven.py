@@ -8,6 +8,7 @@ sockets, the store, the feed thread and the solver are real.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from careshift.adapters.hl7v2.client import MllpClient, ack_code, ack_control_id
 from careshift.adapters.store import open_store
 from careshift.adapters.store.stream_log import SqlFeedCursors
 from careshift.cli.serve import EventDriven, build_api
+from careshift.domain.errors import ServiceUnavailableError
 from careshift.domain.events import Event, StaffCalledOut
 from careshift.domain.recommendations import UnitMode
 from careshift.service.bootstrap import Services
@@ -216,3 +218,18 @@ def caught_up(serving: Serving) -> bool:
         return SqlFeedCursors(store.engine).position("serve") == store.log_end()
     finally:
         store.close()
+
+
+def test_a_busy_mllp_port_is_refused_naming_the_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CARESHIFT_ENVIRONMENT", "development")
+    monkeypatch.setenv("CARESHIFT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CARESHIFT_ID_HASH_KEY", KEY.decode())
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = EventDriven(mllp_port=port)
+        with pytest.raises(
+            ServiceUnavailableError, match=rf"cannot listen for MLLP on 127\.0\.0\.1:{port} .*--mllp-port"
+        ):
+            build_api(f"sqlite:///{tmp_path / 'c.db'}", (UNIT,), start_ticker=False, events_in=config)

@@ -126,6 +126,8 @@ class ListenerThread:
             self._loop.run_until_complete(self.listener.start())
         except BaseException as exc:  # handed to start(), which raises it in the caller
             self._failure = exc
+            self._loop.run_until_complete(self.listener.close())
+            self._loop.close()
             self._ready.set()
             return
         self._ready.set()
