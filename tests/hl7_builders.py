@@ -108,3 +108,57 @@ def adt_stream(count: int, seed: int = 1, units: tuple[str, ...] = ("4W", "5E", 
         if cursors[index] == len(stories[index]):
             live.remove(index)
     return messages
+
+
+def siu_callout(
+    control_id: str,
+    staff: str | list[str],
+    *,
+    unit: str = "4W",
+    shift: str = "N",
+    start: datetime | None = None,
+    at: datetime | None = None,
+    reason: str = "SICK",
+    status: str = "Cancelled",
+    drop: tuple[str, ...] = (),
+) -> bytes:
+    """An SIU^S15 (a shift booking cancelled: a call-out) for ``staff`` (one AIP each).
+
+    ``drop`` removes segments (``"AIL"``) or empties fields (``"AIP-3"``, ``"AIP-6"``) to
+    build the malformed variants the ACK tests need.
+    """
+    moment = at or T0
+    begins = start or T0.replace(hour=19)
+    people = [staff] if isinstance(staff, str) else staff
+    segments = [
+        f"MSH|^~\\&|WFM|GENHOSP|CARESHIFT|GENHOSP|{ts(moment)}||SIU^S15^SIU_S12|{control_id}|P|2.5.1",
+        "|".join(
+            [
+                "SCH",
+                f"{control_id}-B",
+                "",
+                "",
+                "",
+                "",
+                f"{reason}^Sick call",
+                "",
+                f"{shift}^Shift",
+                "",
+                "",
+                f"^^^{ts(begins)}",
+            ]
+        ),
+        "TQ1|1||||||" + ts(begins),
+    ]
+    for index, person in enumerate(people, start=1):
+        ident = "" if "AIP-3" in drop else f"{person}^Nurse^Pat"
+        begin = "" if "AIP-6" in drop else ts(begins)
+        segments.append(f"AIP|{index}||{ident}|RN^Registered nurse||{begin}||||||{status}")
+    if "AIL" not in drop:
+        segments.append(f"AIL|1||{unit}^^^GENHOSP")
+    if "SCH" in drop:
+        segments = [s for s in segments if not s.startswith("SCH")]
+    if "TIMES" in drop:
+        segments = [s for s in segments if not s.startswith(("TQ1", "SCH"))]
+        segments.insert(1, "|".join(["SCH", f"{control_id}-B", "", "", "", "", reason, "", shift]))
+    return "\r".join(segments).encode() + b"\r"

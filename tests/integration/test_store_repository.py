@@ -295,3 +295,33 @@ def test_counts_by_kind_source_and_unit(store: Store) -> None:
 def test_census_interval_type_is_returned(store: Store) -> None:
     store.append([arrived("a", 0)])
     assert all(isinstance(item, CensusInterval) for item in store.census(T0, T0 + timedelta(minutes=30)))
+
+
+def test_the_log_hands_out_events_in_arrival_order_after_a_position(store: Store) -> None:
+    assert store.log_end() == 0 and store.appended_after(0) == []
+    late, early = arrived("late", 90), arrived("early", 5)
+    store.append([late, early])
+    store.append([late])  # a duplicate takes no position
+    store.append([departed("gone", 30)])
+    rows = store.appended_after(0)
+    assert [event.source_id for _, event in rows] == ["late", "early", "gone"]  # arrival, not occurrence, order
+    positions = [position for position, _ in rows]
+    assert positions == sorted(positions) and store.log_end() == positions[-1]
+    assert [event.source_id for _, event in store.appended_after(positions[0])] == ["early", "gone"]
+    assert [event.source_id for _, event in store.appended_after(0, limit=1)] == ["late"]
+    assert store.appended_after(positions[0])[0][1] == early  # the event comes back whole
+
+
+def test_feed_cursors_persist_and_never_move_back(tmp_path: Path) -> None:
+    from careshift.adapters.store.stream_log import SqlFeedCursors
+
+    sql = SqlStore(sqlite_url(tmp_path))
+    try:
+        cursors = SqlFeedCursors(sql.engine)
+        assert cursors.position("serve") is None
+        cursors.save("serve", 7)
+        cursors.save("serve", 3)
+        assert cursors.position("serve") == 7 and cursors.position("other") is None
+        assert SqlFeedCursors(sql.engine).position("serve") == 7
+    finally:
+        sql.close()

@@ -30,7 +30,7 @@ def mllp(
     max_message_bytes: Annotated[int, typer.Option(help="Largest message kept in full")] = 16 * 1024 * 1024,
     log_level: Annotated[str, typer.Option(help="Logging level (no PHI is logged at any level)")] = "WARNING",
 ) -> None:
-    """Receive HL7 v2 ADT over MLLP; acknowledge each message after it is committed.
+    """Receive HL7 v2 ADT and SIU^S15 call-outs over MLLP; acknowledge each message after it is committed.
 
     Patient and encounter ids are hashed with the key in $CARESHIFT_ID_HASH_KEY.
     """

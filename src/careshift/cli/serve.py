@@ -1,6 +1,10 @@
 """`careshift serve`, `careshift token` and `careshift audit verify`.
 
-``serve`` runs the API over a database (SQLite file by default, PostgreSQL by URL);
+``serve`` runs the API over a database (SQLite file by default, PostgreSQL by URL), with
+event-driven repair: the event feed follows the database's event log (whoever appended:
+the in-process MLLP listener of ``--mllp-port``, or a separate ``careshift ingest``) and
+hands new events to the bus, whose ticker repairs the units that call-outs or demand
+triggers (the policy pack's ``triggers:`` thresholds) made due;
 ``token`` mints a development bearer token from the locally generated key pair and is
 refused outside development; ``audit verify`` recomputes the audit hash chain and exits 1
 when it finds tampering.
@@ -9,6 +13,7 @@ when it finds tampering.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -16,11 +21,15 @@ import typer
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Mapping
     from contextlib import AbstractAsyncContextManager
+    from datetime import tzinfo
 
     from fastapi import FastAPI
 
+    from careshift.adapters.hl7v2.listener import ListenerThread
     from careshift.adapters.store import SqlStore
+    from careshift.domain.triggers import TriggerPolicy
     from careshift.service.bootstrap import Services
+    from careshift.service.debounce import Debouncer
     from careshift.service.repositories import Clock, PlanningData
     from careshift.service.writeback import ShiftWriter
     from careshift.settings import Settings
@@ -35,6 +44,25 @@ def _database_url(db: str | None) -> str:
     return db or Settings().resolved_database_url()
 
 
+@dataclass(frozen=True)
+class EventDriven:
+    """How ``serve`` turns input into repairs.
+
+    ``follow``: poll the event log every ``poll_seconds`` and hand new events to the bus
+    (its position is kept in the database, so a restart neither loses nor replays the log).
+    ``mllp_port``: also receive HL7 v2 (ADT, SIU^S15 call-outs) in-process on
+    ``mllp_host:mllp_port`` (0 picks a free port); ``None`` leaves it to ``careshift ingest``.
+    ``policy``: the pack whose ``triggers:`` set the thresholds (built-in defaults when ``None``).
+    """
+
+    follow: bool = True
+    mllp_port: int | None = None
+    mllp_host: str = "127.0.0.1"
+    timezone: str = "UTC"
+    policy: str | None = None
+    poll_seconds: float = 1.0
+
+
 def build_api(
     db: str | None,
     units: tuple[str, ...] = (),
@@ -42,20 +70,27 @@ def build_api(
     time_limit: float = 10.0,
     start_ticker: bool = True,
     note: Callable[[str], None] | None = None,
+    events_in: EventDriven | None = None,
+    clock: Clock | None = None,
+    debouncer: Debouncer | None = None,
+    start: date | None = None,
 ) -> tuple[FastAPI, Services]:
     """The FastAPI app over ``db`` and its ``Services`` (close them when done).
 
     Signing keys: in development the locally generated pair (``careshift token`` mints
     with it); otherwise ``CARESHIFT_JWT_PUBLIC_KEY_FILE`` must name the issuer's public key.
     Planning reads the database (:func:`planning_source`): its imported units, narrowed to
-    ``units`` when given, or the sample units when it holds none; ``note`` hears which.
+    ``units`` when given, or the sample units (from ``start``, today by default) when it holds
+    none; ``note`` hears which. ``events_in`` wires event-driven repair (default: follow the
+    log, no MLLP); ``clock`` and ``debouncer`` are for tests.
     """
     from careshift.adapters.store import open_store
     from careshift.api.app import create_app
     from careshift.api.auth import development_keys
     from careshift.api.deps import ApiContext
     from careshift.domain.errors import ServiceUnavailableError
-    from careshift.service.bootstrap import build_services
+    from careshift.domain.time import zone
+    from careshift.service.bootstrap import build_services, utc_now
     from careshift.settings import Settings
 
     settings = Settings()
@@ -69,18 +104,30 @@ def build_api(
             "(or CARESHIFT_ENVIRONMENT=development to use the locally generated development key)"
         )
     url = _database_url(db)
+    now = clock or utc_now
     events = open_store(url)  # the event log: imported rosters and call-outs shape the live roster
     try:
-        source = planning_source(events, units)
+        source = planning_source(events, units, clock=now, start=start)
     except BaseException:
         events.close()
         raise
     if note is not None:
         note(source.note)
     services = build_services(
-        source.planning, database_url=url, time_limit=time_limit, read_cache_seconds=settings.read_cache_seconds
+        source.planning,
+        database_url=url,
+        time_limit=time_limit,
+        clock=now,
+        debouncer=debouncer,
+        read_cache_seconds=settings.read_cache_seconds,
     )
     services.closers.insert(0, events.close)
+    zones = {unit: zone(name) for unit, name in source.timezones.items()}
+    try:
+        wire_event_driven(services, events, events_in or EventDriven(), zones)
+    except BaseException:
+        services.close()
+        raise
     if start_ticker:
         services.start_ticker()
     if settings.fhir_base_url:
@@ -107,7 +154,9 @@ class PlanningSource:
     timezones: Mapping[str, str]
 
 
-def planning_source(store: SqlStore, units: tuple[str, ...] = (), *, clock: Clock | None = None) -> PlanningSource:
+def planning_source(
+    store: SqlStore, units: tuple[str, ...] = (), *, clock: Clock | None = None, start: date | None = None
+) -> PlanningSource:
     """The database's imported units (:class:`~careshift.service.store_planning.StorePlanning`,
     narrowed to ``units``), or, when it holds none, the sample units ``units`` (default 4W
     and 5E) with a warning that says how to seed."""
@@ -130,7 +179,7 @@ def planning_source(store: SqlStore, units: tuple[str, ...] = (), *, clock: Cloc
         note = f"planning the database's units: {', '.join(served)}"
         return PlanningSource(planning, note, {unit: stored[unit] for unit in served})
     chosen = units or tuple(DEFAULT_UNITS.split(","))
-    sample = sample_planning(chosen, now().date())
+    sample = sample_planning(chosen, start or now().date())
     note = (
         f"the database holds no units, so the SAMPLE units {', '.join(chosen)} are served; seed the synthetic "
         "hospital with `careshift demo --no-serve --db URL`, or import units with "
@@ -138,6 +187,62 @@ def planning_source(store: SqlStore, units: tuple[str, ...] = (), *, clock: Cloc
     )
     zones = {unit: item.problem.horizon.timezone for unit, item in sample.inputs.items()}
     return PlanningSource(ProjectedPlanning(sample.inputs, store, sample.templates), note, zones)
+
+
+def wire_event_driven(
+    services: Services, events: SqlStore, config: EventDriven, zones: Mapping[str, tzinfo]
+) -> ListenerThread | None:
+    """Connect input to repairs: the demand watch on the bus, the event feed over the log
+    and, when asked, the in-process MLLP listener (stopped before the store closes).
+    Returns the listener (its ``port`` is the bound one)."""
+    from careshift.adapters.store.stream_log import SqlFeedCursors
+    from careshift.service.event_feed import EventFeed
+    from careshift.service.triggers import DemandWatch
+
+    bus = services.bus
+    bus.watch = DemandWatch(events, trigger_policy(config.policy), zones)
+    if config.follow:
+        feed = EventFeed(
+            events,
+            bus.take,
+            SqlFeedCursors(events.engine),
+            services.service.clock,
+            idle=lambda: not bus.debouncer.pending(),
+        )
+        services.start_feed(feed, every=config.poll_seconds)
+    if config.mllp_port is None:
+        return None
+    listener = mllp_thread(events, config, services.service.clock)
+    services.closers.append(listener.stop)
+    services.mllp_port = listener.port
+    return listener
+
+
+def trigger_policy(ref: str | None) -> TriggerPolicy:
+    """The ``triggers:`` thresholds of the pack ``ref`` (a file or bundled id), or the defaults."""
+    from careshift.domain.triggers import TriggerPolicy
+    from careshift.policy import load_pack
+
+    return load_pack(ref).triggers if ref else TriggerPolicy()
+
+
+def mllp_thread(events: SqlStore, config: EventDriven, clock: Clock) -> ListenerThread:
+    """The MLLP listener on its own thread, appending to ``events`` (ACK after commit)."""
+    from careshift.adapters.hl7v2.ingest import Hl7Ingestor
+    from careshift.adapters.hl7v2.listener import ListenerThread, MllpListener
+    from careshift.adapters.keyed_hash import KeyedHasher
+    from careshift.domain.errors import ServiceUnavailableError
+    from careshift.domain.time import zone
+
+    ingestor = Hl7Ingestor(events, KeyedHasher.from_env(), default_zone=zone(config.timezone), clock=clock)
+    listener = MllpListener(ingestor, host=config.mllp_host, port=config.mllp_port or 0)
+    try:
+        return ListenerThread(listener).start()
+    except OSError as exc:
+        raise ServiceUnavailableError(
+            f"cannot listen for MLLP on {config.mllp_host}:{config.mllp_port} ({exc.strerror}); "
+            "choose another --mllp-port"
+        ) from exc
 
 
 def fhir_writer(settings: Settings) -> Callable[[], AbstractAsyncContextManager[ShiftWriter]]:
@@ -188,13 +293,29 @@ def serve(
         ),
     ] = "",
     time_limit: Annotated[float, typer.Option(help="Optimiser time limit per solve, seconds")] = 10.0,
+    mllp_port: Annotated[
+        int | None, typer.Option(help="Also receive HL7 v2 (ADT, SIU^S15 call-outs) over MLLP on this port")
+    ] = None,
+    mllp_host: Annotated[str, typer.Option(help="Interface the MLLP listener binds")] = "127.0.0.1",
+    timezone: Annotated[str, typer.Option(help="IANA zone for HL7 timestamps without an offset")] = "UTC",
+    follow_events: Annotated[
+        bool, typer.Option(help="Repair after call-outs and demand triggers found in the event log")
+    ] = True,
+    policy: Annotated[
+        str | None, typer.Option(help="Policy pack (file or bundled id) whose triggers: set the thresholds")
+    ] = None,
 ) -> None:
     """Serve the decision API (OpenAPI at /docs) over an existing or new database."""
     import uvicorn
 
     chosen = tuple(u.strip() for u in units.split(",") if u.strip())
-    app, services = build_api(db, chosen, time_limit=time_limit, note=lambda line: typer.echo(line, err=True))
+    config = EventDriven(follow_events, mllp_port, mllp_host, timezone, policy)
+    app, services = build_api(
+        db, chosen, time_limit=time_limit, events_in=config, note=lambda line: typer.echo(line, err=True)
+    )
     typer.echo(f"careshift API on http://{host}:{port}/docs (database {_shown(_database_url(db))})")
+    if services.mllp_port is not None:
+        typer.echo(f"careshift mllp listening on {mllp_host}:{services.mllp_port}", err=True)
     try:
         uvicorn.run(app, host=host, port=port, log_level="info")
     finally:

@@ -5,7 +5,8 @@ A pack is a mapping with ``id``, ``title``, optional ``jurisdiction``, ``descrip
 ``rules``. Each rule entry has ``id``, ``family`` (a key of ``CATALOGUE``), ``params``
 (the family's dataclass fields), ``hard``/``weight``, ``scope`` (``units``, ``roles``,
 ``contracts``, ``staff``), ``jurisdiction``, ``effective_from``/``effective_to``,
-``citation``, ``reason`` and ``priority``.
+``citation``, ``reason`` and ``priority``. An optional ``triggers`` section sets the
+per-unit thresholds of event-driven repair (:mod:`careshift.policy.triggers`).
 
 Inheritance: the parent is resolved first; an entry whose ``id`` names a parent rule
 overrides only the keys it gives (``params`` and ``scope`` key by key, and a mapping
@@ -34,11 +35,23 @@ from typing import Any, cast
 from careshift.domain.errors import DomainError, PolicyError
 from careshift.domain.rules import CATALOGUE, Rule, RuleSpec, Scope
 from careshift.domain.time import Horizon
+from careshift.domain.triggers import TriggerPolicy
 from careshift.policy._yaml import Entry, Map, Node, Scalar, Seq, Source, suggestion
 from careshift.policy.params import read_params
 from careshift.policy.serialise import policy_version
+from careshift.policy.triggers import read_triggers, resolve
 
-PACK_KEYS = ("id", "title", "jurisdiction", "description", "extends", "effective_from", "effective_to", "rules")
+PACK_KEYS = (
+    "id",
+    "title",
+    "jurisdiction",
+    "description",
+    "extends",
+    "effective_from",
+    "effective_to",
+    "rules",
+    "triggers",
+)
 RULE_KEYS = (
     "id",
     "family",
@@ -77,6 +90,13 @@ class PolicyPack:
     effective_from: date | None = None
     effective_to: date | None = None
     origins: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    trigger_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
+    """The ``triggers`` keys as written, by unit (``""`` for the defaults), after ``extends``."""
+
+    @property
+    def triggers(self) -> TriggerPolicy:
+        """The per-unit thresholds of event-driven repair (built-in defaults without a section)."""
+        return resolve({unit: dict(layer) for unit, layer in self.trigger_settings.items()})
 
     @property
     def version(self) -> str:
@@ -180,6 +200,10 @@ def _load(text: str, src: Source, base_dir: Path, stack: tuple[str, ...]) -> Pol
         for item in node.items:
             _apply_entry(item, rules, origins, own, defaults, pack_id, src)
 
+    inherited = {unit: dict(layer) for unit, layer in parent.trigger_settings.items()} if parent else {}
+    triggers_entry = root.get("triggers")
+    trigger_settings = read_triggers(triggers_entry, inherited, src) if triggers_entry is not None else inherited
+
     return PolicyPack(
         id=pack_id,
         title=title,
@@ -191,6 +215,7 @@ def _load(text: str, src: Source, base_dir: Path, stack: tuple[str, ...]) -> Pol
         effective_from=effective_from,
         effective_to=effective_to,
         origins=MappingProxyType({rule_id: origins[rule_id] for rule_id in rules}),
+        trigger_settings=MappingProxyType(trigger_settings),
     )
 
 

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from careshift.domain.errors import CareshiftError
 from careshift.service.bus import MessageBus
 from careshift.service.debounce import Debouncer
+from careshift.service.event_feed import EventFeed
 from careshift.service.memory import MemoryAuditView, MemoryState, MemoryUnitOfWork
 from careshift.service.readcache import ReadCache
 from careshift.service.repositories import Clock, PlanningData, QualityGate, Solver
@@ -41,6 +42,8 @@ class Services:
     bus: MessageBus
     audit: AuditStore
     closers: list[Callable[[], None]] = field(default_factory=list)
+    mllp_port: int | None = None
+    """The port of the in-process MLLP listener (``careshift serve --mllp-port``), once bound."""
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -53,6 +56,27 @@ class Services:
 
         thread = threading.Thread(target=loop, name="careshift-repair-ticker", daemon=True)
         thread.start()
+        return thread
+
+    def start_feed(self, feed: EventFeed, every: float = 1.0) -> threading.Thread:
+        """Follow the event log in a background thread until ``close``: newly logged events
+        reach the bus (call-outs and demand triggers are debounced into repairs)."""
+
+        feed.position  # noqa: B018  (fixed now: events appended after this call are new, not history)
+
+        def loop() -> None:
+            while not self._stop.is_set():
+                try:
+                    delivered = feed.poll()
+                except Exception as exc:  # the store is down, or a bug: the thread must outlive it
+                    log.error("event feed round failed (%s); retrying in %.1f s", type(exc).__name__, every)
+                    delivered = 0
+                if not delivered:
+                    self._stop.wait(every)
+
+        thread = threading.Thread(target=loop, name="careshift-event-feed", daemon=True)
+        thread.start()
+        self._threads.append(thread)
         return thread
 
     def start_relay(

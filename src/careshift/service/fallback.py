@@ -11,6 +11,7 @@ imperfect roster helps a charge nurse more than nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 
 from careshift.domain.checker import CheckReport, check
 from careshift.domain.errors import ServiceUnavailableError
@@ -54,6 +55,30 @@ def with_stability(problem: RosterProblem, current: Schedule | None) -> RosterPr
         return stable
     rule = Rule("service-change-cost", ChangeCost(), hard=False, weight=DEFAULT_CHANGE_WEIGHT, scope=Scope())
     return replace(stable, rules=(*problem.rules, rule))
+
+
+def within_window(planning: PlanningInput, first_day: date, last_day: date) -> PlanningInput:
+    """``planning`` repaired on ``first_day``..``last_day`` only: every other day of the
+    horizon is frozen to the current roster (a demand trigger affects the days it names,
+    so the rest of the roster stays as the scheduler knows it). The window is recorded in
+    the recommendation's context."""
+    problem = planning.problem
+    frozen = frozenset(day for day in problem.horizon.days if not first_day <= day <= last_day)
+    reference = problem.reference or planning.current
+    context = {**planning.context, "window": f"{first_day.isoformat()}..{last_day.isoformat()}"}
+    windowed = replace(problem, frozen_days=problem.frozen_days | frozen, reference=reference)
+    return replace(planning, problem=windowed, context=context)
+
+
+def pin_frozen(schedule: Schedule, problem: RosterProblem, current: Schedule | None) -> Schedule:
+    """``schedule`` with the frozen days (``problem.frozen_days``) put back as ``current`` has
+    them: the optimiser does not model frozen days, so its roster is clamped here and then
+    checked like any other (a clamp that breaks a hard rule moves the chain on)."""
+    if not problem.frozen_days or current is None:
+        return schedule
+    kept = [a for a in schedule if a.day not in problem.frozen_days]
+    pinned = [a for a in current if a.day in problem.frozen_days and a.day in problem.horizon]
+    return Schedule.of([*kept, *pinned], source=schedule.source, policy_version=schedule.policy_version)
 
 
 def _limit(schedule: Schedule, planning: PlanningInput) -> Schedule:
@@ -100,9 +125,10 @@ def propose(
             if result.schedule is None:
                 reasons.append(f"optimiser found no roster (status {result.status})")
             else:
-                report = check(problem, result.schedule)
+                schedule = pin_frozen(result.schedule, problem, planning.current)
+                report = check(problem, schedule)
                 proposal = Proposal(
-                    result.schedule,
+                    schedule,
                     report,
                     ProducedBy.OPTIMIZER,
                     "",

@@ -8,6 +8,7 @@ frozen dataclasses, so a message can be logged, queued and replayed as it is.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from careshift.domain.decisions import Outcome
 from careshift.domain.recommendations import ProducedBy, UnitMode
@@ -36,13 +37,30 @@ class PlanUnit(Command):
 
 
 @dataclass(frozen=True)
-class RepairAfterCallOut(Command):
-    """Repair ``unit`` after call-outs (``causes``: the event keys, as ``system:id``)."""
+class RepairUnit(Command):
+    """Repair ``unit`` after events (``causes``: what triggered it, recorded on the recommendation).
+
+    ``first_day``..``last_day`` is the affected window: days of the horizon outside it keep
+    the current roster. ``None`` repairs the whole horizon (a call-out's default).
+    """
 
     unit: str
     causes: tuple[str, ...] = ()
+    first_day: date | None = None
+    last_day: date | None = None
     actor: str = "system"
     scope: str = "staffing.decide"
+
+
+@dataclass(frozen=True)
+class RepairAfterCallOut(RepairUnit):
+    """Repair ``unit`` after call-outs (``causes``: the event keys, as ``system:id``)."""
+
+
+@dataclass(frozen=True)
+class RepairAfterDemandChange(RepairUnit):
+    """Repair ``unit`` after demand rose (a census spike, an ED surge) over the affected window;
+    ``causes`` say what crossed which threshold, e.g. "census on 4W rose from 18 to 24 in 2 h"."""
 
 
 @dataclass(frozen=True)

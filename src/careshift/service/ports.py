@@ -202,6 +202,15 @@ class EventLog(Protocol):
         """Events with ``since <= occurred_at < until`` in occurrence order (ties by key)."""
         ...
 
+    def appended_after(self, position: int, limit: int = 500) -> list[tuple[int, Event]]:
+        """Events in the order the log received them, after log position ``position`` (0: from
+        the start), with their positions: what the event feed follows."""
+        ...
+
+    def log_end(self) -> int:
+        """The position of the last event received (0 for an empty log)."""
+        ...
+
     def latest_from_message(
         self, source_system: str, entity_id: str, origins: Iterable[str], before: datetime
     ) -> list[Event]:

@@ -28,7 +28,7 @@ from careshift.engine.candidates import Candidate, OpenShift, rank_candidates
 from careshift.service import autopolicy
 from careshift.service.autopolicy import AutoThresholds, assess
 from careshift.service.errors import ConflictError, NotFoundError
-from careshift.service.fallback import Proposal, propose
+from careshift.service.fallback import Proposal, propose, within_window
 from careshift.service.forecasts import StoredForecast
 from careshift.service.messages import (
     ApproveRecommendation,
@@ -39,7 +39,7 @@ from careshift.service.messages import (
     RecommendationApproved,
     RecommendationMade,
     RecordDecision,
-    RepairAfterCallOut,
+    RepairUnit,
     UnitModeChanged,
 )
 from careshift.service.readcache import ReadCache
@@ -197,9 +197,9 @@ class DecisionService:
 
     # -- plan and repair -------------------------------------------------------------------
 
-    def plan(self, command: PlanUnit | RepairAfterCallOut) -> Handled:
+    def plan(self, command: PlanUnit | RepairUnit) -> Handled:
         """Plan or repair ``command.unit`` (traced as ``careshift.plan`` or ``careshift.repair``)."""
-        kind = "repair" if isinstance(command, RepairAfterCallOut) else "plan"
+        kind = "repair" if isinstance(command, RepairUnit) else "plan"
         with span(f"careshift.{kind}", **{"careshift.unit": command.unit}) as current:
             outcome, events = self._plan(command)
             current.set_attribute("careshift.produced_by", outcome.produced_by.value)
@@ -208,7 +208,7 @@ class DecisionService:
                 current.set_attribute("careshift.recommendation", outcome.recommendation.id)
             return outcome, events
 
-    def _plan(self, command: PlanUnit | RepairAfterCallOut) -> Handled:
+    def _plan(self, command: PlanUnit | RepairUnit) -> Handled:
         """Plan or repair ``command.unit`` through the fallback chain and store the recommendation.
 
         Refused (``ConflictError``) when the unit's mode is ``off``. In ``shadow`` mode the
@@ -229,6 +229,8 @@ class DecisionService:
             for staff, days in declined.items():
                 days_off[staff] = days_off.get(staff, frozenset()) | frozenset(days)
             planning = replace(planning, problem=replace(planning.problem, days_off=days_off))
+        if isinstance(command, RepairUnit) and command.first_day is not None:
+            planning = within_window(planning, command.first_day, command.last_day or command.first_day)
         skip = ""
         noted: dict[str, str] = {}
         if self.gate is not None:
@@ -255,13 +257,13 @@ class DecisionService:
         return self._store_proposal(command, planning, proposal, mode)
 
     def _store_proposal(
-        self, command: PlanUnit | RepairAfterCallOut, planning: PlanningInput, proposal: Proposal, mode: UnitMode
+        self, command: PlanUnit | RepairUnit, planning: PlanningInput, proposal: Proposal, mode: UnitMode
     ) -> Handled:
         unit = command.unit
         base = planning.current or Schedule(())
         removed, added = base.diff(proposal.schedule)
         summary = CheckSummary.of(proposal.report)
-        kind = "repair" if isinstance(command, RepairAfterCallOut) else "plan"
+        kind = "repair" if isinstance(command, RepairUnit) else "plan"
         if not removed and not added:
             outcome = PlanOutcome(
                 unit, proposal.produced_by, summary, None, proposal.fallback_reason, "no change needed"
@@ -269,7 +271,7 @@ class DecisionService:
             return outcome, []
         reasons = explain(check(planning.problem, base), proposal.report, unit)
         context = {"kind": kind, **planning.context}
-        if isinstance(command, RepairAfterCallOut) and command.causes:
+        if isinstance(command, RepairUnit) and command.causes:
             context["causes"] = ",".join(command.causes)
         if proposal.fallback_reason:
             context["fallback_reason"] = proposal.fallback_reason[:500]

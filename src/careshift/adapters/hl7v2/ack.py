@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from careshift.adapters.hl7v2.message import Header
 
 ORIGINAL_TO_ENHANCED = {"AA": "CA", "AE": "CE", "AR": "CR"}
-_LOCATION = re.compile(r"^([A-Z][A-Z0-9]{2})(?:-(\d+))?")
+_LOCATION = re.compile(r"^([A-Z][A-Z0-9]{2})(?:\[(\d+)\])?(?:-(\d+))?")
+"""``PV1-3``, or ``AIP[2]-3`` for the second AIP segment: ERR-2 is segment^sequence^field."""
 _ESCAPES = (("\\", "\\E\\"), ("|", "\\F\\"), ("^", "\\S\\"), ("&", "\\T\\"), ("~", "\\R\\"))
 
 
@@ -91,6 +92,7 @@ def build_ack(
         match = _LOCATION.match(location)
         where = ""
         if match:
-            where = match.group(1) + (f"^1^{match.group(2)}" if match.group(2) else "")
+            segment, sequence, field = match.groups()
+            where = segment + (f"^{sequence or 1}^{field}" if field else "")
         segments.append(f"ERR||{where}|{error_code}^{escape(text)[:200]}^HL70357|E")
     return "\r".join(segments) + "\r"

@@ -1,5 +1,7 @@
 """Ingesting one HL7 message: parse, map, de-duplicate, resolve cancellations, commit, answer.
 
+ADT messages map to census events (:mod:`.mapping`), SIU^S15 to call-outs (:mod:`.callout`).
+
 ``Hl7Ingestor.handle(frame)`` always returns an acknowledgement (or ``None`` when the
 sender's MSH-15 asks for none) and never raises:
 
@@ -23,6 +25,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Protocol
 
 from careshift.adapters.hl7v2.ack import build_ack, should_answer
+from careshift.adapters.hl7v2.callout import map_callout
 from careshift.adapters.hl7v2.framing import Frame
 from careshift.adapters.hl7v2.mapping import MappedMessage, map_adt, source_system_of
 from careshift.adapters.hl7v2.message import (
@@ -130,7 +133,10 @@ class Hl7Ingestor:
                 )
             codec = codec_for(header)
             message = Hl7Message(frame.payload, header, codec)
-            mapped = map_adt(message, self.hasher, received, self.default_zone)
+            if header.component(9, 1) == "SIU":
+                mapped = map_callout(message, received, self.default_zone)
+            else:
+                mapped = map_adt(message, self.hasher, received, self.default_zone)
             return _Ready(frame, header, codec, mapped, received)
         except Hl7Error as error:
             return self._refuse(frame, header, codec, error, received)

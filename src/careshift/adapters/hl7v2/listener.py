@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from careshift.adapters.hl7v2.framing import MllpDecoder, frame
@@ -93,3 +94,49 @@ class MllpListener:
                 await writer.wait_closed()
             except (ConnectionError, ssl.SSLError):
                 pass
+
+
+class ListenerThread:
+    """An ``MllpListener`` on its own event loop in a background thread (``careshift serve
+    --mllp-port``), so the API's server and the listener do not share a loop."""
+
+    def __init__(self, listener: MllpListener) -> None:
+        self.listener = listener
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="careshift-mllp", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self.listener.port
+
+    def start(self, timeout: float = 30.0) -> ListenerThread:
+        """Start and wait until the socket is bound (raises what binding raised)."""
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise TimeoutError(f"the MLLP listener did not start within {timeout:.0f} s")
+        if self._failure is not None:
+            raise self._failure
+        return self
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self.listener.start())
+        except BaseException as exc:  # handed to start(), which raises it in the caller
+            self._failure = exc
+            self._loop.run_until_complete(self.listener.close())
+            self._loop.close()
+            self._ready.set()
+            return
+        self._ready.set()
+        self._loop.run_forever()
+        self._loop.run_until_complete(self.listener.close())
+        self._loop.close()
+
+    def stop(self) -> None:
+        """Stop accepting, finish the writer thread's commits, and join."""
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=30)

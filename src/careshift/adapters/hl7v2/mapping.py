@@ -10,6 +10,9 @@
 | A17 swap | each patient leaves the other's location and arrives at its own PV1-3 |
 | A11, A12, A13 cancel admit/transfer/discharge | a ``Cancellation`` the ingest resolves against the log |
 
+SIU^S15 (a shift booking cancelled: a call-out) maps to ``StaffCalledOut`` in
+:mod:`careshift.adapters.hl7v2.callout`.
+
 Every event is ordered by EVN-6 (when it happened), falling back to MSH-7. The first event
 of a message has source id MSH-10, the n-th ``MSH-10#n``; the message ledger holds MSH-10.
 """
@@ -101,8 +104,14 @@ def source_system_of(header: Header) -> str:
     return system
 
 
-def check_header(message: Hl7Message) -> tuple[str, str]:
-    """(control id, trigger) after the header checks that decide between ``AR`` and going on."""
+MESSAGE_TYPES: dict[str, frozenset[str]] = {"ADT": SUPPORTED_TRIGGERS, "SIU": frozenset({"S15"})}
+"""What the listener accepts: ADT for census, SIU^S15 for call-outs (see ``callout``)."""
+
+ACCEPTED = "ADT A01-A08, A11-A13, A17, A21, A22 and SIU S15 (call-out)"
+
+
+def check_header(message: Hl7Message) -> tuple[str, str, str]:
+    """(control id, message type, trigger) after the header checks that decide between ``AR`` and going on."""
     header = message.header
     control_id = header.control_id
     if not control_id:
@@ -119,18 +128,19 @@ def check_header(message: Hl7Message) -> tuple[str, str]:
             code=DATA_TYPE_ERROR,
             location="MSH-10",
         )
-    if header.component(9, 1) != "ADT":
+    kind = header.component(9, 1)
+    if kind not in MESSAGE_TYPES:
         raise Hl7Error(
-            "MSH-9 is not an ADT message; this listener accepts ADT A01-A08, A11-A13, A17, A21, A22",
+            f"MSH-9 is not an ADT or SIU message; this listener accepts {ACCEPTED}",
             ack="AR",
             code=UNSUPPORTED_MESSAGE_TYPE,
             location="MSH-9",
             control_id=control_id,
         )
     trigger = header.component(9, 2) or message.first("EVN", 1)
-    if trigger not in SUPPORTED_TRIGGERS:
+    if trigger not in MESSAGE_TYPES[kind]:
         raise Hl7Error(
-            "MSH-9 trigger event is not supported; send A01-A08, A11-A13, A17, A21 or A22",
+            f"MSH-9 trigger event is not supported; this listener accepts {ACCEPTED}",
             ack="AR",
             code=UNSUPPORTED_EVENT_CODE,
             location="MSH-9",
@@ -153,25 +163,37 @@ def check_header(message: Hl7Message) -> tuple[str, str]:
             location="MSH-12",
             control_id=control_id,
         )
-    return control_id, trigger
+    return control_id, kind, trigger
+
+
+def event_time(message: Hl7Message, default_zone: tzinfo, control_id: str) -> datetime:
+    """When the event happened: EVN-6, falling back to MSH-7; ``AE`` naming EVN-6 without either."""
+    evn_time = message.first("EVN", 6)
+    if evn_time:
+        return parse_timestamp(evn_time, "EVN-6", default_zone, control_id)
+    if message.header.get(7):
+        return parse_timestamp(message.header.component(7, 1), "MSH-7", default_zone, control_id)
+    raise Hl7Error(
+        "neither EVN-6 nor MSH-7 gives the event time; send EVN-6 (event occurred)",
+        ack="AE",
+        code=REQUIRED_FIELD_MISSING,
+        location="EVN-6",
+        control_id=control_id,
+    )
 
 
 def map_adt(message: Hl7Message, hasher: KeyedHasher, received_at: datetime, default_zone: tzinfo) -> MappedMessage:
     """Map one parsed ADT message; raises ``Hl7Error`` (``AR`` or ``AE``) for what it cannot accept."""
-    control_id, trigger = check_header(message)
+    control_id, kind, trigger = check_header(message)
+    if kind != "ADT":
+        raise Hl7Error("MSH-9 is not an ADT message", ack="AR", code=UNSUPPORTED_MESSAGE_TYPE, location="MSH-9")
     source_system = source_system_of(message.header)
     ledger = InboundMessage(source_system, control_id, f"ADT^{trigger}", received_at)
 
     def error(text: str, location: str, code: str = REQUIRED_FIELD_MISSING) -> Hl7Error:
         return Hl7Error(text, ack="AE", code=code, location=location, control_id=control_id)
 
-    evn_time = message.first("EVN", 6)
-    if evn_time:
-        occurred = parse_timestamp(evn_time, "EVN-6", default_zone, control_id)
-    elif message.header.get(7):
-        occurred = parse_timestamp(message.header.component(7, 1), "MSH-7", default_zone, control_id)
-    else:
-        raise error("neither EVN-6 nor MSH-7 gives the event time; send EVN-6 (event occurred)", "EVN-6")
+    occurred = event_time(message, default_zone, control_id)
 
     pids, pv1s = message.segments("PID"), message.segments("PV1")
     wanted = 2 if trigger == "A17" else 1

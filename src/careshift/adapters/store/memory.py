@@ -100,6 +100,14 @@ class MemoryStore:
             for entry in chosen
         ]
 
+    def appended_after(self, position: int, limit: int = 500) -> list[tuple[int, Event]]:
+        """Events in arrival order after ``position`` (1 for the first event), like ``SqlStore``."""
+        entries = list(self._events.values())[position : position + limit]
+        return [(position + index, entry.event) for index, entry in enumerate(entries, start=1)]
+
+    def log_end(self) -> int:
+        return len(self._events)
+
     def latest_from_message(
         self, source_system: str, entity_id: str, origins: Iterable[str], before: datetime
     ) -> list[Event]:

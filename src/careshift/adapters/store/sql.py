@@ -252,6 +252,19 @@ class SqlStore:
             rows = session.execute(query).all()
         return [_stored(row[0], row[1], row[2]) for row in rows]
 
+    def appended_after(self, position: int, limit: int = 500) -> list[tuple[int, Event]]:
+        """Events in the order the log received them, after log position ``position`` (the
+        row id; 0 before the first), at most ``limit``: what the event feed follows."""
+        query = select(EventRow.id, EventRow.payload).where(EventRow.id > position).order_by(EventRow.id).limit(limit)
+        with self._reading() as session:
+            rows = session.execute(query).all()
+        return [(int(row_id), event_from_dict(payload)) for row_id, payload in rows]
+
+    def log_end(self) -> int:
+        """The latest log position (0 for an empty log)."""
+        with self._reading() as session:
+            return int(session.execute(select(func.coalesce(func.max(EventRow.id), 0))).scalar_one())
+
     def latest_from_message(
         self, source_system: str, entity_id: str, origins: Iterable[str], before: datetime
     ) -> list[Event]:

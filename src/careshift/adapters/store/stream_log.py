@@ -148,6 +148,24 @@ class SqlExportCheckpoints:
             session.execute(statement)
 
 
+class SqlFeedCursors:
+    """:class:`~careshift.service.event_feed.CursorStore` in ``stream_offset``: the event feed's
+    position in the event log, under the consumer-group name ``event-feed:<name>`` (a
+    position never moves back, as a stream offset does not)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def position(self, name: str) -> int | None:
+        query = select(StreamOffsetRow.next_offset).where(StreamOffsetRow.consumer_group == f"event-feed:{name}")
+        with _session(self.engine, write=False) as session:
+            found = session.execute(query).scalar_one_or_none()
+        return int(found) if found is not None else None
+
+    def save(self, name: str, position: int) -> None:
+        SqlLogStorage(self.engine)._commit(f"event-feed:{name}", position)
+
+
 if TYPE_CHECKING:
 
     def _implements_the_ports(
