@@ -22,6 +22,7 @@ from careshift.domain.rules import (
     ConsecutiveWorkingDays,
     CoverFloor,
     CoverTarget,
+    CredentialRequired,
     DaysOffRespected,
     ForbiddenSuccessions,
     MaxWorkingWeekends,
@@ -35,7 +36,7 @@ from careshift.domain.rules import (
 )
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.domain.time import Horizon
-from careshift.domain.workforce import ShiftType, Staff, StaffHistory
+from careshift.domain.workforce import Credential, ShiftType, Staff, StaffHistory
 from careshift.engine import SolveOptions, build_model, solve
 from careshift.engine.solve import exact_penalties
 from tests.unit.engine_tiny import brute_force_optimum, rosters
@@ -212,6 +213,18 @@ CASES: dict[str, RosterProblem] = {
         + tuple(ShiftCover(day(d), "D", 0, 1, 1, skill="RN") for d in range(3)),
         days=3,
         days_off={"B": frozenset({day(1)})},
+    ),
+    "credentials, one expiring inside the horizon": tiny(
+        hard("licence", CredentialRequired(credentials=frozenset({"RN"}))),
+        soft("acls", CredentialRequired(credentials=frozenset({"ACLS", "BLS"})), weight=2),
+        soft("cover", CoverTarget()),
+        staff=(
+            Staff("A", credentials=(Credential("RN", expires=day(1)), Credential("ACLS"))),
+            Staff("B", credentials=(Credential("RN"),)),
+        ),
+        shifts=(ShiftType("D", 480),),
+        cover=tuple(ShiftCover(day(d), "D", 0, 2, 2, weight_under=5) for d in range(3)),
+        days=3,
     ),
     "soft days off and soft skills": tiny(
         soft("off", DaysOffRespected(), weight=4),

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from types import MappingProxyType
 
 from careshift.domain.demand import Census, IntervalCover, Request, ShiftCover
 from careshift.domain.errors import DomainError
@@ -14,7 +13,33 @@ from careshift.domain.schedule import Schedule
 from careshift.domain.time import Horizon
 from careshift.domain.workforce import Contract, ShiftType, Staff, StaffHistory, Unit
 
-_EMPTY: Mapping[str, frozenset[date]] = MappingProxyType({})
+
+class DaysOff(Mapping[str, frozenset[date]]):
+    """Staff id → fixed days off, read-only.
+
+    Unlike ``types.MappingProxyType`` it pickles, so a problem can cross to a solver worker
+    process (the proxy made every solve of a unit without leave fail there).
+    """
+
+    __slots__ = ("_days",)
+
+    def __init__(self, days: Mapping[str, frozenset[date]] | None = None) -> None:
+        self._days: dict[str, frozenset[date]] = {staff: frozenset(items) for staff, items in (days or {}).items()}
+
+    def __getitem__(self, staff: str) -> frozenset[date]:
+        return self._days[staff]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._days)
+
+    def __len__(self) -> int:
+        return len(self._days)
+
+    def __repr__(self) -> str:
+        return f"DaysOff({self._days!r})"
+
+    def __reduce__(self) -> tuple[type[DaysOff], tuple[dict[str, frozenset[date]]]]:
+        return (DaysOff, (self._days,))
 
 
 @dataclass(frozen=True)
@@ -39,7 +64,7 @@ class RosterProblem:
     interval_cover: tuple[IntervalCover, ...] = ()
     census: tuple[Census, ...] = ()
     requests: tuple[Request, ...] = ()
-    days_off: Mapping[str, frozenset[date]] = field(default_factory=lambda: _EMPTY)
+    days_off: Mapping[str, frozenset[date]] = field(default_factory=DaysOff)
     history: Mapping[str, StaffHistory] | None = None
     holidays: frozenset[date] = frozenset()
     reference: Schedule | None = None
@@ -48,6 +73,9 @@ class RosterProblem:
     policy_version: str | None = None
 
     def __post_init__(self) -> None:
+        if not isinstance(self.days_off, DaysOff):
+            # read-only and picklable whatever mapping the caller passed
+            object.__setattr__(self, "days_off", DaysOff(self.days_off))
         for what, ids in (
             ("shift type", [s.id for s in self.shift_types]),
             ("staff", [s.id for s in self.staff]),

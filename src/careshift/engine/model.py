@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from ortools.sat.python import cp_model
 from ortools.sat.python.cp_model_helper import Literal
 
+from careshift.domain.demand import ShiftCover
 from careshift.domain.errors import DomainError
 from careshift.domain.problem import RosterProblem
 from careshift.domain.rules.base import Rule
@@ -52,6 +53,24 @@ class Penalty:
     label: str = ""
 
 
+@dataclass
+class Guard:
+    """The enforcement literal of one hard rule instance in a guarded model.
+
+    The grain is what a scheduler can act on: one cover line (``line``), one person's day
+    off (``day``; every hard ``days_off`` rule binding that day shares it), one frozen day
+    (``family == "frozen_days"``, no rule), or one rule for one person (``staff``).
+    ``rules`` are the hard rules it guards with their positions in ``problem.rules``.
+    """
+
+    literal: cp_model.IntVar
+    family: str
+    rules: list[tuple[Rule, int]]
+    staff: str | None = None
+    day: date | None = None
+    line: ShiftCover | None = None
+
+
 @dataclass(frozen=True)
 class Slot:
     """What a staff member can be assigned to on one day: a shift, covering a skill."""
@@ -66,6 +85,11 @@ class EngineModel:
 
     Builders read the indexes here (``work``, ``works``, ``on_shift``) and add constraints
     and penalties; nothing here knows about any particular rule family.
+
+    A *guarded* model (``guarded=True``, for the diagnosis) puts every hard constraint under
+    the enforcement literal of its rule instance (``guards``, see ``Guard``), so each
+    instance can be switched off on its own; it keeps every skill slot (a hard skill rule
+    fixes the unheld ones to 0 under its literal) and never assumes one shift a day.
     """
 
     problem: RosterProblem
@@ -75,8 +99,11 @@ class EngineModel:
     _works: dict[tuple[str, int], cp_model.IntVar] = field(default_factory=dict)
     _on_shift: dict[tuple[str, int, str], cp_model.IntVar] = field(default_factory=dict)
     exclusive_days: set[str] = field(default_factory=set)
+    guarded: bool = False
+    guards: dict[tuple[object, ...], Guard] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self._positions = {id(rule): index for index, rule in enumerate(self.problem.rules)}
         self.days: tuple[date, ...] = self.problem.horizon.days
         self.shift_ids: tuple[str, ...] = tuple(s.id for s in self.problem.shift_types)
         cover_skills = sorted({c.skill for c in self.problem.cover if c.skill is not None})
@@ -95,7 +122,7 @@ class EngineModel:
 
     def _skills_for(self, member: Staff) -> tuple[str | None, ...]:
         """Skills a member may cover; a hard skill rule removes the ones they lack up front."""
-        if self.skills == (None,):
+        if self.skills == (None,) or self.guarded:
             return self.skills
         for rule in self.problem.rules:
             if rule.family == "skill_required" and rule.hard and rule.scope.covers(member):
@@ -150,6 +177,45 @@ class EngineModel:
             self.model.add_max_equality(result, items)
         return result
 
+    # -- hard constraints ---------------------------------------------------------------------
+
+    def hard(
+        self,
+        rule: Rule | None,
+        constraint: cp_model.Constraint,
+        staff: str | None = None,
+        day: int | None = None,
+        line: ShiftCover | None = None,
+    ) -> None:
+        """Mark ``constraint`` as part of hard ``rule``'s instance for ``staff`` (``day`` for a
+        day off, ``line`` for a cover line; ``rule=None``: the frozen ``day``). A guarded model
+        enforces it only under that instance's literal; otherwise it always holds."""
+        if not self.guarded:
+            return
+        constraint.only_enforce_if(self.guard(rule, staff, day, line))
+
+    def guard(
+        self, rule: Rule | None, staff: str | None = None, day: int | None = None, line: ShiftCover | None = None
+    ) -> cp_model.IntVar:
+        """The enforcement literal of a hard rule instance (see ``Guard``), made on first use."""
+        family = "frozen_days" if rule is None else rule.family
+        on = self.days[day] if day is not None and family in ("days_off", "frozen_days") else None
+        key: tuple[object, ...]
+        if line is not None and rule is not None:
+            key = (rule.id, line)
+        elif on is not None:
+            key = (family, staff, on)
+        else:
+            key = (rule.id if rule is not None else family, staff)
+        found = self.guards.get(key)
+        if found is None:
+            name = f"enforce[{key[0]},{staff},{on or (line.day if line else None)}]"
+            found = Guard(self.model.new_bool_var(name), family, [], staff, on or (line.day if line else None), line)
+            self.guards[key] = found
+        if rule is not None and all(bound is not rule for bound, _ in found.rules):
+            found.rules.append((rule, self._positions.get(id(rule), len(self.problem.rules))))
+        return found.literal
+
     # -- penalties ---------------------------------------------------------------------------
 
     def penalise(
@@ -189,14 +255,16 @@ class EngineModel:
         label: str = "",
         factor_under: int = 1,
         factor_over: int = 1,
+        line: ShiftCover | None = None,
     ) -> None:
-        """``minimum <= expr <= maximum``: constraints for a hard rule, shortfall and excess
-        variables (``0..upper``) charged to the rule for a soft one."""
+        """``minimum <= expr <= maximum``: constraints for a hard rule (of the instance for
+        ``staff``, or for ``line``), shortfall and excess variables (``0..upper``) charged to
+        the rule for a soft one."""
         if rule.hard:
             if minimum is not None:
-                self.model.add(expr >= minimum)
+                self.hard(rule, self.model.add(expr >= minimum), staff, day, line)
             if maximum is not None:
-                self.model.add(expr <= maximum)
+                self.hard(rule, self.model.add(expr <= maximum), staff, day, line)
             return
         if minimum is not None and minimum > 0:
             under = self.model.new_int_var(0, max(upper, minimum), f"under[{rule.id},{label}]")
@@ -215,7 +283,7 @@ class EngineModel:
             return
         negated = [literal.Not() for literal in literals]
         if rule.hard:
-            self.model.add_bool_or(negated)
+            self.hard(rule, self.model.add_bool_or(negated), staff, day)
             return
         indicator = self.model.new_bool_var(f"breach[{rule.id},{label}]")
         self.model.add_bool_or([*negated, indicator])

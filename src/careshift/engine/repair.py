@@ -31,8 +31,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from ortools.sat.python import cp_model
-
 from careshift.domain.checker import CheckReport, check
 from careshift.domain.demand import ShiftCover
 from careshift.domain.errors import CareshiftError, DomainError
@@ -42,11 +40,9 @@ from careshift.domain.problem import RosterProblem
 from careshift.domain.recommendations import ProducedBy, Recommendation
 from careshift.domain.rules import ChangeCost, DaysOffRespected, Rule, Scope
 from careshift.domain.schedule import Assignment, Schedule
-from careshift.engine.build import build_model
 from careshift.engine.diagnose import Diagnosis, diagnose
 from careshift.engine.fallback import checked_rules, greedy_repair, unchecked_rules
-from careshift.engine.model import EngineModel
-from careshift.engine.solve import SolveOptions, exact_penalties, extract_schedule, hint_schedule, solver_parameters
+from careshift.engine.solve import SolveOptions, solve
 
 DEFAULT_CHANGE_WEIGHT = 10
 
@@ -249,18 +245,6 @@ def apply_event(
     return repaired, after, removed
 
 
-def freeze(m: EngineModel, frozen_days: Iterable[date], reference: Schedule) -> int:
-    """Fix every work variable on ``frozen_days`` to ``reference``; returns how many."""
-    frozen = {m.problem.horizon.index(day) for day in frozen_days if day in m.problem.horizon}
-    kept = {(a.staff, a.day, a.shift, a.skill) for a in reference}
-    count = 0
-    for (staff, d, slot), var in m.work.items():
-        if d in frozen:
-            m.model.add(var == int((staff, m.days[d], slot.shift, slot.skill) in kept))
-            count += 1
-    return count
-
-
 def repair(
     problem: RosterProblem,
     current: Schedule,
@@ -337,19 +321,13 @@ def repair(
 def _solve(
     problem: RosterProblem, after: Schedule, deadline: float, workers: int, seed: int
 ) -> tuple[Schedule | None, int | None, str]:
-    if deadline <= time.monotonic():
-        return None, None, "UNKNOWN"  # no time at all: do not even build the model
-    m = build_model(problem)
-    freeze(m, problem.frozen_days, after)
-    hint_schedule(m, after)
+    """CP-SAT alone (a repair window is small), warm-started from the roster after the event;
+    the model freezes ``problem.frozen_days`` to ``problem.reference``."""
     remaining = deadline - time.monotonic()
     if remaining <= 0:
-        return None, None, "UNKNOWN"
-    solver = solver_parameters(SolveOptions(time_limit=remaining, workers=workers, seed=seed))
-    status = solver.solve(m.model)
-    name = solver.status_name(status)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None, None, name
-    schedule = extract_schedule(m, solver.value, "repair")
-    objective, _lines = exact_penalties(m, schedule)
-    return schedule, objective, name
+        return None, None, "UNKNOWN"  # no time at all: do not even build the model
+    options = SolveOptions(time_limit=remaining, workers=workers, seed=seed, hint=after, strategy="cpsat")
+    result = solve(problem, options)
+    if result.schedule is None:
+        return None, None, result.status
+    return dataclasses.replace(result.schedule, source="repair"), result.objective, result.status

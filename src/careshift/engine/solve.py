@@ -11,7 +11,7 @@ from ortools.sat.python import cp_model
 from careshift.domain.errors import DomainError, InfeasibleError
 from careshift.domain.problem import RosterProblem
 from careshift.domain.schedule import Assignment, Schedule
-from careshift.engine.build import build_model
+from careshift.engine.build import ExtraConstraints, build_model
 from careshift.engine.lns import KINDS, Incumbent, improve
 from careshift.engine.model import EngineModel
 from careshift.engine.result import PenaltyLine, Progress, SolveResult, input_hash
@@ -28,6 +28,8 @@ class SolveOptions:
     ``parameters`` are extra CP-SAT parameters by name, applied last. ``strategy`` is
     ``"lns"`` (CP-SAT on the whole problem for ``lns_start`` of the time, then our
     neighbourhood search around its best roster) or ``"cpsat"`` (CP-SAT alone).
+    ``extra`` adds a caller's own constraints to the model before the search (see
+    ``build_model``); the problem's frozen days are always honoured.
     """
 
     time_limit: float = 10.0
@@ -40,6 +42,7 @@ class SolveOptions:
     strategy: str = "lns"
     lns_start: float = 0.1
     lns_kinds: tuple[str, ...] = KINDS
+    extra: ExtraConstraints | None = None
 
 
 class _Recorder(cp_model.CpSolverSolutionCallback):
@@ -149,7 +152,7 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
         raise DomainError(f"unknown solve strategy {options.strategy!r}; use 'lns' or 'cpsat'")
     started = time.monotonic()
     deadline = started + options.time_limit
-    m = build_model(problem)
+    m = build_model(problem, extra=options.extra)
     if options.hint is not None:
         hint_schedule(m, options.hint)
     first = options.time_limit if options.strategy == "cpsat" else options.time_limit * options.lns_start

@@ -12,8 +12,6 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import replace
-from types import MappingProxyType
 from typing import Any
 
 from careshift.domain.problem import RosterProblem
@@ -32,17 +30,6 @@ def solve_in_worker(
     from careshift.engine import SolveOptions, solve
 
     return solve(problem, SolveOptions(time_limit=time_limit, workers=workers, seed=seed, hint=hint))
-
-
-def picklable(problem: RosterProblem) -> RosterProblem:
-    """``problem`` with its read-only mappings as plain dicts: the domain's empty default for
-    ``days_off`` is a ``MappingProxyType``, which cannot cross to a worker process."""
-    changes: dict[str, Any] = {}
-    if isinstance(problem.days_off, MappingProxyType):
-        changes["days_off"] = dict(problem.days_off)
-    if isinstance(problem.history, MappingProxyType):
-        changes["history"] = dict(problem.history)
-    return replace(problem, **changes) if changes else problem
 
 
 def default_executor() -> Executor:
@@ -96,7 +83,6 @@ class PoolSolver:
 
     def solve(self, problem: RosterProblem, *, hint: Schedule | None, time_limit: float) -> SolveResult:
         """The engine's result, or ``SolverTimedOut`` / ``SolverFailed``."""
-        problem = picklable(problem)
         pool = self._pool()
         try:
             future: Future[SolveResult] = pool.submit(self._task, problem, hint, time_limit, self.workers, self.seed)

@@ -19,6 +19,7 @@ from careshift.engine.constraints.consecutive_same_shift import same_shift_in_a_
 from careshift.engine.constraints.consecutive_working_days import working_days_in_a_row_within_limits
 from careshift.engine.constraints.cover_floor import at_least_floor_on_every_shift
 from careshift.engine.constraints.cover_target import cover_at_target_and_under_cap
+from careshift.engine.constraints.credential_required import only_credentialed_staff_work
 from careshift.engine.constraints.days_off import no_work_on_days_off
 from careshift.engine.constraints.forbidden_successions import no_forbidden_succession
 from careshift.engine.constraints.max_working_weekends import at_most_weekends_worked
@@ -47,6 +48,7 @@ CATALOGUE: dict[str, ConstraintBuilder] = {
         # hard by nature
         ConstraintBuilder("one_shift_per_day", "One shift per day", at_most_one_shift_per_day),
         ConstraintBuilder("skill_required", "Skill required", only_skilled_staff_cover_a_skill),
+        ConstraintBuilder("credential_required", "Unexpired credential required", only_credentialed_staff_work),
         ConstraintBuilder("days_off", "Fixed days off and leave", no_work_on_days_off),
         ConstraintBuilder("forbidden_successions", "Forbidden shift succession", no_forbidden_succession),
         ConstraintBuilder("cover_floor", "Minimum cover", at_least_floor_on_every_shift),

@@ -51,7 +51,7 @@ def _too_long(
         inside = literals[max(0, start) : end + 1]
         label = f"{what}[nurse={staff},day={end}]"
         if rule.hard:
-            m.model.add(sum(inside) <= maximum - before)
+            m.hard(rule, m.model.add(sum(inside) <= maximum - before), staff)
         else:
             excess = m.model.new_bool_var(f"too_long[{rule.id},{label}]")
             m.model.add(excess >= sum(inside) + before - maximum)

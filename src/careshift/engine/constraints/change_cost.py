@@ -26,13 +26,13 @@ def few_changes_to_the_current_schedule(m: EngineModel, rule: Rule) -> None:
             continue
         kept.add((assignment.staff, d, Slot(assignment.shift, assignment.skill)))
         if rule.hard:
-            m.model.add(var == 1)
+            m.hard(rule, m.model.add(var == 1), assignment.staff)
         else:
             m.penalise(rule, 1 - var, 1, assignment.staff, d, label)
     for key, var in m.work.items():
         staff, d, slot = key
         if staff in members and key not in kept:
             if rule.hard:
-                m.model.add(var == 0)
+                m.hard(rule, m.model.add(var == 0), staff)
             else:
                 m.penalise(rule, var, 1, staff, d, f"change[nurse={staff},day={d},shift={slot.shift}]")

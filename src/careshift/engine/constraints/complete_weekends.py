@@ -16,7 +16,7 @@ def whole_weekends_only(m: EngineModel, rule: Rule) -> None:
             saturday, sunday = (m.problem.horizon.index(day) for day in weekend)
             first, second = m.works(member.id, saturday), m.works(member.id, sunday)
             if rule.hard:
-                m.model.add(first == second)
+                m.hard(rule, m.model.add(first == second), member.id)
                 continue
             label = f"split_weekend[nurse={member.id},day={saturday}]"
             split = m.model.new_bool_var(label)

@@ -15,4 +15,4 @@ def at_least_floor_on_every_shift(m: EngineModel, rule: Rule) -> None:
             continue
         items = covering(m, line)
         d = m.problem.horizon.index(line.day)
-        m.bound(rule, sum(items), line.floor, None, line.floor, None, d, line_label(m, line))
+        m.bound(rule, sum(items), line.floor, None, line.floor, None, d, line_label(m, line), line=line)

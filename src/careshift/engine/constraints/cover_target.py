@@ -23,9 +23,9 @@ def cover_at_target_and_under_cap(m: EngineModel, rule: Rule) -> None:
         label = line_label(m, line)
         count = sum(items)
         if rule.hard:
-            m.model.add(count >= line.target)
+            m.hard(rule, m.model.add(count >= line.target), line=line)
             if line.cap is not None:
-                m.model.add(count <= line.cap)
+                m.hard(rule, m.model.add(count <= line.cap), line=line)
             continue
         if line.target > 0:
             under = m.model.new_int_var(0, line.target, f"under[{rule.id},{label}]")

@@ -11,12 +11,12 @@ def no_work_on_days_off(m: EngineModel, rule: Rule) -> None:
     Curtois 9). Hard: those variables are fixed to 0. Soft: 1 unit per assignment on such a
     day, times ``rule.weight``."""
     for member in m.staff_in_scope(rule):
-        for day in m.problem.days_off.get(member.id, frozenset()):
+        for day in sorted(m.problem.days_off.get(member.id, frozenset())):
             if day not in m.problem.horizon:
                 continue
             d = m.problem.horizon.index(day)
             for var in m.vars_on(member.id, d):
                 if rule.hard:
-                    m.model.add(var == 0)
+                    m.hard(rule, m.model.add(var == 0), member.id, d)
                 else:
                     m.penalise(rule, var, 1, member.id, d, f"day_off[nurse={member.id},day={d}]")

@@ -46,7 +46,7 @@ def no_forbidden_succession(m: EngineModel, rule: Rule) -> None:
                 today = m.on_shift(member.id, d, first)
                 followers = [m.on_shift(member.id, d + 1, second) for second in sorted(seconds)]
                 if rule.hard and member.id in m.exclusive_days:
-                    m.model.add(today + sum(followers) <= 1)
+                    m.hard(rule, m.model.add(today + sum(followers) <= 1), member.id)
                     continue
                 for second, follower in zip(sorted(seconds), followers, strict=True):
                     m.forbid(

@@ -33,6 +33,6 @@ def honour_shift_requests(m: EngineModel, rule: Rule) -> None:
         kind = "on" if request.on else "off"
         label = f"request_{kind}[nurse={request.staff},day={d},shift={request.shift or '*'}]"
         if rule.hard:
-            m.model.add(literal == (1 if request.on else 0))
+            m.hard(rule, m.model.add(literal == (1 if request.on else 0)), request.staff)
         else:
             m.penalise(rule, literal.Not() if request.on else literal, request.weight, request.staff, d, label)

@@ -19,7 +19,7 @@ def shifts_of_one_type_within_limits(m: EngineModel, rule: Rule) -> None:
         items = [var for d in range(len(m.days)) for var in m.vars_on(member.id, d, spec.shift)]
         if rule.hard and spec.maximum == 0:
             for var in items:
-                m.model.add(var == 0)
+                m.hard(rule, m.model.add(var == 0), member.id)
             continue
         m.bound(
             rule,
