@@ -72,8 +72,10 @@ def within_window(planning: PlanningInput, first_day: date, last_day: date) -> P
 
 def pin_frozen(schedule: Schedule, problem: RosterProblem, current: Schedule | None) -> Schedule:
     """``schedule`` with the frozen days (``problem.frozen_days``) put back as ``current`` has
-    them: the optimiser does not model frozen days, so its roster is clamped here and then
-    checked like any other (a clamp that breaks a hard rule moves the chain on)."""
+    them. The optimiser already fixes those days to ``problem.reference`` (``engine.build``);
+    this guard keeps the promise for any producer and when the reference differs from
+    ``current``, and the result is checked like any other (a clamp that breaks a hard rule
+    moves the chain on)."""
     if not problem.frozen_days or current is None:
         return schedule
     kept = [a for a in schedule if a.day not in problem.frozen_days]
