@@ -5,6 +5,7 @@ serve it (uvicorn replaced by an in-process client) with the printed development
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,12 @@ def test_demo_plans_and_serves_every_unit_of_the_synthetic_hospital(development:
     for index, unit in enumerate(HOSPITAL, start=1):
         assert f"[{index}/4] planned {unit}: " in seeded.output or f"[{index}/4] {unit}: " in seeded.output
     assert "repaired msu after call-outs" in seeded.output
+    assert "demo-census-history.csv: " in seeded.output
+    stored = {
+        unit: re.search(rf"forecast {unit}: count model on .* stored as run (\w+)", seeded.output) for unit in HOSPITAL
+    }
+    runs = {unit: found.group(1) for unit, found in stored.items() if found}
+    assert sorted(runs) == sorted(HOSPITAL), seeded.output  # one stored census run per seeded unit
 
     stats = CliRunner().invoke(app, ["events", "stats", "--db", url, "--json"])
     assert stats.exit_code == 0, stats.output
@@ -69,8 +76,16 @@ def test_demo_plans_and_serves_every_unit_of_the_synthetic_hospital(development:
             item = current.json()
             assert item["unit"] == unit and item["status"] == "proposed" and item["check"]["feasible"], item
             assert item["policy_version"] == services.service.planning.planning_input(unit).problem.policy_version
-            assert item["context"]["cover_source"] == "census" and item["context"]["policy_pack"], item
+            context = item["context"]
+            assert context["cover_source"] == "forecast" and context["policy_pack"], item
+            assert context["cover_forecast"].startswith(f"stored census forecast run {runs[unit]} (count_gbm"), item
+            assert context["forecast"] == runs[unit], item
             assert item["reasons"] and all(a["unit"] == unit for a in item["added"]), item
+        for unit in HOSPITAL:  # every seeded unit's stored census run is served
+            served = client.get(f"/units/{unit}/forecasts", headers=headers)
+            assert served.status_code == 200, served.text
+            body = served.json()
+            assert body["id"] == runs[unit] and body["unit"] == unit, body
         assert client.get("/units/4W/recommendations/current", headers=headers).status_code == 404
     finally:
         services.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from careshift.cli import app
 from careshift.cli.demo_seed import (
     callouts_csv,
     census_csv,
+    census_history_csv,
     choose_callouts,
     database_kind,
     mark_database,
@@ -28,6 +30,7 @@ from careshift.cli.demo_seed import (
     replayed_day,
     roster_csv,
     staff_csv,
+    store_census_forecasts,
     units_csv,
 )
 from careshift.domain.events import PatientArrived
@@ -112,3 +115,38 @@ def test_the_replayed_day_maps_to_admissions_and_never_carries_raw_patient_ids()
             arrivals += isinstance(event, PatientArrived)
     assert arrivals >= 20
     assert len({raw.split(b"|")[9] for raw in messages}) == len(messages)  # unique MSH-10
+
+
+def test_the_census_history_is_hourly_for_four_weeks_before_the_replay_and_passes_the_census_contract() -> None:
+    until = datetime(2026, 3, 3, 9, 30, tzinfo=UTC)
+    data = census_history_csv(1, until)
+    lines = data.decode().splitlines()
+    assert lines[0] == "unit,at,patients"
+    stamps = [datetime.fromisoformat(line.split(",")[1]) for line in lines[1:]]
+    # the first whole hour four weeks before ``until`` (01:30 in Los Angeles, before the sim's 07:00 day)
+    assert min(stamps) == datetime(2026, 2, 3, 10, tzinfo=UTC) and max(stamps) == datetime(2026, 3, 3, 9, tzinfo=UTC)
+    assert len(lines) - 1 == 4 * 28 * 24  # four units, every hour of four weeks, none at or after ``until``
+    store, reference = MemoryStore(), InMemoryReferenceData()
+    import_csv(
+        units_csv(generate_hospital(random.Random(1), weeks=1).units),
+        "u.csv",
+        FileKind.UNITS,
+        store,
+        reference,
+        now=NOW,
+    )
+    outcome = import_csv(
+        data, "h.csv", FileKind.CENSUS, store, reference, now=NOW, horizon=Horizon(date(2026, 2, 1), 35)
+    )
+    assert outcome.quarantined == () and outcome.rows == 4 * 28 * 24
+
+
+def test_without_the_forecast_extra_no_run_is_stored_and_the_demo_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "lightgbm", None)  # import lightgbm now raises ImportError
+    lines: list[str] = []
+    hospital = generate_hospital(random.Random(1), weeks=1)
+    runs = store_census_forecasts("sqlite://", MemoryStore(), hospital.units, NOW, progress=lines.append)  # type: ignore[arg-type]
+    assert runs == {}
+    (line,) = lines
+    assert line.startswith("census forecasts not stored: the forecast extra is not importable (")
+    assert line.endswith("plans use the census")

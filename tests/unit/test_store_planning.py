@@ -23,6 +23,9 @@ from careshift.domain.time import Horizon
 from careshift.engine import build_model
 from careshift.engine.solve import SolveOptions, solve
 from careshift.policy import policy_version
+from careshift.service.census_forecasts import StoredCensus, StoredCensusForecasts
+from careshift.service.forecasts import ForecastPoint, StoredForecast
+from careshift.service.memory import MemoryState, MemoryUnitOfWork
 from careshift.service.store_planning import LICENSED, PLANNING_SHIFTS, PlanningPolicy, StorePlanning
 from careshift.service.unit_cover import CoverNeed, QuantileSource, naive_quantiles, shift_cover
 
@@ -149,7 +152,7 @@ def test_cover_comes_from_the_stored_census_through_the_requirements_path() -> N
 def test_without_census_the_coverage_template_sets_cover_and_the_context_says_so() -> None:
     item = planning(census=False).planning_input("w1")
     assert item.context["cover_source"] == "coverage-template"
-    assert "no stored forecast or census for w1" in item.context["cover_forecast"]
+    assert "no stored forecast for w1, and no census for w1" in item.context["cover_forecast"]
     assert "all 10 beds" in item.context["cover_forecast"]
     licensed = [c for c in item.problem.cover if c.skill == LICENSED]
     assert {c.floor for c in licensed} == {2} and {c.target for c in licensed} == {3}
@@ -165,21 +168,49 @@ def test_a_unit_type_without_a_ratio_in_the_pack_gets_a_fixed_licensed_floor_and
 
 
 class OneRun:
-    """A stored forecast run of 20 patients all day on w1 (and none for other units)."""
+    """A stored forecast run of 20 patients all day on w1 (and none for other units); it
+    records the span it was asked for."""
 
-    def census_quantiles(self, unit: str) -> tuple[QuantileSource, str] | None:
+    def __init__(self) -> None:
+        self.asked: list[tuple[datetime, datetime]] = []
+
+    def census_quantiles(self, unit: str, start: datetime, end: datetime) -> StoredCensus | str:
+        self.asked.append((start, end))
         if unit != "w1":
-            return None
-        return (lambda starts: np.array([[20.0, 25.0]] * len(starts))), "run-7"
+            return f"no stored forecast for {unit}"
+        quantiles: QuantileSource = lambda starts: np.array([[20.0, 25.0]] * len(starts))  # noqa: E731
+        return StoredCensus(quantiles, "run-7", "count_gbm test")
 
 
 def test_a_stored_forecast_is_preferred_to_the_census_and_named_in_the_context() -> None:
     store, reference = seeded()
-    item = StorePlanning(reference, store, lambda: NOW, forecasts=OneRun()).planning_input("w1")
+    runs = OneRun()
+    item = StorePlanning(reference, store, lambda: NOW, forecasts=runs).planning_input("w1")
     assert item.context["cover_source"] == "forecast"
-    assert item.context["cover_forecast"] == "stored census forecast run run-7"
+    assert item.context["cover_forecast"] == "stored census forecast run run-7 (count_gbm test)"
     licensed = {(c.floor, c.target) for c in item.problem.cover if c.skill == LICENSED}
     assert licensed == {(4, 6)}  # 20 at 1:5 for the floor; 25 at p90, plus one, for the target
+    # asked for the first day shift's start to the last night's end (UTC ward, 14 days)
+    assert runs.asked == [(datetime(2026, 3, 4, 7, tzinfo=UTC), datetime(2026, 3, 18, 7, tzinfo=UTC))]
+
+
+def test_a_stored_run_short_of_the_horizon_falls_back_to_the_census_and_the_context_says_why() -> None:
+    store, reference = seeded()
+    state = MemoryState()
+    points = tuple(
+        ForecastPoint(start=NOW + timedelta(hours=h), skill=None, mean=30.0, quantiles={0.5: 30.0, 0.9: 36.0})
+        for h in range(48)
+    )
+    state.forecasts["short"] = StoredForecast("short", "w1", NOW, "count_gbm test", "calendar", points)
+    source = StoredCensusForecasts(lambda: MemoryUnitOfWork(state))
+    item = StorePlanning(reference, store, lambda: NOW, forecasts=source).planning_input("w1")
+    assert item.context["cover_source"] == "census"
+    assert item.context["cover_forecast"].startswith(
+        "stored forecast run short covers 2026-03-04T12:00:00+00:00 to 2026-03-06T12:00:00+00:00, not the "
+        "planning horizon 2026-03-04T07:00:00+00:00 to 2026-03-18T07:00:00+00:00: naive-last-day-poisson/1"
+    )
+    licensed = {(c.day, c.shift): c for c in item.problem.cover if c.skill == LICENSED}
+    assert licensed[(TODAY, "D")].floor == 3  # the stored census's 12 patients, not the run's 30
 
 
 def test_the_live_roster_comes_from_the_store_after_call_outs() -> None:

@@ -235,7 +235,9 @@ def register(root: typer.Typer) -> None:
 
             def progress(line: str) -> None:
                 console.print(f"  [green]✓[/green] {escape(line)}")
-                status.update("planning and repairing the hospital's units (each solve up to --time-limit s)...")
+                status.update(
+                    "forecasting, planning and repairing the hospital's units (each solve up to --time-limit s)..."
+                )
 
             report = seed_database(
                 url, seed, run.problem, run.schedule, planned, time_limit=time_limit, progress=progress

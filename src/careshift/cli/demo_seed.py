@@ -7,9 +7,15 @@ replayed day of ADT messages over MLLP on a localhost socket through
 :mod:`careshift.adapters.hl7v2`, and the call-outs as a CSV file whose events the message
 bus turns into debounced repairs. Nothing is written behind the adapters' backs.
 
+Before the replayed day, four weeks of hourly census history arrive as a census file (the
+synthetic hospital's census curve for those weeks), so that each unit's census can be
+forecast the way ``careshift forecast predict --unit`` does it: one stored census run per
+unit, made at the start of today on the unit's clock and reaching past the planning horizon.
+
 Planning then reads the same store (:class:`careshift.service.store_planning.StorePlanning`):
-the units planned and served are the synthetic hospital's, with cover from the census the
-replayed day left behind.
+the units planned and served are the synthetic hospital's, with cover from each unit's
+stored census forecast (or, when the forecast extra is missing, from the census the
+replayed day left behind).
 """
 
 from __future__ import annotations
@@ -31,7 +37,6 @@ from careshift.service.errors import ConflictError
 
 if TYPE_CHECKING:
     from careshift.adapters.store import SqlStore
-    from careshift.adapters.store.imports import SqlReferenceData
     from careshift.domain.problem import RosterProblem
     from careshift.domain.schedule import Schedule
     from careshift.domain.workforce import Staff, Unit
@@ -40,6 +45,11 @@ MARKER_TABLE = "careshift_demo_seed"
 """A table only the demo creates: a database holding it may be replaced by the next demo."""
 
 HL7_SOURCE_APP = "DEMO-ADT"
+HISTORY_WEEKS = 4
+"""Census history seeded before the replayed day: the count model needs three weeks after its warm-up."""
+FORECAST_DAYS = 15
+"""Days each stored census run reaches from the start of today: the 14-day planning horizon's last
+night ends on the morning of day 15."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +57,8 @@ class SeedReport:
     """What the seeding stored, for the progress lines and the tests.
 
     ``recommendations`` counts each planned unit's recommendations; ``no_recommendation``
-    says, for a planned unit with none, why (no change needed, or the error it met).
+    says, for a planned unit with none, why (no change needed, or the error it met);
+    ``forecasts`` names each unit's stored census forecast run.
     """
 
     units: int
@@ -58,6 +69,8 @@ class SeedReport:
     callouts: int
     recommendations: dict[str, int]
     no_recommendation: dict[str, str] = field(default_factory=dict)
+    forecasts: dict[str, str] = field(default_factory=dict)
+    """The stored census forecast run per unit (units without one are absent)."""
 
 
 def database_kind(url: str) -> str:
@@ -206,6 +219,24 @@ def census_csv(problem: RosterProblem, at: datetime) -> bytes:
     return _csv(("unit", "at", "patients"), rows)
 
 
+def census_history_csv(seed: int, until: datetime, weeks: int = HISTORY_WEEKS) -> bytes:
+    """Hourly census counts per unit for ``weeks`` weeks before ``until``: the synthetic
+    hospital's census curve (occupancy by hour with a slow drift) generated for those weeks."""
+    from careshift.sim import generate_hospital
+    from careshift.sim.hospital import DEFAULT_TIMEZONE
+
+    local = until.astimezone(zone(DEFAULT_TIMEZONE))
+    # From the day before: the sim's census starts at 07:00 on its first day.
+    first = local.date() - timedelta(weeks=weeks, days=1)
+    past = generate_hospital(random.Random(seed + 1), weeks=weeks + 1, start=first)
+    rows: list[list[object]] = [
+        [c.unit, c.start.astimezone(UTC).isoformat(), c.patients]
+        for c in past.census
+        if c.start.minute == 0 and until - timedelta(weeks=weeks) <= c.start < until
+    ]
+    return _csv(("unit", "at", "patients"), rows)
+
+
 def choose_callouts(roster: Schedule, units: Sequence[str], today: date, rng: random.Random) -> list[Assignment]:
     """Per planned unit, two people of one shift from tomorrow on call out (the floor is hit)."""
     chosen: list[Assignment] = []
@@ -340,8 +371,8 @@ def seed_database(
         last = max(hospital.horizon.end, today + timedelta(days=1))
         horizon = Horizon(first, (last - first).days + 2)
 
-        def load(name: str, kind: FileKind, data: bytes) -> int:
-            outcome = import_csv(data, name, kind, store, reference, now=moment, horizon=horizon)
+        def load(name: str, kind: FileKind, data: bytes, within: Horizon = horizon) -> int:
+            outcome = import_csv(data, name, kind, store, reference, now=moment, horizon=within)
             if outcome.quarantined:
                 reasons = "; ".join(f"{row.location}: {row.reason}" for row in outcome.quarantined[:3])
                 raise DataContractError(f"quarantined by the CSV importer: {reasons}", source=name)
@@ -352,6 +383,8 @@ def seed_database(
         staff = load("demo-staff.csv", FileKind.STAFF, staff_csv(hospital.staff))
         rows = load("demo-roster.csv", FileKind.ROSTER, roster_csv(hospital, roster))
         replay_start = moment - timedelta(days=1)
+        past = Horizon(today - timedelta(weeks=HISTORY_WEEKS, days=2), HISTORY_WEEKS * 7 + 4)
+        load("demo-census-history.csv", FileKind.CENSUS, census_history_csv(seed, replay_start), within=past)
         load("demo-census.csv", FileKind.CENSUS, census_csv(hospital, replay_start))
 
         settings = Settings()
@@ -360,18 +393,67 @@ def seed_database(
         accepted = send_over_mllp(store, messages, key)
         progress(f"ADT replay: {len(messages)} HL7 v2 messages sent over MLLP to 127.0.0.1, {accepted} acknowledged AA")
 
+        runs = store_census_forecasts(url, store, hospital.units, moment, progress=progress)
         callouts = choose_callouts(roster, planned, today, rng)
         called = load("demo-callouts.csv", FileKind.CALLOUTS, callouts_csv(callouts, moment))
-        counts, reasons = plan_and_repair(url, store, reference, planned, time_limit=time_limit, progress=progress)
+        counts, reasons = plan_and_repair(url, store, planned, time_limit=time_limit, progress=progress)
     finally:
         store.close()
-    return SeedReport(units, staff, rows, len(messages), accepted, called, counts, reasons)
+    return SeedReport(units, staff, rows, len(messages), accepted, called, counts, reasons, runs)
+
+
+def store_census_forecasts(
+    url: str, store: SqlStore, units: Sequence[Unit], now: datetime, *, progress: Callable[[str], None]
+) -> dict[str, str]:
+    """Forecast each unit's stored census as ``careshift forecast predict --unit`` does (the
+    count model, fitted on the hourly census up to the start of today on the unit's clock,
+    :data:`FORECAST_DAYS` ahead) and store the run. Returns the run id per unit.
+
+    Without the forecast extra (pandas, LightGBM) nothing is stored and the progress line
+    says why; a unit whose census cannot be forecast is reported and skipped. Either way
+    the plans then take their cover from the stored census instead."""
+    try:
+        import lightgbm  # noqa: F401  (the count model's booster; imported lazily further in)
+        import pandas as pd
+
+        from careshift.cli.forecast import fit_and_predict, store_run
+        from careshift.forecast.frames import validate_frame
+        from careshift.forecast.series import series_from_frame
+    except ImportError as exc:
+        progress(f"census forecasts not stored: the forecast extra is not importable ({exc}); plans use the census")
+        return {}
+    runs: dict[str, str] = {}
+    levels = tuple(round(0.05 * k, 2) for k in range(1, 20))
+    for unit in units:
+        tz = zone(unit.timezone)
+        origin = datetime.combine(now.astimezone(tz).date(), datetime.min.time(), tz).astimezone(UTC)
+        hourly = [
+            c for c in store.census(origin - timedelta(weeks=HISTORY_WEEKS), origin, unit.id) if c.start.minute == 0
+        ]
+        frame = pd.DataFrame(
+            {
+                "unique_id": unit.id,
+                "ds": pd.DatetimeIndex([c.start for c in hourly]).tz_convert(unit.timezone),
+                "y": [float(c.patients) for c in hourly],
+            }
+        )
+        try:
+            data = series_from_frame(validate_frame(frame, source=f"stored census of {unit.id}"))
+            starts, forecast, features = fit_and_predict(data, FORECAST_DAYS * 24, levels, rounds=200)
+            runs[unit.id] = store_run(unit.id, url, starts, forecast, levels, [], step=60, features=features)
+        except CareshiftError as exc:
+            progress(f"forecast {unit.id}: not stored ({exc}); its plans use the census")
+            continue
+        progress(
+            f"forecast {unit.id}: count model on {data.n} h of stored census, {len(starts)} h from "
+            f"{starts[0].isoformat()} stored as run {runs[unit.id]}"
+        )
+    return runs
 
 
 def plan_and_repair(
     url: str,
     store: SqlStore,
-    reference: SqlReferenceData,
     planned: Sequence[str],
     *,
     time_limit: float,
@@ -380,16 +462,15 @@ def plan_and_repair(
     """Plan each unit from the store (the planning source the API serves), then hand the
     stored call-outs to the message bus and let its debounced repairs run. Returns the
     recommendations per unit and, for units without one, why."""
+    from careshift.cli.serve import planning_source
     from careshift.domain.events import StaffCalledOut
     from careshift.domain.recommendations import UnitMode
     from careshift.service.bootstrap import build_services, utc_now
     from careshift.service.debounce import Debouncer
     from careshift.service.messages import ChangeUnitMode, PlanUnit
-    from careshift.service.store_planning import StorePlanning
 
-    planning = StorePlanning(reference, store, utc_now)
     services = build_services(
-        planning,
+        planning_source(store, clock=utc_now).planning,
         database_url=url,
         time_limit=time_limit,
         debouncer=Debouncer(quiet=timedelta(0), max_wait=timedelta(0)),

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from careshift.forecast.backtest import ForecastModel
     from careshift.forecast.models import Forecast
+    from careshift.forecast.series import Series
 
 forecast_app = typer.Typer(help="Probabilistic demand forecasts: backtest a series, predict quantiles.")
 
@@ -238,27 +239,18 @@ def predict_command(
     after its end (columns ``mean``, ``q0.05`` …, ``lo-80``, ``hi-80`` …). With ``--unit`` the
     run is also stored, with the data-quality gate's verdict, for ``GET /units/{unit}/forecasts``
     and for the next plans of the unit."""
-    import numpy as np
     import pandas as pd
 
     from careshift.forecast.frames import read_series_csv
     from careshift.forecast.metrics import parse_grid
-    from careshift.forecast.models import CountGBM, GBMConfig
     from careshift.forecast.series import series_from_frame
 
     frame = read_series_csv(series, time_col=time_col, target_col=target_col, tz=tz)
     data = series_from_frame(frame, country=country, subdiv=subdiv)
     steps = _steps(horizon, "--horizon", data.step_minutes)
     grid = parse_grid(quantiles)
-    config = GBMConfig(horizon=steps, num_rounds=rounds, warmup_hours=min(672, data.n // 4))
-    model = CountGBM(config).fit(data)
-    future = data.extended(steps)
-    origin = np.full(steps, data.n - 1, dtype=np.int64)
-    h = np.arange(1, steps + 1, dtype=np.int64)
-    forecast = model.predict(future, origin, h, grid)
-    table = pd.DataFrame(
-        {"unique_id": data.unique_id, "ds": future.ds.iloc[data.n :].to_numpy(), "mean": forecast.mean}
-    )
+    starts, forecast, features = fit_and_predict(data, steps, grid, rounds=rounds)
+    table = pd.DataFrame({"unique_id": data.unique_id, "ds": starts, "mean": forecast.mean})
     for index, level in enumerate(grid):
         table[f"q{level:g}"] = forecast.quantiles[:, index]
     for coverage, (lo, hi) in forecast.intervals.items():
@@ -268,11 +260,30 @@ def predict_command(
     table.to_csv(out, index=False)
     typer.echo(f"wrote {len(table)} periods × {len(grid)} quantiles to {out}")
     if unit is not None:
-        starts = [stamp.to_pydatetime() for stamp in future.ds.iloc[data.n :]]
-        features = f"calendar+climatology+windows({','.join(map(str, config.window_hours))})+holidays({country or '-'})"
         ratios = [parse_ratio(text) for text in ratio or ()]
-        stored = _store_run(unit, db, starts, forecast, grid, ratios, step=data.step_minutes, features=features)
+        stored = store_run(unit, db, starts, forecast, grid, ratios, step=data.step_minutes, features=features)
         typer.echo(f"stored forecast {stored} for unit {unit} (GET /units/{unit}/forecasts)")
+
+
+def fit_and_predict(
+    data: Series, steps: int, grid: tuple[float, ...], *, rounds: int
+) -> tuple[list[datetime], Forecast, str]:
+    """Fit the count model on the whole of ``data`` and forecast the ``steps`` periods after
+    its end: the period starts, the forecast, and the name of the feature set it used (what
+    ``forecast predict`` writes and stores, and what ``careshift demo`` stores per unit)."""
+    import numpy as np
+
+    from careshift.forecast.models import CountGBM, GBMConfig
+
+    config = GBMConfig(horizon=steps, num_rounds=rounds, warmup_hours=min(672, data.n // 4))
+    model = CountGBM(config).fit(data)
+    future = data.extended(steps)
+    origin = np.full(steps, data.n - 1, dtype=np.int64)
+    h = np.arange(1, steps + 1, dtype=np.int64)
+    forecast = model.predict(future, origin, h, grid)
+    starts = [stamp.to_pydatetime() for stamp in future.ds.iloc[data.n :]]
+    windows = ",".join(map(str, config.window_hours))
+    return starts, forecast, f"calendar+climatology+windows({windows})+holidays({data.country or '-'})"
 
 
 def parse_ratio(text: str) -> tuple[str, float]:
@@ -287,7 +298,7 @@ def parse_ratio(text: str) -> tuple[str, float]:
     return skill.strip(), value
 
 
-def _store_run(
+def store_run(
     unit: str,
     db: str | None,
     starts: list[datetime],

@@ -158,11 +158,14 @@ def planning_source(
     store: SqlStore, units: tuple[str, ...] = (), *, clock: Clock | None = None, start: date | None = None
 ) -> PlanningSource:
     """The database's imported units (:class:`~careshift.service.store_planning.StorePlanning`,
-    narrowed to ``units``), or, when it holds none, the sample units ``units`` (default 4W
-    and 5E) with a warning that says how to seed."""
+    narrowed to ``units``, with cover from each unit's latest stored census forecast when it
+    covers the horizon), or, when it holds none, the sample units ``units`` (default 4W and
+    5E) with a warning that says how to seed."""
+    from careshift.adapters.store.decisions import SqlDecisionStore
     from careshift.adapters.store.imports import SqlReferenceData
     from careshift.domain.errors import DomainError
     from careshift.service.bootstrap import utc_now
+    from careshift.service.census_forecasts import StoredCensusForecasts
     from careshift.service.projected import ProjectedPlanning
     from careshift.service.sample import sample_planning
     from careshift.service.store_planning import StorePlanning
@@ -174,7 +177,8 @@ def planning_source(
         unknown = [unit for unit in units if unit not in stored]
         if unknown:
             raise DomainError(f"--units names {', '.join(unknown)}, not in the database; it holds {', '.join(stored)}")
-        planning = StorePlanning(reference, store, now, only=units)
+        runs = StoredCensusForecasts(SqlDecisionStore(store.url, migrate=False, engine=store.engine).reader)
+        planning = StorePlanning(reference, store, now, only=units, forecasts=runs)
         served = planning.units()
         note = f"planning the database's units: {', '.join(served)}"
         return PlanningSource(planning, note, {unit: stored[unit] for unit in served})

@@ -44,6 +44,7 @@ from careshift.domain.rules import (
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.domain.time import Horizon, zone
 from careshift.domain.workforce import Contract, ShiftType, Staff, Unit
+from careshift.service.census_forecasts import StoredCensus
 from careshift.service.ports import Store
 from careshift.service.projected import ProjectedPlanning
 from careshift.service.projections import census_change
@@ -94,11 +95,12 @@ class PlanningPolicy:
 
 
 class CensusForecasts(Protocol):
-    """Stored census forecasts: for a unit, a function giving census quantiles at
-    :data:`~careshift.service.unit_cover.LEVELS` for interval starts, and the run's id;
-    ``None`` when no stored run covers the unit's horizon."""
+    """Stored census forecasts (:class:`~careshift.service.census_forecasts.StoredCensusForecasts`):
+    for a unit and the span ``[start, end)`` its planning horizon's shifts need, census
+    quantiles at :data:`~careshift.service.unit_cover.LEVELS` from a stored run, or why no
+    stored run can be used (none stored, or the run does not cover the span)."""
 
-    def census_quantiles(self, unit: str) -> tuple[QuantileSource, str] | None: ...
+    def census_quantiles(self, unit: str, start: datetime, end: datetime) -> StoredCensus | str: ...
 
 
 class WorkforceReference(Protocol):
@@ -275,19 +277,21 @@ class StorePlanning:
         """Cover per shift, and the context saying where it came from."""
         needs = self._needs(unit, staff)
         now = self.clock().astimezone(UTC)
-        stored = self.forecasts.census_quantiles(unit.id) if self.forecasts is not None else None
-        observed = self._observed_census(unit, now) if stored is None else None
+        stored: StoredCensus | str = f"no stored forecast for {unit.id}"
+        if self.forecasts is not None:
+            stored = self.forecasts.census_quantiles(unit.id, *_span(horizon, self.policy.shift_types))
+        observed = self._observed_census(unit, now) if isinstance(stored, str) else None
         quantiles: QuantileSource
-        if stored is not None:
-            quantiles, run = stored
-            context = {"cover_source": "forecast", "cover_forecast": f"stored census forecast run {run}"}
+        if isinstance(stored, StoredCensus):
+            quantiles = stored.quantiles
+            about = f" ({stored.about})" if stored.about else ""
+            context = {"cover_source": "forecast", "cover_forecast": f"stored census forecast run {stored.run}{about}"}
         elif observed is not None:
             quantiles = partial(naive_quantiles, observed, timezone=unit.timezone)
             context = {
                 "cover_source": "census",
                 "cover_forecast": (
-                    f"no stored forecast for {unit.id}: {FORECAST_VERSION} from the census observed in the 24 h "
-                    f"to {now.isoformat()}"
+                    f"{stored}: {FORECAST_VERSION} from the census observed in the 24 h to {now.isoformat()}"
                 ),
             }
         else:
@@ -295,7 +299,7 @@ class StorePlanning:
             context = {
                 "cover_source": "coverage-template",
                 "cover_forecast": (
-                    f"no stored forecast or census for {unit.id}: cover from the unit's coverage template "
+                    f"{stored}, and no census for {unit.id}: cover from the unit's coverage template "
                     f"(all {unit.beds} beds occupied, at the pack's ratio)"
                 ),
             }
@@ -342,6 +346,14 @@ class StorePlanning:
         tz = zone(unit.timezone)
         series = self.store.census(now - timedelta(days=1), now, unit.id)
         return {item.start.astimezone(tz).time(): max(0, item.patients) for item in series}
+
+
+def _span(horizon: Horizon, shift_types: tuple[ShiftType, ...]) -> tuple[datetime, datetime]:
+    """From the first shift's start on the horizon's first day to the last shift's end on its
+    last day: the instants whose census the horizon's cover is computed from."""
+    first = [shift.interval_on(horizon.days[0], horizon.timezone) for shift in shift_types]
+    last = [shift.interval_on(horizon.days[-1], horizon.timezone) for shift in shift_types]
+    return min(span.start for span in first), max(span.end for span in last)
 
 
 def _planning_staff(member: Staff, ratio: Rule | None) -> Staff:
