@@ -138,7 +138,9 @@ def _load(policy: PlanningPolicy) -> _Pack:
     return _Pack(
         pack.id,
         pack.version,
-        tuple(rule for rule in pack.rules if rule.family in supported),
+        # Translated families stay out even where the engine could take them, so each rule is
+        # planned one way only (a lapsed licence is days off, not also a credential constraint).
+        tuple(rule for rule in pack.rules if rule.family in supported and rule.family not in TRANSLATED),
         tuple(rule for rule in pack.rules if rule.family == CredentialRequired.family),
         ratios[0] if ratios else None,
     )
