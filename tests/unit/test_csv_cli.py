@@ -110,3 +110,21 @@ def test_quality_exit_codes_follow_the_verdict(files: tuple[str, Path], monkeypa
     warned = runner.invoke(app(), ["quality", "--db", db])
     assert warned.exit_code == 1 and "[block] missing_census: unit ICU" in warned.output
     assert "verdict: warn (1 blocking, 0 warning(s))" in warned.output
+
+
+def test_a_block_from_escalated_warnings_says_so(files: tuple[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A block with no blocking finding names the warning escalation that caused it."""
+    db, folder = files
+    runner = CliRunner()
+    runner.invoke(app(), ["import", "csv", "--kind", "units", str(folder / "units.csv"), "--db", db])
+    (folder / "undated.csv").write_text("staff_id,roles\nN1,RN\nN2,RN\n")  # no updated_at: one warning each
+    runner.invoke(app(), ["import", "csv", "--kind", "staff", str(folder / "undated.csv"), "--db", db])
+    (folder / "census.csv").write_text(f"unit,at,patients\n4W,{datetime.now(UTC).isoformat()},12\n")
+    runner.invoke(app(), ["import", "csv", "--kind", "census", str(folder / "census.csv"), "--db", db])
+    monkeypatch.setenv("CARESHIFT_QUALITY_ESCALATE_WARNINGS", "2")
+    result = runner.invoke(app(), ["quality", "--db", db])
+    assert result.exit_code == 3, result.output
+    assert (
+        "verdict: block (0 blocking, 2 warning(s); 2 warnings reach the escalation limit of 2 "
+        "(CARESHIFT_QUALITY_ESCALATE_WARNINGS))" in result.output
+    )

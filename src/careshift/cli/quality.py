@@ -53,7 +53,14 @@ def quality(
             typer.echo(f"[{finding.severity.value}] {finding.check}: {finding.record}: {finding.reason}")
             typer.echo(f"    fix: {finding.fix}")
         blocks = sum(f.severity.value == "block" for f in report.findings)
-        typer.echo(f"verdict: {report.verdict.value} ({blocks} blocking, {len(report.findings) - blocks} warning(s))")
+        warnings = len(report.findings) - blocks
+        why = ""
+        if report.verdict.value == "block" and blocks == 0:
+            why = (
+                f"; {warnings} warnings reach the escalation limit of {limits.escalate_warnings} "
+                "(CARESHIFT_QUALITY_ESCALATE_WARNINGS)"
+            )
+        typer.echo(f"verdict: {report.verdict.value} ({blocks} blocking, {warnings} warning(s){why})")
     raise typer.Exit(report.verdict.exit_code)
 
 
