@@ -623,9 +623,12 @@ class SqlDecisionStore:
             self._durable = PostgresGroupSync(self.engine)
         if migrate:
             upgrade(url, self.engine)
-        # SQLite has one writer at a time; serialising our own writers avoids "database is
-        # locked" on the read-then-write of the audit chain. PostgreSQL uses an advisory lock.
-        self._lock = threading.RLock() if self.engine.dialect.name == "sqlite" else None
+        # Writers append to one audit chain, so they take turns. Within this process they queue
+        # on a lock *before* taking a database connection: on SQLite that avoids "database is
+        # locked"; on PostgreSQL it keeps queued writers from holding pooled connections (which
+        # readers and the durability flush need). Across processes, PostgreSQL's advisory lock
+        # (taken in the unit of work) does the same.
+        self._lock = threading.RLock()
 
     def unit_of_work(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self._lock, durable=self._durable)
@@ -639,6 +642,8 @@ class SqlDecisionStore:
             yield from SqlAudit(session).entries()
 
     def close(self) -> None:
+        if isinstance(self._durable, PostgresGroupSync):
+            self._durable.close()
         self.engine.dispose()
 
 

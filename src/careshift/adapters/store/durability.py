@@ -22,7 +22,7 @@ import os
 import threading
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from careshift.domain.errors import ServiceUnavailableError
@@ -91,19 +91,35 @@ class SqliteGroupSync(GroupSync):
 
 
 class PostgresGroupSync(GroupSync):
-    """Flushes PostgreSQL's WAL up to now with one synchronous commit of a transaction id."""
+    """Flushes PostgreSQL's WAL up to now with one synchronous commit of a transaction id.
+
+    The flush has a connection of its own, outside the pool: waiting writers hold pooled
+    connections while they queue for the audit lock, and a flush that had to queue behind them
+    for a connection would stall every one of them."""
 
     def __init__(self, engine: Engine) -> None:
         super().__init__()
         self.engine = engine
+        self._connection: Connection | None = None
 
     def _flush(self) -> None:
         try:
-            with self.engine.begin() as connection:
-                connection.execute(text("SET LOCAL synchronous_commit TO on"))
-                connection.execute(text("SELECT pg_current_xact_id()"))
+            if self._connection is None:
+                self._connection = self.engine.connect()
+            with self._connection.begin():
+                self._connection.execute(text("SET LOCAL synchronous_commit TO on"))
+                self._connection.execute(text("SELECT pg_current_xact_id()"))
         except (OperationalError, InterfaceError) as exc:
+            self.close()  # reconnect on the next flush
             raise ServiceUnavailableError(
                 f"the decision store could not confirm the last change is durable ({type(exc).__name__}); "
                 "check PostgreSQL, then retry"
             ) from exc
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except (OperationalError, InterfaceError):
+                pass  # already gone
