@@ -50,9 +50,11 @@ def test_each_line_meets_the_hard_rules_and_the_cover_left_by_the_others() -> No
 def _spy(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
 
-    def recorded(problem: RosterProblem, deadline: float, *, seed: int = 0) -> Schedule | None:
+    def recorded(
+        problem: RosterProblem, deadline: float, *, seed: int = 0, last: float | None = None
+    ) -> Schedule | None:
         calls.append(problem.name)
-        return person_by_person(problem, deadline, seed=seed)
+        return person_by_person(problem, deadline, seed=seed, last=last)
 
     # the module, not the ``solve`` function the package exports under the same name
     monkeypatch.setattr(importlib.import_module("careshift.engine.solve"), "person_by_person", recorded)

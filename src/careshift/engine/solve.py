@@ -114,10 +114,13 @@ def _fixed(m: EngineModel, schedule: Schedule) -> cp_model.CpModel:
     return fixed
 
 
-def separable_start(m: EngineModel, options: SolveOptions, deadline: float, started: float) -> Incumbent | None:
-    """The roster of ``start.person_by_person`` as a full solution of ``m`` (every penalty
-    variable at its least value), or None when it finds none in time or ``m`` rejects it."""
-    schedule = person_by_person(m.problem, deadline, seed=options.seed)
+def separable_start(
+    m: EngineModel, options: SolveOptions, deadline: float, last: float, started: float
+) -> Incumbent | None:
+    """The roster of ``start.person_by_person`` (lines improved until ``deadline``, found
+    until ``last``) as a full solution of ``m`` (every penalty variable at its least
+    value), or None when it finds none in time or ``m`` rejects it."""
+    schedule = person_by_person(m.problem, deadline, seed=options.seed, last=last)
     if schedule is None:
         return None
     solver = cp_model.CpSolver()
@@ -186,7 +189,8 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
     if status == cp_model.UNKNOWN and options.strategy == "lns" and separable(problem):
         # no roster yet, but the hard rules bind one person at a time: build one person by
         # person in at most half the time left, then search around it
-        start = separable_start(m, options, time.monotonic() + (deadline - time.monotonic()) / 2, started)
+        halfway = time.monotonic() + (deadline - time.monotonic()) / 2
+        start = separable_start(m, options, halfway, deadline, started)
         if start is not None and options.progress is not None:
             options.progress(Progress(round(start.objective), bound, start.found_at))
     if start is None and status == cp_model.UNKNOWN and options.strategy == "lns" and time.monotonic() < deadline:

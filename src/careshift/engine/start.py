@@ -37,11 +37,17 @@ def _residual(line: ShiftCover, taken: dict[tuple[object, ...], int]) -> ShiftCo
     return dataclasses.replace(line, target=max(0, line.target - covered), cap=cap, floor=0)
 
 
-def person_by_person(problem: RosterProblem, deadline: float, *, seed: int = 0) -> Schedule | None:
+def person_by_person(
+    problem: RosterProblem, deadline: float, *, seed: int = 0, last: float | None = None
+) -> Schedule | None:
     """A roster that meets every hard rule of a ``separable`` problem, or None when some
-    person's own rules leave them no line in the time left (``deadline``: a
-    ``time.monotonic`` value, shared evenly among the people still to place; a person whose
-    share ends before any line takes the first line found)."""
+    person's own rules leave them no line before ``last`` (``time.monotonic`` values).
+
+    Improving lines stops at ``deadline``: each person gets half of an even share of the
+    time left to it (building their model takes time too); a person whose share ends
+    before any line takes the first line found, until ``last`` (default ``deadline``).
+    """
+    last = deadline if last is None else last
     taken: dict[tuple[object, ...], int] = {}
     chosen: list[Assignment] = []
     lines: dict[tuple[object, ...], list[ShiftCover]] = {}
@@ -55,12 +61,12 @@ def person_by_person(problem: RosterProblem, deadline: float, *, seed: int = 0) 
         solver.parameters.num_workers = 1
         solver.parameters.random_seed = seed
         share = (deadline - time.monotonic()) / (len(problem.staff) - placed)
-        solver.parameters.max_time_in_seconds = max(0.2, share)
+        solver.parameters.max_time_in_seconds = max(0.05, share / 2)
         status = solver.solve(m.model)
-        if status == cp_model.UNKNOWN and time.monotonic() < deadline:
+        if status == cp_model.UNKNOWN and time.monotonic() < last:
             # no line within this person's share: take the first one found
             solver.parameters.stop_after_first_solution = True
-            solver.parameters.max_time_in_seconds = deadline - time.monotonic()
+            solver.parameters.max_time_in_seconds = last - time.monotonic()
             status = solver.solve(m.model)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
