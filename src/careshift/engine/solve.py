@@ -15,7 +15,6 @@ from careshift.engine.build import ExtraConstraints, build_model
 from careshift.engine.lns import KINDS, Incumbent, improve
 from careshift.engine.model import EngineModel
 from careshift.engine.result import PenaltyLine, Progress, SolveResult, input_hash
-from careshift.engine.start import person_by_person, separable
 
 ProgressCallback = Callable[[Progress], None]
 
@@ -99,8 +98,14 @@ def extract_schedule(m: EngineModel, value: Callable[[cp_model.IntVar], int], so
     )
 
 
-def _fixed(m: EngineModel, schedule: Schedule) -> cp_model.CpModel:
-    """A copy of ``m``'s model with every ``work`` variable fixed to ``schedule``."""
+def exact_penalties(m: EngineModel, schedule: Schedule, workers: int = 1) -> tuple[int, tuple[PenaltyLine, ...]]:
+    """The model's objective of ``schedule`` with every penalty variable at its least value.
+
+    An incumbent may carry slack in a penalty variable (only ``>=`` ties it to its
+    breach); fixing the roster and minimising once more removes it, so the objective we
+    report is exactly what the rules charge. Raises ``InfeasibleError`` when the roster
+    breaks a hard rule of the model.
+    """
     fixed = m.model.clone()
     chosen = {
         (a.staff, m.problem.horizon.index(a.day), a.shift, a.skill) for a in schedule if a.day in m.problem.horizon
@@ -111,35 +116,6 @@ def _fixed(m: EngineModel, schedule: Schedule) -> cp_model.CpModel:
     for (staff, d, slot), var in m.work.items():
         twin = fixed.get_bool_var_from_proto_index(var.index)
         fixed.add(twin == int((staff, d, slot.shift, slot.skill) in chosen))
-    return fixed
-
-
-def separable_start(
-    m: EngineModel, options: SolveOptions, deadline: float, last: float, started: float
-) -> Incumbent | None:
-    """The roster of ``start.person_by_person`` (lines improved until ``deadline``, found
-    until ``last``) as a full solution of ``m`` (every penalty variable at its least
-    value), or None when it finds none in time or ``m`` rejects it."""
-    schedule = person_by_person(m.problem, deadline, seed=options.seed, last=last)
-    if schedule is None:
-        return None
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = options.workers
-    solver.parameters.max_time_in_seconds = 60.0
-    if solver.solve(_fixed(m, schedule)) != cp_model.OPTIMAL:
-        return None
-    return Incumbent(list(solver.response_proto.solution), solver.objective_value, time.monotonic() - started)
-
-
-def exact_penalties(m: EngineModel, schedule: Schedule, workers: int = 1) -> tuple[int, tuple[PenaltyLine, ...]]:
-    """The model's objective of ``schedule`` with every penalty variable at its least value.
-
-    An incumbent may carry slack in a penalty variable (only ``>=`` ties it to its
-    breach); fixing the roster and minimising once more removes it, so the objective we
-    report is exactly what the rules charge. Raises ``InfeasibleError`` when the roster
-    breaks a hard rule of the model.
-    """
-    fixed = _fixed(m, schedule)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = workers
     solver.parameters.max_time_in_seconds = 60.0
@@ -185,15 +161,7 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
     recorder = _Recorder(started, options.progress)
     status = solver.solve(m.model, recorder)
     bound = solver.best_objective_bound
-    start: Incumbent | None = None
-    if status == cp_model.UNKNOWN and options.strategy == "lns" and separable(problem):
-        # no roster yet, but the hard rules bind one person at a time: build one person by
-        # person in at most half the time left, then search around it
-        halfway = time.monotonic() + (deadline - time.monotonic()) / 2
-        start = separable_start(m, options, halfway, deadline, started)
-        if start is not None and options.progress is not None:
-            options.progress(Progress(round(start.objective), bound, start.found_at))
-    if start is None and status == cp_model.UNKNOWN and options.strategy == "lns" and time.monotonic() < deadline:
+    if status == cp_model.UNKNOWN and options.strategy == "lns" and time.monotonic() < deadline:
         # no roster yet: keep going on the whole problem until the first one
         solver.parameters.max_time_in_seconds = max(0.01, deadline - time.monotonic())
         solver.parameters.stop_after_first_solution = True
@@ -205,10 +173,7 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         values = list(solver.response_proto.solution)
     if status == cp_model.FEASIBLE and options.strategy == "lns" and values is not None:
-        start = Incumbent(values, solver.objective_value, time_to_best or 0.0)
-    if start is not None and status_name in ("FEASIBLE", "UNKNOWN") and options.strategy == "lns":
-        status_name = "FEASIBLE"
-        incumbent = start
+        incumbent = Incumbent(values, solver.objective_value, time_to_best or 0.0)
 
         def report(found: Incumbent) -> None:
             if options.progress is not None:
