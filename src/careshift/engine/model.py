@@ -209,9 +209,9 @@ class EngineModel:
             key = (rule.id if rule is not None else family, staff)
         found = self.guards.get(key)
         if found is None:
-            name = f"enforce[{key[0]},{staff},{on or (line.day if line else None)}]"
-            found = Guard(self.model.new_bool_var(name), family, [], staff, on or (line.day if line else None), line)
-            self.guards[key] = found
+            when = on if on is not None else (line.day if line is not None else None)
+            literal = self.model.new_bool_var(f"enforce[{key[0]},{staff},{when}]")
+            found = self.guards[key] = Guard(literal, family, [], staff, when, line)
         if rule is not None and all(bound is not rule for bound, _ in found.rules):
             found.rules.append((rule, self._positions.get(id(rule), len(self.problem.rules))))
         return found.literal
