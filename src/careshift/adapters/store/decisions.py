@@ -254,27 +254,23 @@ class SqlRecommendations:
         return RecommendationState(row.id, row.unit, RecommendationStatus(row.status), row.version)
 
     def set_status(self, recommendation_id: str, status: RecommendationStatus, expected_version: int) -> None:
-        result = self._s.execute(
-            _SET_STATUS,
-            {
-                "rid": recommendation_id,
-                "expected": expected_version,
-                "new_status": status.value,
-                "new_version": expected_version + 1,
-            },
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise ConflictError(f"recommendation {recommendation_id} changed meanwhile; reload it and decide again")
+        self._move(recommendation_id, status, expected_version + 1, expected_version)
 
     def save(self, item: StoredRecommendation, expected_version: int) -> None:
-        result = self._s.execute(
-            update(recommendation_table)
-            .where(recommendation_table.c.id == item.id, recommendation_table.c.version == expected_version)
-            # The content of a recommendation never changes after it is made; only its status moves.
-            .values(status=item.status.value, version=item.version)
-        )
+        # The content of a recommendation never changes after it is made; only its status moves.
+        self._move(item.id, item.status, item.version, expected_version)
+
+    def _move(self, recommendation_id: str, status: RecommendationStatus, version: int, expected: int) -> None:
+        """Set status and version if the stored version is still ``expected``."""
+        parameters = {
+            "rid": recommendation_id,
+            "expected": expected,
+            "new_status": status.value,
+            "new_version": version,
+        }
+        result = self._s.execute(_SET_STATUS, parameters)
         if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise ConflictError(f"recommendation {item.id} changed meanwhile; reload it and decide again")
+            raise ConflictError(f"recommendation {recommendation_id} changed meanwhile; reload it and decide again")
 
     def for_unit(
         self, unit: str, limit: int = 50, statuses: Collection[RecommendationStatus] | None = None
