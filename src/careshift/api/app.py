@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from careshift import __version__
 from careshift.api import problems
@@ -24,6 +24,7 @@ from careshift.api.routers import (
     staff,
     units,
 )
+from careshift.telemetry.asgi import ResponseStatus
 from careshift.telemetry.tracing import TraceRequests, configure_tracing, stop_tracing
 from careshift.web.mount import mount_console
 
@@ -42,19 +43,12 @@ class CountRequests:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        status = 500
-
-        async def remember(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
+        status = ResponseStatus(send)
         try:
-            await self.app(scope, receive, remember)
+            await self.app(scope, receive, status)
         finally:
             route = scope.get("route")
-            metrics.REQUESTS.labels(getattr(route, "path", "unmatched"), str(status)).inc()
+            metrics.REQUESTS.labels(getattr(route, "path", "unmatched"), str(status.code)).inc()
 
 
 def create_app(context: ApiContext) -> FastAPI:

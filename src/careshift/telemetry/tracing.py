@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Literal
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Span, SpanKind, StatusCode, Tracer, TracerProvider
 from opentelemetry.util.types import AttributeValue
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from careshift import __version__
+from careshift.telemetry.asgi import ResponseStatus
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
@@ -96,25 +97,19 @@ class TraceRequests:
             await self.app(scope, receive, send)
             return
         method = str(scope.get("method", "GET"))
-        status = 500
+        status = ResponseStatus(send)
         parent = propagate.extract(_headers(scope))
-
-        async def remember(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
 
         with tracer().start_as_current_span(
             method, context=parent, kind=SpanKind.SERVER, attributes={"http.request.method": method}
         ) as current:
             try:
-                await self.app(scope, receive, remember)
+                await self.app(scope, receive, status)
             finally:
                 route = getattr(scope.get("route"), "path", None)
                 if route is not None:
                     current.update_name(f"{method} {route}")
                     current.set_attribute("http.route", route)
-                current.set_attribute("http.response.status_code", status)
-                if status >= 500:
+                current.set_attribute("http.response.status_code", status.code)
+                if status.code >= 500:
                     current.set_status(StatusCode.ERROR)
