@@ -127,14 +127,14 @@ def test_concurrent_writers_share_flushes_and_every_decision_is_kept(store: SqlD
 def test_writers_leave_durability_to_the_shared_flush(store: SqlDecisionStore) -> None:
     """A writer's own commit does not wait for the disk; the store's flush does (ADR 0012)."""
     with store.unit_of_work() as uow:
-        session = uow._session
+        session = uow._db
         if store.engine.dialect.name == "postgresql":
             assert session.execute(text("SELECT current_setting('synchronous_commit')")).scalar() == "off"
         else:
             assert session.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
     with store.reader() as reader:  # readers are untouched
         if store.engine.dialect.name == "postgresql":
-            assert reader._session.execute(text("SELECT current_setting('synchronous_commit')")).scalar() == "on"
+            assert reader._db.execute(text("SELECT current_setting('synchronous_commit')")).scalar() == "on"
 
 
 def test_auto_thresholds_and_forecast_runs_persist(store: SqlDecisionStore) -> None:
@@ -169,3 +169,76 @@ def test_auto_thresholds_and_forecast_runs_persist(store: SqlDecisionStore) -> N
     changes = [e.payload for e in SqlAuditView(store).entries() if e.action == "unit.mode.changed"]
     assert (changes[-1]["max_risk"], changes[-1]["min_confidence"]) == (0.25, 0.85)
     assert verify(SqlAuditView(store).entries()).ok
+
+
+def test_two_stores_on_one_database_interleave_and_the_chain_still_verifies(
+    store: SqlDecisionStore, tmp_path: Path
+) -> None:
+    """A writer's first lookup reads the unit's mode and the chain head ahead (one round trip);
+    what it read must be the latest even when another process (a second store) wrote between
+    its transactions."""
+    other = SqlDecisionStore(store.url, migrate=False)
+    try:
+        service, bus, _ = service_on(store)
+        bus.handle(ChangeUnitMode(UNIT, UnitMode.RECOMMEND, actor="admin"))
+        rec = bus.handle(RepairAfterCallOut(UNIT)).recommendation
+        other_bus = MessageBus(DecisionService(other.unit_of_work, service.planning, service.solver, service.clock))
+        for n in range(6):
+            who = bus if n % 2 == 0 else other_bus
+            who.handle(RecordDecision(rec.id, Outcome.DEFERRED, f"user-{n}", "charge", "context.need-more-info"))
+        other_bus.handle(ChangeUnitMode(UNIT, UnitMode.SHADOW, actor="admin"))
+        with pytest.raises(ConflictError, match="shadow mode"):  # the mode read ahead is the new one
+            bus.handle(RecordDecision(rec.id, Outcome.ACCEPTED, "bob", "charge"))
+    finally:
+        other.close()
+    entries = list(SqlAuditView(store).entries())
+    assert [e.seq for e in entries] == list(range(len(entries)))
+    assert verify(entries).ok
+    assert len(service.decisions(rec.id)) == 6
+
+
+def test_what_a_writer_read_ahead_follows_its_own_writes_and_ends_with_the_transaction(
+    store: SqlDecisionStore,
+) -> None:
+    from datetime import UTC, datetime
+
+    from careshift.telemetry.audit import record
+
+    _, bus, _ = service_on(store)
+    bus.handle(ChangeUnitMode(UNIT, UnitMode.RECOMMEND, actor="admin"))
+    rec = bus.handle(RepairAfterCallOut(UNIT)).recommendation
+    with store.unit_of_work() as uow:
+        state = uow.recommendations.state(rec.id)
+        assert state is not None and state.unit == UNIT
+        assert uow.modes.get(UNIT) is UnitMode.RECOMMEND
+        head = uow.audit.last()
+        assert head is not None and head.action == "recommendation.repair.created"
+        uow.modes.set(UNIT, UnitMode.APPROVE)
+        assert uow.modes.get(UNIT) is UnitMode.APPROVE
+        added = record(uow.audit, at=datetime.now(UTC), actor="t", scope="s", action="probe", payload={})
+        assert uow.audit.last() == added
+        uow.rollback()  # nothing of it happened
+        assert uow.modes.get(UNIT) is UnitMode.RECOMMEND
+        assert uow.audit.last() == head
+    assert verify(SqlAuditView(store).entries()).ok
+
+
+def test_the_writers_connection_is_replaced_after_the_database_drops_it(tmp_path: Path) -> None:
+    """PostgreSQL writers share one connection without a liveness ping; when the server ends
+    it (a restart, an administrator), the next decision begins again on a new one."""
+    with postgres_schema_url() as url:
+        opened = SqlDecisionStore(url)
+        try:
+            _, bus, _ = service_on(opened)
+            bus.handle(ChangeUnitMode(UNIT, UnitMode.RECOMMEND, actor="admin"))
+            rec = bus.handle(RepairAfterCallOut(UNIT)).recommendation
+            with opened.unit_of_work() as uow:
+                pid = uow._db.execute(text("SELECT pg_backend_pid()")).scalar()
+            with opened.engine.connect() as admin:
+                assert admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar() is True
+            bus.handle(RecordDecision(rec.id, Outcome.DEFERRED, "bob", "charge", "context.need-more-info"))
+            with opened.unit_of_work() as uow:
+                assert uow._db.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+            assert verify(SqlAuditView(opened).entries()).ok
+        finally:
+            opened.close()

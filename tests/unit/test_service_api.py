@@ -127,6 +127,26 @@ def test_decision_flow_over_http() -> None:
     assert r.state.outbox
 
 
+def test_a_remembered_unit_still_keeps_other_units_out_and_unknown_ids_are_404() -> None:
+    """The access check remembers each recommendation's unit (it never changes) instead of
+    reading it per request; the answers must not change once it has."""
+    r, client, rec_id = prepared()
+    mine = bearer("staffing.read", "staffing.decide", units=[UNIT])
+    theirs = bearer("staffing.read", "staffing.decide", units=[OTHER])
+    defer = {"outcome": "deferred", "reason_code": "context.need-more-info"}
+    assert r.service.known_unit(rec_id) is None
+    assert client.get(f"/recommendations/{rec_id}", headers=mine).status_code == 200
+    assert r.service.known_unit(rec_id) == UNIT
+    for _ in range(2):
+        refused = client.post(f"/recommendations/{rec_id}/decisions", json=defer, headers=theirs)
+        assert refused.status_code == 403 and "limited to units" in refused.json()["detail"]
+        assert client.get(f"/recommendations/{rec_id}", headers=theirs).status_code == 403
+    assert client.post(f"/recommendations/{rec_id}/decisions", json=defer, headers=mine).status_code == 201
+    assert client.post("/recommendations/no-such-id/decisions", json=defer, headers=mine).status_code == 404
+    assert r.service.known_unit("no-such-id") is None
+    assert [d.decision.user for d in r.service.decisions(rec_id)] == ["u1"]
+
+
 def test_mode_change_and_reads() -> None:
     r, client, _ = prepared()
     admin = bearer("staffing.admin", subject="root")

@@ -61,3 +61,51 @@ def test_a_real_file_is_flushed_and_a_failure_names_it(tmp_path: Path, monkeypat
     monkeypatch.setattr("careshift.adapters.store.durability.os.fdatasync", broken)
     with pytest.raises(ServiceUnavailableError, match=r"careshift\.db.*Input/output error.*check the disk"):
         sync.wait()
+
+
+def test_a_deferred_wait_is_awaited_and_one_flush_serves_every_waiter() -> None:
+    import asyncio
+
+    from careshift.service.commits import deferred_durability
+
+    sync = GatedSync()
+    with deferred_durability() as pending:
+        for _ in range(3):
+            sync.wait()  # three commits: none blocks, none flushes
+    assert [ticket for _, ticket in pending.waits] == [1, 2, 3] and sync.flushes == 0
+
+    async def main() -> None:
+        waiting = asyncio.gather(*(durability.wait_async(ticket) for durability, ticket in pending.waits))
+        assert await asyncio.to_thread(sync.started.acquire, True, 5)  # the flusher thread started one flush
+        assert not waiting.done()
+        sync.release.release()
+        await asyncio.wait_for(waiting, 5)
+
+    try:
+        asyncio.run(main())
+    finally:
+        sync.close()
+    assert sync.flushes == 1 and sync.covered_at_start == [3]
+    assert sync._flusher is not None and not sync._flusher.is_alive()
+
+
+def test_a_failed_flush_reaches_the_awaiting_caller(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from careshift.service.commits import deferred_durability
+
+    database = tmp_path / "careshift.db"
+    database.write_bytes(b"x")
+    sync = SqliteGroupSync(database)
+
+    def broken(_: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr("careshift.adapters.store.durability.os.fdatasync", broken)
+    with deferred_durability() as pending:
+        sync.wait()
+    try:
+        with pytest.raises(ServiceUnavailableError, match="careshift.db"):
+            asyncio.run(pending.wait())
+    finally:
+        sync.close()

@@ -5,16 +5,19 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from careshift.api.auth import AuthError, Principal, authenticate
 from careshift.domain.errors import ServiceUnavailableError
 from careshift.service.bus import MessageBus
-from careshift.service.repositories import RecommendationState
+from careshift.service.commits import SerialWriter
 from careshift.service.usecases import DecisionService
 from careshift.telemetry.audit import AuditStore
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -31,6 +34,8 @@ class ApiContext:
     on_shutdown: list[Callable[[], None]] = field(default_factory=list)
     """Run when the server stops (uvicorn re-raises SIGTERM after its shutdown, so code after
     ``uvicorn.run`` never runs: the solver pool must be closed here)."""
+    writer: SerialWriter | None = None
+    """The thread that runs decisions and approvals one after another (created on first use)."""
 
     def decisions(self) -> DecisionService:
         """The decision service, or 503 when this process was started without one."""
@@ -42,6 +47,14 @@ class ApiContext:
         if self.bus is None:
             self.bus = MessageBus(self.decisions())
         return self.bus
+
+    async def write(self, work: Callable[[], T]) -> T:
+        """Run a write use case on this process's single writer thread and return once what it
+        committed is on disk (``service.commits.SerialWriter``)."""
+        if self.writer is None:
+            self.writer = SerialWriter()
+            self.on_shutdown.insert(0, self.writer.close)  # before the store it writes to closes
+        return await self.writer.run(work)
 
 
 async def get_context(request: Request) -> ApiContext:
@@ -99,24 +112,29 @@ def for_unit(scope: str) -> Callable[..., Awaitable[Principal]]:
 
 @dataclass(frozen=True)
 class OnRecommendation:
-    """The caller and the recommendation named in the path (its state: load the content if needed)."""
+    """The caller and the recommendation named in the path (its id and unit: load the rest if needed)."""
 
     principal: Principal
-    recommendation: RecommendationState
+    id: str
+    unit: str
 
 
-def for_recommendation(scope: str) -> Callable[..., OnRecommendation]:
+def for_recommendation(scope: str) -> Callable[..., Awaitable[OnRecommendation]]:
     """A dependency admitting principals with ``scope`` on the unit of ``{recommendation_id}``.
 
     The scope is checked before the lookup, so a token without it learns nothing about
-    which recommendations exist.
+    which recommendations exist. A recommendation's unit never changes, so once looked up it
+    is checked without a database call (status and version are checked by the use case).
     """
 
-    def dependency(recommendation_id: str, principal: CurrentPrincipal, context: Context) -> OnRecommendation:
+    async def dependency(recommendation_id: str, principal: CurrentPrincipal, context: Context) -> OnRecommendation:
         principal.require(scope)
-        state = context.decisions().recommendation_state(recommendation_id)
-        principal.require(scope, state.unit)
-        return OnRecommendation(principal, state)
+        service = context.decisions()
+        unit = service.known_unit(recommendation_id)
+        if unit is None:
+            unit = (await run_in_threadpool(service.recommendation_state, recommendation_id)).unit
+        principal.require(scope, unit)
+        return OnRecommendation(principal, recommendation_id, unit)
 
     dependency.__name__ = f"recommendation_{scope.replace('.', '_')}"
     return dependency

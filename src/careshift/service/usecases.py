@@ -132,6 +132,9 @@ def assignment_json(assignment: Assignment) -> dict[str, Any]:
     }
 
 
+_UNITS_REMEMBERED = 65536
+
+
 @dataclass
 class DecisionService:
     """The use cases, wired to their ports by the composition root (``service.bootstrap``)."""
@@ -148,6 +151,8 @@ class DecisionService:
     current_cache: ReadCache[StoredRecommendation | None] = field(default_factory=lambda: ReadCache(0.0))
     """Each unit's current recommendation for a short while (off by default; ``build_services``
     turns it on). Emptied after every unit of work that may write."""
+    _units: dict[str, str] = field(default_factory=dict, repr=False)
+    """The unit of each recommendation looked up (it never changes), for access checks."""
 
     def _read(self) -> UnitOfWork:
         return (self.reader or self.uow)()
@@ -544,7 +549,16 @@ class DecisionService:
     def recommendation_state(self, recommendation_id: str) -> RecommendationState:
         """Unit, status and version of a recommendation (for access checks: its roster is not read)."""
         with self._read() as uow:
-            return self._state(uow, recommendation_id)
+            state = self._state(uow, recommendation_id)
+        if len(self._units) >= _UNITS_REMEMBERED:
+            self._units.clear()
+        self._units[state.id] = state.unit
+        return state
+
+    def known_unit(self, recommendation_id: str) -> str | None:
+        """The unit of a recommendation already looked up by this process (no database call),
+        else ``None``: a recommendation never moves to another unit."""
+        return self._units.get(recommendation_id)
 
     def recommendations(self, unit: str, limit: int = 50) -> list[StoredRecommendation]:
         with self._read() as uow:

@@ -18,6 +18,7 @@ commit written before it is durable with it).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 from pathlib import Path
@@ -26,23 +27,37 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from careshift.domain.errors import ServiceUnavailableError
+from careshift.service.commits import defer
 
 
 class GroupSync:
-    """Batches durability waits into shared flushes; subclasses say how to flush."""
+    """Batches durability waits into shared flushes; subclasses say how to flush.
+
+    Threads wait with :meth:`wait` (one of them runs the flush, the rest share it). Coroutines
+    wait with :meth:`wait_async`: a flusher thread of this object's own runs the flushes for
+    them, so the event loop never blocks on the disk."""
 
     def __init__(self) -> None:
         self._condition = threading.Condition()
         self._tickets = 0  # commits that asked for durability
         self._durable = 0  # every ticket up to this one is on disk
         self._flushing = False
+        self._waiters: list[tuple[int, asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self._flusher: threading.Thread | None = None
+        self._closed = False
         self.flushes = 0  # how many fsync rounds ran (for tests and metrics)
 
     def wait(self) -> None:
-        """Return once everything this thread committed before calling is on disk."""
+        """Return once everything this thread committed before calling is on disk (inside
+        ``deferred_durability()``, register that wait with the caller instead)."""
         with self._condition:
             self._tickets += 1
             ticket = self._tickets
+        if not defer(self, ticket):
+            self._wait_for(ticket)
+
+    def _wait_for(self, ticket: int) -> None:
+        with self._condition:
             while self._durable < ticket:
                 if self._flushing:
                     self._condition.wait()
@@ -59,8 +74,69 @@ class GroupSync:
                 self._durable = max(self._durable, covered)
                 self.flushes += 1
 
+    async def wait_async(self, ticket: int) -> None:
+        """Return once ``ticket`` (from a deferred :meth:`wait`) is on disk; a failed flush
+        raises here as it would in :meth:`wait`."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        with self._condition:
+            if self._durable >= ticket:
+                return
+            if self._closed:
+                raise ServiceUnavailableError("the decision store is closed; the last change may not be durable")
+            self._waiters.append((ticket, loop, future))
+            if self._flusher is None:
+                self._flusher = threading.Thread(target=self._flush_for_waiters, name="careshift-flush", daemon=True)
+                self._flusher.start()
+            self._condition.notify_all()
+        await future
+
+    def _flush_for_waiters(self) -> None:
+        while True:
+            with self._condition:
+                while not self._waiters and not self._closed:
+                    self._condition.wait()
+                if not self._waiters:
+                    return
+                target = max(ticket for ticket, _, _ in self._waiters)
+            error: BaseException | None = None
+            try:
+                self._wait_for(target)
+            except Exception as exc:  # every waiter it covered hears of it
+                error = exc
+            with self._condition:
+                settled = [w for w in self._waiters if error is not None or w[0] <= self._durable]
+                self._waiters = [w for w in self._waiters if w not in settled]
+            by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+            for _, loop, future in settled:
+                by_loop.setdefault(loop, []).append(future)
+            for loop, futures in by_loop.items():
+                try:
+                    loop.call_soon_threadsafe(_settle, futures, error)
+                except RuntimeError:
+                    pass  # that event loop is closed: nobody is waiting any more
+
+    def close(self) -> None:
+        """Stop the flusher thread once the waits it has are settled."""
+        with self._condition:
+            self._closed = True
+            self._condition.notify_all()
+            flusher = self._flusher
+        if flusher is not None and flusher is not threading.current_thread():
+            flusher.join(timeout=30)
+
     def _flush(self) -> None:
         raise NotImplementedError
+
+
+def _settle(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    for future in futures:
+        if future.done():
+            continue  # the request was cancelled
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
 
 
 class SqliteGroupSync(GroupSync):
@@ -90,6 +166,10 @@ class SqliteGroupSync(GroupSync):
             return
 
 
+# A synchronous commit of a transaction that has an id: one round trip, then the commit.
+_FLUSH = text("SELECT set_config('synchronous_commit', 'on', true), pg_current_xact_id()")
+
+
 class PostgresGroupSync(GroupSync):
     """Flushes PostgreSQL's WAL up to now with one synchronous commit of a transaction id.
 
@@ -107,16 +187,19 @@ class PostgresGroupSync(GroupSync):
             if self._connection is None:
                 self._connection = self.engine.connect()
             with self._connection.begin():
-                self._connection.execute(text("SET LOCAL synchronous_commit TO on"))
-                self._connection.execute(text("SELECT pg_current_xact_id()"))
+                self._connection.execute(_FLUSH)
         except (OperationalError, InterfaceError) as exc:
-            self.close()  # reconnect on the next flush
+            self._disconnect()  # reconnect on the next flush
             raise ServiceUnavailableError(
                 f"the decision store could not confirm the last change is durable ({type(exc).__name__}); "
                 "check PostgreSQL, then retry"
             ) from exc
 
     def close(self) -> None:
+        super().close()
+        self._disconnect()
+
+    def _disconnect(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None:
             try:

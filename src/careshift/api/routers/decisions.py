@@ -37,24 +37,24 @@ def decision_log(context: Context, principal: Reader, unit: Annotated[str | None
 @read.get("/recommendations/{recommendation_id}/decisions")
 def recommendation_decisions(found: ReadRecommendation, context: Context) -> list[DecisionOut]:
     """Every decision taken on one recommendation, in order."""
-    return [DecisionOut.of(d) for d in context.decisions().decisions(found.recommendation.id)]
+    return [DecisionOut.of(d) for d in context.decisions().decisions(found.id)]
 
 
 @write.post(
     "/recommendations/{recommendation_id}/decisions", status_code=201, openapi_extra=write_scope("staffing.decide")
 )
-def decide(body: DecisionIn, found: DecideRecommendation, context: Context) -> DecisionOut:
+async def decide(body: DecisionIn, found: DecideRecommendation, context: Context) -> DecisionOut:
     """Accept, override (coded reason) or defer (coded reason) a recommendation."""
     principal = found.principal
-    command = RecordDecision(
-        found.recommendation.id, body.outcome, principal.subject, principal.role, body.reason_code, body.comment
-    )
-    return DecisionOut.of(context.message_bus().handle(command))
+    command = RecordDecision(found.id, body.outcome, principal.subject, principal.role, body.reason_code, body.comment)
+    bus = context.message_bus()
+    return DecisionOut.of(await context.write(lambda: bus.handle(command)))
 
 
 @write.post("/recommendations/{recommendation_id}/approval", openapi_extra=write_scope("staffing.approve"))
-def approve(body: ApprovalIn, found: ApproveOn, context: Context) -> RecommendationOut:
+async def approve(body: ApprovalIn, found: ApproveOn, context: Context) -> RecommendationOut:
     """Approve an accepted recommendation; in approve/auto mode its changes are queued for write-back."""
     principal = found.principal
-    command = ApproveRecommendation(found.recommendation.id, principal.subject, principal.role, body.comment)
-    return RecommendationOut.of(context.message_bus().handle(command))
+    command = ApproveRecommendation(found.id, principal.subject, principal.role, body.comment)
+    bus = context.message_bus()
+    return RecommendationOut.of(await context.write(lambda: bus.handle(command)))

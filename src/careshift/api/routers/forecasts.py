@@ -61,7 +61,7 @@ def forecast_run(
 @read.get("/recommendations/{recommendation_id}/forecast")
 def recommendation_forecast(found: ReadRecommendation, context: Context) -> ForecastOut:
     """The forecast run the recommendation was planned under."""
-    stored = context.decisions().recommendation(found.recommendation.id)
+    stored = context.decisions().recommendation(found.id)
     forecast_id = stored.recommendation.context.get("forecast")
     if not forecast_id:
         raise NotFoundError(

@@ -42,4 +42,4 @@ async def current_recommendation(unit: str, context: Context, _: UnitReader) -> 
 @read.get("/recommendations/{recommendation_id}")
 def get_recommendation(found: ReadRecommendation, context: Context) -> RecommendationOut:
     """One recommendation with its reasons, disruption, versions and producing mode."""
-    return RecommendationOut.of(context.decisions().recommendation(found.recommendation.id))
+    return RecommendationOut.of(context.decisions().recommendation(found.id))

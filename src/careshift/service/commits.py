@@ -1,0 +1,106 @@
+"""One writer thread for the API's write use cases, with durability waits handed back to the caller.
+
+Every schedule change appends to the one audit chain, so writes take turns whatever runs them.
+When each request's own worker thread queued for the store's lock, the turn passed between
+threads dozens of times a second, and every hand-over woke a sleeping thread that then had to
+win the interpreter lock back: on two cores that convoy cost more CPU than the transactions.
+``SerialWriter`` runs the writes one after another on a single thread instead, so a busy
+writer goes straight from one transaction to the next.
+
+A store commits without waiting for the disk and then waits for a shared flush (group commit,
+ADR 0012). Inside :func:`deferred_durability` the store registers that wait here instead of
+blocking: the writer thread moves on to the next transaction, and the request's coroutine
+awaits the flush (``Durability.wait_async``) before its response is sent. A response therefore
+still leaves only once its change is on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
+
+T = TypeVar("T")
+
+
+class Durability(Protocol):
+    """Something that can say when a commit (numbered by ``ticket``) has reached the disk."""
+
+    async def wait_async(self, ticket: int) -> None: ...
+
+
+@dataclass
+class PendingDurability:
+    """Durability waits registered while :func:`deferred_durability` was active."""
+
+    waits: list[tuple[Durability, int]] = field(default_factory=list)
+
+    async def wait(self) -> None:
+        for durability, ticket in self.waits:
+            await durability.wait_async(ticket)
+
+
+_local = threading.local()
+
+
+@contextmanager
+def deferred_durability() -> Iterator[PendingDurability]:
+    """On this thread, until the block ends, stores register their durability waits in the
+    yielded ``PendingDurability`` instead of blocking on them (see :func:`defer`)."""
+    pending = PendingDurability()
+    outer = getattr(_local, "pending", None)
+    _local.pending = pending
+    try:
+        yield pending
+    finally:
+        _local.pending = outer
+
+
+def defer(durability: Durability, ticket: int) -> bool:
+    """Register the wait for ``ticket`` with the enclosing :func:`deferred_durability` block;
+    ``False`` when there is none (the caller must wait itself)."""
+    pending: PendingDurability | None = getattr(_local, "pending", None)
+    if pending is None:
+        return False
+    pending.waits.append((durability, ticket))
+    return True
+
+
+Outcome = tuple[T | None, BaseException | None, PendingDurability]
+
+
+def _run_deferring(context: contextvars.Context, work: Callable[[], T]) -> Outcome[T]:
+    with deferred_durability() as pending:
+        try:
+            return context.run(work), None, pending
+        except BaseException as exc:  # re-raised by the caller once the committed part is durable
+            return None, exc, pending
+
+
+class SerialWriter:
+    """Runs write use cases one at a time on one dedicated thread (see the module docstring)."""
+
+    def __init__(self, name: str = "careshift-writer") -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+
+    async def run(self, work: Callable[[], T]) -> T:
+        """Run ``work`` on the writer thread (with the caller's context variables, so spans nest
+        under the request's), then wait until what it committed is on disk. An exception from
+        ``work`` is raised after that wait: a change it committed before failing is durable too."""
+        loop = asyncio.get_running_loop()
+        result, error, pending = await loop.run_in_executor(
+            self._executor, _run_deferring, contextvars.copy_context(), work
+        )
+        await pending.wait()
+        if error is not None:
+            raise error
+        return result  # type: ignore[return-value]  # not None unless work returned None
+
+    def close(self) -> None:
+        """Finish the queued writes and stop the thread."""
+        self._executor.shutdown(wait=True)
