@@ -88,7 +88,8 @@ def create_app(context: ApiContext) -> FastAPI:
         forecasts.read,
     )
     writers = (units.write, decisions.write)
-    for router in (*readers, *writers):
+    # Routes are matched in order; decisions are the hot writes, so their few routes go first.
+    for router in (*writers, *readers):
         app.include_router(router)
     mount_console(app)
 
