@@ -4,13 +4,15 @@ chain persists, the audit chain verifies from the database, and tampering is det
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from careshift.adapters.store.decisions import SqlAuditView, SqlDecisionStore
+from careshift.adapters.store.decisions import AUDIT_LOCK_KEY, SqlAuditView, SqlDecisionStore
 from careshift.domain.decisions import Outcome
+from careshift.domain.errors import ServiceUnavailableError
 from careshift.domain.recommendations import ProducedBy, UnitMode
 from careshift.service.bus import MessageBus
 from careshift.service.errors import ConflictError, SolverFailed
@@ -18,7 +20,7 @@ from careshift.service.memory import MemoryPlanningData
 from careshift.service.messages import ApproveRecommendation, ChangeUnitMode, RecordDecision, RepairAfterCallOut
 from careshift.service.repositories import OutboxState, PlanningInput, RecommendationStatus
 from careshift.service.usecases import DecisionService
-from careshift.telemetry.audit import verify
+from careshift.telemetry.audit import record, verify
 from tests.integration.store_support import postgres_schema_url, sqlite_url
 from tests.unit.service_builders import UNIT, Clock, ScriptedSolver, called_out, current_roster, ward
 
@@ -200,10 +202,6 @@ def test_two_stores_on_one_database_interleave_and_the_chain_still_verifies(
 def test_what_a_writer_read_ahead_follows_its_own_writes_and_ends_with_the_transaction(
     store: SqlDecisionStore,
 ) -> None:
-    from datetime import UTC, datetime
-
-    from careshift.telemetry.audit import record
-
     _, bus, _ = service_on(store)
     bus.handle(ChangeUnitMode(UNIT, UnitMode.RECOMMEND, actor="admin"))
     rec = bus.handle(RepairAfterCallOut(UNIT)).recommendation
@@ -242,3 +240,79 @@ def test_the_writers_connection_is_replaced_after_the_database_drops_it(tmp_path
             assert verify(SqlAuditView(opened).entries()).ok
         finally:
             opened.close()
+
+
+def test_a_writer_that_cannot_begin_leaves_the_next_writer_a_clean_connection() -> None:
+    """A writer whose first statement fails without a disconnect (here: the chain's lock is held
+    elsewhere past ``lock_timeout``) gets 503, and the writers' shared connection is not left
+    inside that failed transaction for the next one."""
+    with postgres_schema_url() as url:
+        impatient = url.replace("options=-csearch_path%3D", "options=-clock_timeout%3D300%20-csearch_path%3D")
+        opened = SqlDecisionStore(impatient)
+        try:
+            _, bus, _ = service_on(opened)
+            bus.handle(ChangeUnitMode(UNIT, UnitMode.RECOMMEND, actor="admin"))
+            rec = bus.handle(RepairAfterCallOut(UNIT)).recommendation
+            with opened.engine.connect() as holder:
+                holder.execute(text("SELECT pg_advisory_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+                with pytest.raises(ServiceUnavailableError, match="unavailable"):
+                    bus.handle(RecordDecision(rec.id, Outcome.DEFERRED, "bob", "charge", "context.need-more-info"))
+                holder.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": AUDIT_LOCK_KEY})
+            for n in range(2):
+                bus.handle(RecordDecision(rec.id, Outcome.DEFERRED, f"u{n}", "charge", "context.need-more-info"))
+            assert verify(SqlAuditView(opened).entries()).ok
+        finally:
+            opened.close()
+
+
+def test_another_process_appending_before_a_sqlite_writer_first_writes_is_chained_after(tmp_path: Path) -> None:
+    """On SQLite only this process's lock is held when a writer first reads; another process may
+    append to the chain before this writer's first write. The chain head is therefore read after
+    that write, never ahead, and the decision lands after the other process's entry."""
+    opened = SqlDecisionStore(sqlite_url(tmp_path))
+    other = SqlDecisionStore(opened.url, migrate=False)
+    try:
+        service, bus, _ = service_on(opened)
+        bus.handle(ChangeUnitMode(UNIT, UnitMode.RECOMMEND, actor="admin"))
+        rec = bus.handle(RepairAfterCallOut(UNIT)).recommendation
+        with opened.unit_of_work() as uow:
+            state = uow.recommendations.state(rec.id)
+            assert state is not None
+            with other.unit_of_work() as theirs:  # e.g. `careshift forecast predict` storing a run
+                record(theirs.audit, at=datetime.now(UTC), actor="cli", scope="s", action="forecast.stored", payload={})
+                theirs.commit()
+            uow.recommendations.set_status(rec.id, RecommendationStatus.DEFERRED, state.version)
+            record(uow.audit, at=datetime.now(UTC), actor="bob", scope="s", action="decision.deferred", payload={})
+            uow.commit()
+    finally:
+        other.close()
+    entries = list(SqlAuditView(opened).entries())
+    assert [e.action for e in entries][-2:] == ["forecast.stored", "decision.deferred"]
+    assert verify(entries).ok
+    assert service.recommendation(rec.id).status is RecommendationStatus.DEFERRED
+    opened.close()
+
+
+def test_a_second_transaction_in_one_unit_of_work_reads_the_chain_afresh(store: SqlDecisionStore) -> None:
+    """Read-ahead belongs to a unit of work's first transaction: after its commit the chain's
+    lock is gone, so the next transaction reads (and locks) the chain when it appends."""
+    other = SqlDecisionStore(store.url, migrate=False)
+    try:
+        _, bus, _ = service_on(store)
+        bus.handle(ChangeUnitMode(UNIT, UnitMode.RECOMMEND, actor="admin"))
+        rec = bus.handle(RepairAfterCallOut(UNIT)).recommendation
+        with store.unit_of_work() as uow:
+            assert uow.recommendations.state(rec.id) is not None
+            record(uow.audit, at=datetime.now(UTC), actor="a", scope="s", action="first", payload={})
+            uow.commit()
+            assert uow.recommendations.state(rec.id) is not None  # second transaction: nothing read ahead
+            with other.unit_of_work() as theirs:
+                record(theirs.audit, at=datetime.now(UTC), actor="b", scope="s", action="between", payload={})
+                theirs.commit()
+            record(uow.audit, at=datetime.now(UTC), actor="a", scope="s", action="second", payload={})
+            uow.commit()
+    finally:
+        other.close()
+    entries = list(SqlAuditView(store).entries())
+    assert [e.action for e in entries][-3:] == ["first", "between", "second"]
+    assert verify(entries).ok

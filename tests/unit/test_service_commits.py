@@ -9,6 +9,7 @@ import threading
 
 import pytest
 
+from careshift.domain.errors import ServiceUnavailableError
 from careshift.service.commits import SerialWriter, defer, deferred_durability
 
 
@@ -126,3 +127,10 @@ def test_outside_a_deferring_block_the_store_must_wait_itself() -> None:
         assert defer(durability, 4)
     assert [t for _, t in pending.waits] == [1, 2, 4] and [t for _, t in inner.waits] == [3]
     assert defer(durability, 5) is False
+
+
+def test_a_write_after_shutdown_is_a_clear_503_not_a_crash() -> None:
+    writer = SerialWriter()
+    writer.close()
+    with pytest.raises(ServiceUnavailableError, match="shutting down"):
+        asyncio.run(writer.run(lambda: "late"))

@@ -3,6 +3,7 @@ commit, and commits that arrive during one flush share the next."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from careshift.adapters.store.durability import GroupSync, SqliteGroupSync
 from careshift.domain.errors import ServiceUnavailableError
+from careshift.service.commits import deferred_durability
 
 
 class GatedSync(GroupSync):
@@ -64,10 +66,6 @@ def test_a_real_file_is_flushed_and_a_failure_names_it(tmp_path: Path, monkeypat
 
 
 def test_a_deferred_wait_is_awaited_and_one_flush_serves_every_waiter() -> None:
-    import asyncio
-
-    from careshift.service.commits import deferred_durability
-
     sync = GatedSync()
     with deferred_durability() as pending:
         for _ in range(3):
@@ -90,10 +88,6 @@ def test_a_deferred_wait_is_awaited_and_one_flush_serves_every_waiter() -> None:
 
 
 def test_a_failed_flush_reaches_the_awaiting_caller(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import asyncio
-
-    from careshift.service.commits import deferred_durability
-
     database = tmp_path / "careshift.db"
     database.write_bytes(b"x")
     sync = SqliteGroupSync(database)
@@ -109,3 +103,38 @@ def test_a_failed_flush_reaches_the_awaiting_caller(tmp_path: Path, monkeypatch:
             asyncio.run(pending.wait())
     finally:
         sync.close()
+
+
+def test_a_failed_flush_fails_only_the_commits_it_was_for() -> None:
+    """A commit that arrives while a flush fails gets a flush of its own, as a thread waiting
+    in ``wait`` would."""
+
+    class FailsOnce(GatedSync):
+        def _flush(self) -> None:
+            super()._flush()
+            if len(self.covered_at_start) == 1:
+                raise ServiceUnavailableError("could not flush careshift.db-wal (Input/output error)")
+
+    sync = FailsOnce()
+
+    async def main() -> None:
+        with deferred_durability() as first:
+            sync.wait()
+        failing = asyncio.ensure_future(first.wait())
+        assert await asyncio.to_thread(sync.started.acquire, True, 5)  # flush 1 (ticket 1) is running
+        with deferred_durability() as later:
+            sync.wait()  # ticket 2 commits during flush 1
+        waiting = asyncio.ensure_future(later.wait())
+        await asyncio.sleep(0.05)
+        sync.release.release()  # flush 1 fails
+        with pytest.raises(ServiceUnavailableError, match="Input/output"):
+            await asyncio.wait_for(failing, 5)
+        assert await asyncio.to_thread(sync.started.acquire, True, 5)  # flush 2, for ticket 2
+        sync.release.release()
+        await asyncio.wait_for(waiting, 5)
+
+    try:
+        asyncio.run(main())
+    finally:
+        sync.close()
+    assert sync.covered_at_start == [1, 2] and sync.flushes == 1

@@ -18,14 +18,18 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, cast
+
+from careshift.domain.errors import ServiceUnavailableError
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class Durability(Protocol):
@@ -71,15 +75,21 @@ def defer(durability: Durability, ticket: int) -> bool:
     return True
 
 
-Outcome = tuple[T | None, BaseException | None, PendingDurability]
+@dataclass
+class _Outcome:
+    value: object = None
+    error: BaseException | None = None
+    pending: PendingDurability = field(default_factory=PendingDurability)
 
 
-def _run_deferring(context: contextvars.Context, work: Callable[[], T]) -> Outcome[T]:
-    with deferred_durability() as pending:
+def _run_deferring(context: contextvars.Context, work: Callable[[], object]) -> _Outcome:
+    outcome = _Outcome()
+    with deferred_durability() as outcome.pending:
         try:
-            return context.run(work), None, pending
+            outcome.value = context.run(work)
         except BaseException as exc:  # re-raised by the caller once the committed part is durable
-            return None, exc, pending
+            outcome.error = exc
+    return outcome
 
 
 class SerialWriter:
@@ -93,14 +103,28 @@ class SerialWriter:
         under the request's), then wait until what it committed is on disk. An exception from
         ``work`` is raised after that wait: a change it committed before failing is durable too."""
         loop = asyncio.get_running_loop()
-        result, error, pending = await loop.run_in_executor(
-            self._executor, _run_deferring, contextvars.copy_context(), work
-        )
-        await pending.wait()
-        if error is not None:
-            raise error
-        return result  # type: ignore[return-value]  # not None unless work returned None
+        try:
+            queued = loop.run_in_executor(self._executor, _run_deferring, contextvars.copy_context(), work)
+        except RuntimeError as exc:  # closed: the server is stopping
+            raise ServiceUnavailableError("the server is shutting down; retry in a moment") from exc
+        try:
+            outcome = await asyncio.shield(queued)
+        except asyncio.CancelledError:
+            queued.add_done_callback(_report_abandoned)  # the caller left; say how its write ended
+            raise
+        await outcome.pending.wait()
+        if outcome.error is not None:
+            raise outcome.error
+        return cast(T, outcome.value)
 
     def close(self) -> None:
         """Finish the queued writes and stop the thread."""
         self._executor.shutdown(wait=True)
+
+
+def _report_abandoned(done: asyncio.Future[_Outcome]) -> None:
+    if done.cancelled():
+        return
+    error = done.result().error
+    if error is not None:
+        log.warning("a write whose caller had gone failed: %s: %s", type(error).__name__, error)

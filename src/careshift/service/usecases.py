@@ -152,7 +152,8 @@ class DecisionService:
     """Each unit's current recommendation for a short while (off by default; ``build_services``
     turns it on). Emptied after every unit of work that may write."""
     _units: dict[str, str] = field(default_factory=dict, repr=False)
-    """The unit of each recommendation looked up (it never changes), for access checks."""
+    """The unit of each recommendation looked up (it never changes), for access checks; emptied
+    whole when it reaches ``_UNITS_REMEMBERED`` entries (a lookup then reads the database again)."""
 
     def _read(self) -> UnitOfWork:
         return (self.reader or self.uow)()

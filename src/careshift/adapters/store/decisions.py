@@ -36,7 +36,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 
 from careshift.adapters.store.database import make_engine, sqlite_path, upgrade
 from careshift.adapters.store.durability import GroupSync, PostgresGroupSync, SqliteGroupSync
@@ -224,22 +224,18 @@ _AUDIT_HEAD = select(audit_table).order_by(audit_table.c.seq.desc()).limit(1)
 _APPEND_AUDIT = insert(audit_table)
 _LOCK_CHAIN = text("SELECT pg_advisory_xact_lock(:key), set_config('synchronous_commit', :sync, true)")
 # A writer's first lookup of a recommendation also fetches what a decision reads next: the
-# unit's mode and the audit chain's head (one round trip instead of three; see ReadAhead).
-_STATE_AHEAD = (
-    select(
-        _rec.id,
-        _rec.unit,
-        _rec.status,
-        _rec.version,
-        select(mode_table.c.mode).where(mode_table.c.unit == _rec.unit).scalar_subquery().label("mode"),
-        *audit_table.c,
+# unit's mode and, on PostgreSQL, the audit chain's head (one round trip instead of three; see ReadAhead).
+_STATE_AND_MODE = select(
+    _rec.id,
+    _rec.unit,
+    _rec.status,
+    _rec.version,
+    select(mode_table.c.mode).where(mode_table.c.unit == _rec.unit).scalar_subquery().label("mode"),
+).where(_rec.id == bindparam("rid"))
+_STATE_MODE_AND_HEAD = _STATE_AND_MODE.add_columns(*audit_table.c).select_from(
+    recommendation_table.outerjoin(
+        audit_table, audit_table.c.seq == select(func.max(audit_table.c.seq)).scalar_subquery()
     )
-    .select_from(
-        recommendation_table.outerjoin(
-            audit_table, audit_table.c.seq == select(func.max(audit_table.c.seq)).scalar_subquery()
-        )
-    )
-    .where(_rec.id == bindparam("rid"))
 )
 _ADD_DECISION = insert(decision_table).returning(decision_table.c.seq)
 
@@ -247,21 +243,31 @@ _ADD_DECISION = insert(decision_table).returning(decision_table.c.seq)
 @dataclass
 class ReadAhead:
     """Rows a writing unit of work fetched before it asked for them, kept up to date by its own
-    writes. Valid for the transaction only: a writer holds the chain's lock (the process lock
-    and, on PostgreSQL, the advisory lock) before its first read, so nobody else changes them."""
+    writes, for its first transaction only.
 
+    On PostgreSQL that transaction holds the chain's advisory lock from its first statement, so
+    no other writer (in any process) changes the mode or the chain meanwhile: both are read
+    ahead. On SQLite only this process's lock is held when the first read runs (SQLite's own
+    write lock comes with the first write), and another process may append to the chain in
+    between: there the chain head is read when it is needed, after the first write, as before."""
+
+    head_ahead: bool
+    active: bool = True
     modes: dict[str, str | None] = field(default_factory=dict)
     head: AuditEntry | None = None
     head_known: bool = False
 
-    def forget(self) -> None:
+    def end(self) -> None:
+        """The first transaction ended: nothing read ahead holds any more, and later
+        transactions of the unit of work read as they go."""
+        self.active = False
         self.modes.clear()
         self.head, self.head_known = None, False
 
 
 class SqlRecommendations:
-    def __init__(self, session: Connection, ahead: ReadAhead | None = None) -> None:
-        self._s = session
+    def __init__(self, connection: Connection, ahead: ReadAhead | None = None) -> None:
+        self._s = connection
         self._ahead = ahead
 
     def add(self, item: StoredRecommendation) -> None:
@@ -285,13 +291,17 @@ class SqlRecommendations:
         return None if row is None else recommendation_from_row(row)
 
     def state(self, recommendation_id: str) -> RecommendationState | None:
-        ahead = self._ahead
-        row = self._s.execute(_STATE if ahead is None else _STATE_AHEAD, {"rid": recommendation_id}).first()
+        ahead = self._ahead if self._ahead is not None and self._ahead.active else None
+        if ahead is None:
+            statement = _STATE
+        else:
+            statement = _STATE_MODE_AND_HEAD if ahead.head_ahead else _STATE_AND_MODE
+        row = self._s.execute(statement, {"rid": recommendation_id}).first()
         if row is None:
             return None
         if ahead is not None:
             ahead.modes.setdefault(row.unit, row.mode)
-            if not ahead.head_known:
+            if ahead.head_ahead and not ahead.head_known:
                 ahead.head, ahead.head_known = (None if row.seq is None else _entry(row)), True
         return RecommendationState(row.id, row.unit, RecommendationStatus(row.status), row.version)
 
@@ -339,8 +349,8 @@ def _decision(row: Any) -> StoredDecision:
 
 
 class SqlDecisions:
-    def __init__(self, session: Connection) -> None:
-        self._s = session
+    def __init__(self, connection: Connection) -> None:
+        self._s = connection
 
     def add(self, decision: Decision, unit: str) -> StoredDecision:
         row = {
@@ -368,8 +378,8 @@ class SqlDecisions:
 
 
 class SqlSchedules:
-    def __init__(self, session: Connection) -> None:
-        self._s = session
+    def __init__(self, connection: Connection) -> None:
+        self._s = connection
 
     def approved(self, unit: str) -> ApprovedSchedule | None:
         row = self._s.execute(select(approved_table).where(approved_table.c.unit == unit)).first()
@@ -394,8 +404,8 @@ class SqlSchedules:
 
 
 class SqlModes:
-    def __init__(self, session: Connection, ahead: ReadAhead | None = None) -> None:
-        self._s = session
+    def __init__(self, connection: Connection, ahead: ReadAhead | None = None) -> None:
+        self._s = connection
         self._ahead = ahead
 
     def get(self, unit: str) -> UnitMode | None:
@@ -408,7 +418,7 @@ class SqlModes:
     def set(self, unit: str, mode: UnitMode) -> None:
         self._s.execute(delete(mode_table).where(mode_table.c.unit == unit))
         self._s.execute(insert(mode_table).values(unit=unit, mode=mode.value))
-        if self._ahead is not None:
+        if self._ahead is not None and self._ahead.active:
             self._ahead.modes[unit] = mode.value
 
     def all(self) -> dict[str, UnitMode]:
@@ -444,8 +454,8 @@ def _forecast(row: Any) -> StoredForecast:
 
 
 class SqlForecasts:
-    def __init__(self, session: Connection) -> None:
-        self._s = session
+    def __init__(self, connection: Connection) -> None:
+        self._s = connection
 
     def add(self, forecast: StoredForecast) -> None:
         body = {
@@ -491,8 +501,8 @@ def _outbox(row: Any) -> OutboxMessage:
 
 
 class SqlOutbox:
-    def __init__(self, session: Connection) -> None:
-        self._s = session
+    def __init__(self, connection: Connection) -> None:
+        self._s = connection
 
     def add(self, message: OutboxMessage) -> None:
         exists = self._s.execute(select(outbox_table.c.key).where(outbox_table.c.key == message.key)).first()
@@ -547,8 +557,8 @@ def _entry(row: Any) -> AuditEntry:
 class SqlAudit:
     """The audit chain inside a unit of work's transaction."""
 
-    def __init__(self, session: Connection, *, locked: bool = False, ahead: ReadAhead | None = None) -> None:
-        self._s = session
+    def __init__(self, connection: Connection, *, locked: bool = False, ahead: ReadAhead | None = None) -> None:
+        self._s = connection
         self._locked = locked  # the unit of work already holds the chain's lock
         self._ahead = ahead
 
@@ -569,15 +579,20 @@ class SqlAudit:
             "prev_hash": entry.prev_hash,
             "hash": entry.hash,
         }
-        self._s.execute(_APPEND_AUDIT, row)
-        if self._ahead is not None:
+        try:
+            self._s.execute(_APPEND_AUDIT, row)
+        except IntegrityError as exc:
+            raise ConflictError(
+                f"audit entry {entry.seq} was taken meanwhile (another process wrote to the store); retry"
+            ) from exc
+        if self._ahead is not None and self._ahead.active:
             self._ahead.head, self._ahead.head_known = entry, True
 
     def entries(self) -> Iterable[AuditEntry]:
         return [_entry(row) for row in self._s.execute(select(audit_table).order_by(audit_table.c.seq))]
 
     def unlocked(self) -> None:
-        """The transaction that held the chain's lock has ended: take it again before the next append."""
+        """The transaction that held the chain's lock has ended: take it again before the chain is read."""
         self._locked = False
 
     def last(self) -> AuditEntry | None:
@@ -605,6 +620,7 @@ class SqlUnitOfWork:
         self._writer = writer
         self._durable = durable
         self._connection = connection  # a connection of the writers' own (under ``lock``), else the pool
+        self._db: Connection | None = None
         self._committed = False
 
     def __enter__(self) -> Self:
@@ -618,28 +634,32 @@ class SqlUnitOfWork:
                     raise
                 # The writers' connection died (a database restart): nothing was done yet, so
                 # begin once more on a new one.
-                self._end()
+                self._abandon()
                 self._begin()
-        except (OperationalError, InterfaceError) as exc:
+        except BaseException as exc:
+            self._abandon()
             if self._lock is not None:
                 self._lock.release()
-            raise ServiceUnavailableError(f"the decision store is unavailable ({type(exc).__name__})") from exc
-        session = self._db
-        self._ahead = ReadAhead()
-        ahead = self._ahead if self._writer else None
-        self.recommendations = SqlRecommendations(session, ahead)
-        self.decisions = SqlDecisions(session)
-        self.schedules = SqlSchedules(session)
-        self.modes = SqlModes(session, ahead)
-        self.outbox = SqlOutbox(session)
-        self.forecasts = SqlForecasts(session)
-        locked = self._writer and self._engine.dialect.name == "postgresql"  # taken in _begin
-        self.audit = SqlAudit(session, locked=locked, ahead=ahead)
+            if isinstance(exc, OperationalError | InterfaceError):
+                raise ServiceUnavailableError(f"the decision store is unavailable ({type(exc).__name__})") from exc
+            raise
+        connection = self._db
+        assert connection is not None
+        postgres = self._engine.dialect.name == "postgresql"
+        self._ahead = ReadAhead(head_ahead=postgres) if self._writer else None
+        self.recommendations = SqlRecommendations(connection, self._ahead)
+        self.decisions = SqlDecisions(connection)
+        self.schedules = SqlSchedules(connection)
+        self.modes = SqlModes(connection, self._ahead)
+        self.outbox = SqlOutbox(connection)
+        self.forecasts = SqlForecasts(connection)
+        self.audit = SqlAudit(connection, locked=self._writer and postgres, ahead=self._ahead)  # taken in _begin
         return self
 
     def _begin(self) -> None:
         # A plain Core connection: the repositories run Core statements only, and the ORM
         # session's bookkeeping cost more CPU than the statements themselves.
+        self._db = None
         self._db = self._engine.connect() if self._connection is None else self._connection()
         self._transaction = self._db.begin()
         if self._writer and self._engine.dialect.name == "postgresql":
@@ -651,8 +671,23 @@ class SqlUnitOfWork:
             synchronous = "off" if self._durable is not None else "on"
             self._db.execute(_LOCK_CHAIN, {"key": AUDIT_LOCK_KEY, "sync": synchronous})
 
+    def _abandon(self) -> None:
+        """After a failed begin: end what was started, so that the writers' connection is never
+        handed to the next writer inside a transaction (it is dropped if it cannot be rolled back)."""
+        db = self._db
+        if db is None:
+            return
+        try:
+            if db.in_transaction():
+                db.rollback()
+        except SQLAlchemyError:
+            db.invalidate()
+        if self._connection is None:
+            db.close()
+
     def _end(self) -> None:
         """Roll back what was not committed; give a pooled connection back (the writers' own stays open)."""
+        assert self._db is not None
         try:
             if self._transaction.is_active:
                 self._transaction.rollback()
@@ -664,12 +699,22 @@ class SqlUnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         try:
-            self._end()
+            try:
+                self._end()
+            except (OperationalError, InterfaceError) as error:
+                if self._connection is not None and self._db is not None:
+                    self._db.invalidate()  # the next writer begins on a new one
+                if exc is None and not self._committed:
+                    raise ServiceUnavailableError(
+                        f"the decision store is unavailable ({type(error).__name__})"
+                    ) from error
+                # a rollback that failed after the commit (or after another error) loses nothing
+            finally:
+                if self._lock is not None:
+                    self._lock.release()
         finally:
-            if self._lock is not None:
-                self._lock.release()
-        if self._committed and self._durable is not None:
-            self._durable.wait()  # outside the write lock, so concurrent commits share one fsync
+            if self._committed and self._durable is not None:
+                self._durable.wait()  # outside the write lock, so concurrent commits share one fsync
 
     def commit(self) -> None:
         try:
@@ -687,9 +732,12 @@ class SqlUnitOfWork:
         self._next_transaction()
 
     def _next_transaction(self) -> None:
-        """Begin again: what was read ahead and the chain's transaction lock ended with the last one."""
+        """Begin again: what was read ahead and the chain's transaction lock ended with the last
+        one (the audit repository takes the lock again before it reads the chain)."""
+        assert self._db is not None
         self._transaction = self._db.begin()
-        self._ahead.forget()
+        if self._ahead is not None:
+            self._ahead.end()
         self.audit.unlocked()
 
 
@@ -728,7 +776,7 @@ class SqlDecisionStore:
     def _writers(self) -> Connection:
         """The writers' connection (called with the writer lock held)."""
         current = self._writers_connection
-        if current is None or current.closed or current.invalidated:
+        if current is None or current.closed or current.invalidated or current.in_transaction():
             if current is not None:
                 current.close()
             current = self._writers_connection = self.engine.connect()
@@ -743,9 +791,9 @@ class SqlDecisionStore:
             yield from SqlAudit(session).entries()
 
     def close(self) -> None:
-        if self._durable is not None:
-            self._durable.close()
-        with self._lock:
+        with self._lock:  # a write still running finishes first (and its flush with it)
+            if self._durable is not None:
+                self._durable.close()
             if self._writers_connection is not None:
                 self._writers_connection.close()
                 self._writers_connection = None

@@ -99,14 +99,15 @@ class GroupSync:
                 if not self._waiters:
                     return
                 target = max(ticket for ticket, _, _ in self._waiters)
-            error: BaseException | None = None
+            error: Exception | None = None
             try:
                 self._wait_for(target)
-            except Exception as exc:  # every waiter it covered hears of it
+            except Exception as exc:  # the waiters this flush was for hear of it; later ones get their own
                 error = exc
             with self._condition:
-                settled = [w for w in self._waiters if error is not None or w[0] <= self._durable]
-                self._waiters = [w for w in self._waiters if w not in settled]
+                reached = target if error is not None else self._durable
+                settled = [w for w in self._waiters if w[0] <= reached]
+                self._waiters = [w for w in self._waiters if w[0] > reached]
             by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
             for _, loop, future in settled:
                 by_loop.setdefault(loop, []).append(future)
@@ -129,14 +130,16 @@ class GroupSync:
         raise NotImplementedError
 
 
-def _settle(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
+def _settle(futures: list[asyncio.Future[None]], error: Exception | None) -> None:
     for future in futures:
         if future.done():
             continue  # the request was cancelled
         if error is None:
             future.set_result(None)
-        else:
-            future.set_exception(error)
+        else:  # one exception object per waiter: each is raised in its own request
+            own = ServiceUnavailableError(str(error))
+            own.__cause__ = error.__cause__ or error
+            future.set_exception(own)
 
 
 class SqliteGroupSync(GroupSync):
