@@ -18,7 +18,7 @@ from careshift.service.bus import MessageBus
 from careshift.service.errors import ConflictError, SolverFailed
 from careshift.service.memory import MemoryPlanningData
 from careshift.service.messages import ApproveRecommendation, ChangeUnitMode, RecordDecision, RepairAfterCallOut
-from careshift.service.repositories import OutboxState, PlanningInput, RecommendationStatus
+from careshift.service.repositories import OutboxState, PlanningInput, RecommendationStatus, StoredRecommendation
 from careshift.service.usecases import DecisionService
 from careshift.telemetry.audit import record, verify
 from tests.integration.store_support import postgres_schema_url, sqlite_url
@@ -47,6 +47,13 @@ def service_on(store: SqlDecisionStore) -> tuple[DecisionService, MessageBus, Me
         store.unit_of_work, planning, ScriptedSolver(error=SolverFailed("down")), Clock(), new_id=lambda: next(ids)
     )
     return service, MessageBus(service), planning
+
+
+def proposed(store: SqlDecisionStore) -> tuple[DecisionService, MessageBus, StoredRecommendation]:
+    """A service on ``store`` with the unit in recommend mode and one repair waiting for a decision."""
+    service, bus, _ = service_on(store)
+    bus.handle(ChangeUnitMode(UNIT, UnitMode.RECOMMEND, actor="admin"))
+    return service, bus, bus.handle(RepairAfterCallOut(UNIT)).recommendation
 
 
 def test_decision_chain_persists_and_the_audit_chain_verifies(store: SqlDecisionStore) -> None:
@@ -96,9 +103,7 @@ def test_decision_chain_persists_and_the_audit_chain_verifies(store: SqlDecision
 
 
 def test_concurrent_decisions_on_one_recommendation_conflict(store: SqlDecisionStore) -> None:
-    service, bus, _ = service_on(store)
-    bus.handle(ChangeUnitMode(UNIT, UnitMode.RECOMMEND, actor="admin"))
-    rec = bus.handle(RepairAfterCallOut(UNIT)).recommendation
+    service, bus, rec = proposed(store)
     bus.handle(RecordDecision(rec.id, Outcome.ACCEPTED, "bob", "charge"))
     with pytest.raises(ConflictError):
         bus.handle(RecordDecision(rec.id, Outcome.OVERRIDDEN, "dan", "charge", "context.timing"))
@@ -110,9 +115,7 @@ def test_concurrent_writers_share_flushes_and_every_decision_is_kept(store: SqlD
     chain, and each waited for a flush of the database's log."""
     import concurrent.futures
 
-    service, bus, _ = service_on(store)
-    bus.handle(ChangeUnitMode(UNIT, UnitMode.RECOMMEND, actor="admin"))
-    rec = bus.handle(RepairAfterCallOut(UNIT)).recommendation
+    service, bus, rec = proposed(store)
     flushes_before = store._durable.flushes if store._durable is not None else 0
 
     def defer(n: int) -> None:
@@ -181,9 +184,7 @@ def test_two_stores_on_one_database_interleave_and_the_chain_still_verifies(
     its transactions."""
     other = SqlDecisionStore(store.url, migrate=False)
     try:
-        service, bus, _ = service_on(store)
-        bus.handle(ChangeUnitMode(UNIT, UnitMode.RECOMMEND, actor="admin"))
-        rec = bus.handle(RepairAfterCallOut(UNIT)).recommendation
+        service, bus, rec = proposed(store)
         other_bus = MessageBus(DecisionService(other.unit_of_work, service.planning, service.solver, service.clock))
         for n in range(6):
             who = bus if n % 2 == 0 else other_bus
@@ -202,9 +203,7 @@ def test_two_stores_on_one_database_interleave_and_the_chain_still_verifies(
 def test_what_a_writer_read_ahead_follows_its_own_writes_and_ends_with_the_transaction(
     store: SqlDecisionStore,
 ) -> None:
-    _, bus, _ = service_on(store)
-    bus.handle(ChangeUnitMode(UNIT, UnitMode.RECOMMEND, actor="admin"))
-    rec = bus.handle(RepairAfterCallOut(UNIT)).recommendation
+    _, bus, rec = proposed(store)
     with store.unit_of_work() as uow:
         state = uow.recommendations.state(rec.id)
         assert state is not None and state.unit == UNIT
@@ -227,9 +226,7 @@ def test_the_writers_connection_is_replaced_after_the_database_drops_it(tmp_path
     with postgres_schema_url() as url:
         opened = SqlDecisionStore(url)
         try:
-            _, bus, _ = service_on(opened)
-            bus.handle(ChangeUnitMode(UNIT, UnitMode.RECOMMEND, actor="admin"))
-            rec = bus.handle(RepairAfterCallOut(UNIT)).recommendation
+            _, bus, rec = proposed(opened)
             with opened.unit_of_work() as uow:
                 pid = uow._db.execute(text("SELECT pg_backend_pid()")).scalar()
             with opened.engine.connect() as admin:
@@ -250,9 +247,7 @@ def test_a_writer_that_cannot_begin_leaves_the_next_writer_a_clean_connection() 
         impatient = url.replace("options=-csearch_path%3D", "options=-clock_timeout%3D300%20-csearch_path%3D")
         opened = SqlDecisionStore(impatient)
         try:
-            _, bus, _ = service_on(opened)
-            bus.handle(ChangeUnitMode(UNIT, UnitMode.RECOMMEND, actor="admin"))
-            rec = bus.handle(RepairAfterCallOut(UNIT)).recommendation
+            _, bus, rec = proposed(opened)
             with opened.engine.connect() as holder:
                 holder.execute(text("SELECT pg_advisory_lock(:key)"), {"key": AUDIT_LOCK_KEY})
                 with pytest.raises(ServiceUnavailableError, match="unavailable"):
@@ -272,9 +267,7 @@ def test_another_process_appending_before_a_sqlite_writer_first_writes_is_chaine
     opened = SqlDecisionStore(sqlite_url(tmp_path))
     other = SqlDecisionStore(opened.url, migrate=False)
     try:
-        service, bus, _ = service_on(opened)
-        bus.handle(ChangeUnitMode(UNIT, UnitMode.RECOMMEND, actor="admin"))
-        rec = bus.handle(RepairAfterCallOut(UNIT)).recommendation
+        service, bus, rec = proposed(opened)
         with opened.unit_of_work() as uow:
             state = uow.recommendations.state(rec.id)
             assert state is not None
@@ -298,9 +291,7 @@ def test_a_second_transaction_in_one_unit_of_work_reads_the_chain_afresh(store: 
     lock is gone, so the next transaction reads (and locks) the chain when it appends."""
     other = SqlDecisionStore(store.url, migrate=False)
     try:
-        _, bus, _ = service_on(store)
-        bus.handle(ChangeUnitMode(UNIT, UnitMode.RECOMMEND, actor="admin"))
-        rec = bus.handle(RepairAfterCallOut(UNIT)).recommendation
+        _, bus, rec = proposed(store)
         with store.unit_of_work() as uow:
             assert uow.recommendations.state(rec.id) is not None
             record(uow.audit, at=datetime.now(UTC), actor="a", scope="s", action="first", payload={})
