@@ -24,6 +24,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -137,11 +140,35 @@ async def read_head(reader: asyncio.StreamReader) -> tuple[int, int]:
     return status, length
 
 
+@contextmanager
+def fresh_schema(url: str | None) -> Iterator[str | None]:
+    """On PostgreSQL, a new empty schema for this run (dropped afterwards), so every run starts
+    from the same state: ``url`` with its ``search_path`` set to that schema."""
+    if url is None or not url.startswith("postgresql"):
+        yield url
+        return
+    from sqlalchemy import create_engine, text
+
+    schema = f"careshift_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in url else "?"
+    try:
+        yield f"{url}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--requests", type=int, default=2000, help="per scenario, spread over the clients")
-    parser.add_argument("--db", help="database URL (default: a fresh SQLite file)")
+    parser.add_argument(
+        "--db", help="database URL (default: a fresh SQLite file; on PostgreSQL a fresh schema per run)"
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
@@ -156,9 +183,9 @@ def main() -> None:
 
     load_before = os.getloadavg()[0]
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, fresh_schema(args.db) as schema_db:
         env = {**os.environ, "CARESHIFT_ENVIRONMENT": "development", "CARESHIFT_DATA_DIR": tmp}
-        db = args.db or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        db = schema_db or f"sqlite:///{Path(tmp) / 'bench.db'}"
         port = free_port()
         server = subprocess.Popen(
             [sys.executable, __file__, "--serve", "--db", db, "--port", str(port)], env=env, cwd=ROOT
@@ -204,7 +231,11 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=30)
     kind = "sqlite" if not args.db else args.db.split("://")[0].split("+")[0]
-    database = "SQLite file (WAL, group commit: fdatasync before every response)" if kind == "sqlite" else kind
+    database = {
+        "sqlite": "SQLite file (WAL, group commit: fdatasync before every response)",
+        "postgresql": "PostgreSQL on loopback, a fresh schema per run (group commit: a synchronous flush "
+        "of the WAL before every response)",
+    }.get(kind, kind)
     table = "\n".join(
         [
             f"Database: {database}; "

@@ -307,3 +307,18 @@ def test_a_second_transaction_in_one_unit_of_work_reads_the_chain_afresh(store: 
     entries = list(SqlAuditView(store).entries())
     assert [e.action for e in entries][-3:] == ["first", "between", "second"]
     assert verify(entries).ok
+
+
+def test_after_a_commit_the_next_writes_are_one_transaction_again(store: SqlDecisionStore) -> None:
+    """The PostgreSQL writers' connection runs in driver autocommit (the unit of work sends BEGIN
+    with its first statement); a unit of work that goes on after a commit must still get a
+    transaction, so its rollback undoes what it wrote."""
+    proposed(store)
+    with store.unit_of_work() as uow:
+        uow.modes.set(UNIT, UnitMode.APPROVE)
+        uow.commit()
+        uow.modes.set(UNIT, UnitMode.OFF)
+        uow.rollback()
+        assert uow.modes.get(UNIT) is UnitMode.APPROVE
+    with store.reader() as reader:
+        assert reader.modes.get(UNIT) is UnitMode.APPROVE

@@ -30,6 +30,7 @@ from sqlalchemy import (
     Text,
     bindparam,
     delete,
+    event,
     func,
     insert,
     select,
@@ -223,6 +224,8 @@ _MODE = select(mode_table.c.mode).where(mode_table.c.unit == bindparam("unit_id"
 _AUDIT_HEAD = select(audit_table).order_by(audit_table.c.seq.desc()).limit(1)
 _APPEND_AUDIT = insert(audit_table)
 _LOCK_CHAIN = text("SELECT pg_advisory_xact_lock(:key), set_config('synchronous_commit', :sync, true)")
+_BEGIN_AND_LOCK_CHAIN = "BEGIN; SELECT pg_advisory_xact_lock({key}), set_config('synchronous_commit', '{sync}', true)"
+_BEGIN_LATER = "careshift.begin_later"  # Connection.info flag: send BEGIN before the next statement
 # A writer's first lookup of a recommendation also fetches what a decision reads next: the
 # unit's mode and, on PostgreSQL, the audit chain's head (one round trip instead of three; see ReadAhead).
 _STATE_AND_MODE = select(
@@ -667,9 +670,14 @@ class SqlUnitOfWork:
             # start of their transaction: what they read is then the latest committed state,
             # and two decisions on one recommendation queue instead of failing.
             # With group commit, durability comes from the shared flush after the lock is
-            # released, so the commit itself does not wait for the disk (one round trip for both).
+            # released, so the commit itself does not wait for the disk.
             synchronous = "off" if self._durable is not None else "on"
-            self._db.execute(_LOCK_CHAIN, {"key": AUDIT_LOCK_KEY, "sync": synchronous})
+            if self._connection is not None:
+                # The writers' connection is in autocommit mode, so the driver sends no BEGIN of
+                # its own: BEGIN, the lock and the setting go in one round trip (a simple query).
+                self._db.exec_driver_sql(_BEGIN_AND_LOCK_CHAIN.format(key=AUDIT_LOCK_KEY, sync=synchronous))
+            else:
+                self._db.execute(_LOCK_CHAIN, {"key": AUDIT_LOCK_KEY, "sync": synchronous})
 
     def _abandon(self) -> None:
         """After a failed begin: end what was started, so that the writers' connection is never
@@ -688,6 +696,7 @@ class SqlUnitOfWork:
     def _end(self) -> None:
         """Roll back what was not committed; give a pooled connection back (the writers' own stays open)."""
         assert self._db is not None
+        self._db.info.pop(_BEGIN_LATER, None)
         try:
             if self._transaction.is_active:
                 self._transaction.rollback()
@@ -736,9 +745,19 @@ class SqlUnitOfWork:
         one (the audit repository takes the lock again before it reads the chain)."""
         assert self._db is not None
         self._transaction = self._db.begin()
+        if self._connection is not None and self._engine.dialect.name == "postgresql":
+            self._db.info[_BEGIN_LATER] = True  # autocommit mode: BEGIN comes with the next statement, if any
         if self._ahead is not None:
             self._ahead.end()
         self.audit.unlocked()
+
+
+def _begin_if_asked(connection: Connection, *_: object) -> None:
+    """Before a statement on the writers' connection: a unit of work that committed and goes on
+    asked for its next transaction to begin here (``_BEGIN_LATER``), not at once, so that the
+    usual single commit costs no extra round trip."""
+    if connection.info.pop(_BEGIN_LATER, False):
+        connection.exec_driver_sql("BEGIN")
 
 
 class SqlDecisionStore:
@@ -779,7 +798,10 @@ class SqlDecisionStore:
         if current is None or current.closed or current.invalidated or current.in_transaction():
             if current is not None:
                 current.close()
-            current = self._writers_connection = self.engine.connect()
+            # Autocommit at the driver: the unit of work sends BEGIN itself, with its first statement.
+            current = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            event.listen(current, "before_execute", _begin_if_asked)
+            self._writers_connection = current
         return current
 
     def reader(self) -> SqlUnitOfWork:
