@@ -169,8 +169,9 @@ class SqliteGroupSync(GroupSync):
             return
 
 
-# A synchronous commit of a transaction that has an id: one round trip, then the commit.
-_FLUSH = text("SELECT set_config('synchronous_commit', 'on', true), pg_current_xact_id()")
+# In autocommit, a statement that takes a transaction id commits it synchronously on its own:
+# the whole flush is one round trip (the session's synchronous_commit is set on at connect).
+_FLUSH = text("SELECT pg_current_xact_id()")
 
 
 class PostgresGroupSync(GroupSync):
@@ -188,9 +189,10 @@ class PostgresGroupSync(GroupSync):
     def _flush(self) -> None:
         try:
             if self._connection is None:
-                self._connection = self.engine.connect()
-            with self._connection.begin():
-                self._connection.execute(_FLUSH)
+                connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+                connection.exec_driver_sql("SET synchronous_commit TO on")
+                self._connection = connection
+            self._connection.execute(_FLUSH)
         except (OperationalError, InterfaceError) as exc:
             self._disconnect()  # reconnect on the next flush
             raise ServiceUnavailableError(
