@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from careshift.adapters.store.decisions import AUDIT_LOCK_KEY, SqlAuditView, SqlDecisionStore
-from careshift.domain.decisions import Outcome
+from careshift.domain.decisions import Decision, Outcome
 from careshift.domain.errors import ServiceUnavailableError
 from careshift.domain.recommendations import ProducedBy, UnitMode
 from careshift.service.bus import MessageBus
@@ -322,3 +322,20 @@ def test_after_a_commit_the_next_writes_are_one_transaction_again(store: SqlDeci
         assert uow.modes.get(UNIT) is UnitMode.APPROVE
     with store.reader() as reader:
         assert reader.modes.get(UNIT) is UnitMode.APPROVE
+
+
+def test_a_decision_on_a_recommendation_that_moved_on_is_a_conflict_and_adds_nothing(store: SqlDecisionStore) -> None:
+    """Recording a decision moves the recommendation's status in the same step (on PostgreSQL one
+    statement); when the version it expects is stale, neither happens."""
+    service, _, rec = proposed(store)
+    stale = Decision(rec.id, Outcome.ACCEPTED, "bob", "charge", datetime.now(UTC))
+    with store.unit_of_work() as uow:
+        state = uow.recommendations.state(rec.id)
+        assert state is not None
+        with pytest.raises(ConflictError, match="changed meanwhile"):
+            uow.decisions.record(stale, UNIT, RecommendationStatus.ACCEPTED, state.version - 1)
+        saved = uow.decisions.record(stale, UNIT, RecommendationStatus.ACCEPTED, state.version)
+        uow.commit()
+    assert [d.seq for d in service.decisions(rec.id)] == [saved.seq]
+    moved = service.recommendation(rec.id)
+    assert moved.status is RecommendationStatus.ACCEPTED and moved.version == state.version + 1

@@ -107,6 +107,12 @@ class MemoryDecisions:
         self._state.decisions.append(stored)
         return stored
 
+    def record(
+        self, decision: Decision, unit: str, status: RecommendationStatus, expected_version: int
+    ) -> StoredDecision:
+        MemoryRecommendations(self._state).set_status(decision.recommendation_id, status, expected_version)
+        return self.add(decision, unit)
+
     def for_recommendation(self, recommendation_id: str) -> list[StoredDecision]:
         return [item for item in self._state.decisions if item.decision.recommendation_id == recommendation_id]
 

@@ -165,6 +165,13 @@ class RecommendationRepository(Protocol):
 class DecisionRepository(Protocol):
     def add(self, decision: Decision, unit: str) -> StoredDecision: ...
 
+    def record(
+        self, decision: Decision, unit: str, status: RecommendationStatus, expected_version: int
+    ) -> StoredDecision:
+        """Add ``decision`` and move its recommendation to ``status`` (the next version) in one
+        step, if it is still at ``expected_version``; ``ConflictError`` otherwise."""
+        ...
+
     def for_recommendation(self, recommendation_id: str) -> list[StoredDecision]: ...
 
     def all(self, unit: str | None = None) -> list[StoredDecision]: ...

@@ -389,9 +389,8 @@ class DecisionService:
                 reason_code=command.reason_code,
                 comment=command.comment,
             )
-            saved = uow.decisions.add(decision, stored.unit)
             status = RecommendationStatus(command.outcome.value)
-            uow.recommendations.set_status(stored.id, status, stored.version)
+            saved = uow.decisions.record(decision, stored.unit, status, stored.version)
             self._audit(
                 uow,
                 actor=command.user,

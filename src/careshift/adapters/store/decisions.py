@@ -241,6 +241,30 @@ _STATE_MODE_AND_HEAD = _STATE_AND_MODE.add_columns(*audit_table.c).select_from(
     )
 )
 _ADD_DECISION = insert(decision_table).returning(decision_table.c.seq)
+# PostgreSQL: move the recommendation (if still at the expected version) and add the decision
+# in one statement; no row back means the version had moved on.
+_MOVED = _SET_STATUS.returning(recommendation_table.c.id).cte("moved")
+_MOVE_AND_DECIDE = (
+    insert(decision_table)
+    .from_select(
+        ["recommendation_id", "unit", "outcome", "user_id", "role", "decided_at", "reason_code", "comment"],
+        select(
+            _MOVED.c.id,
+            bindparam("d_unit", type_=String),
+            bindparam("d_outcome", type_=String),
+            bindparam("d_user_id", type_=String),
+            bindparam("d_role", type_=String),
+            bindparam("d_decided_at", type_=INSTANT),
+            bindparam("d_reason_code", type_=String),
+            bindparam("d_comment", type_=Text),
+        ),
+    )
+    .returning(decision_table.c.seq)
+)
+
+
+def _changed_meanwhile(recommendation_id: str) -> ConflictError:
+    return ConflictError(f"recommendation {recommendation_id} changed meanwhile; reload it and decide again")
 
 
 @dataclass
@@ -325,7 +349,7 @@ class SqlRecommendations:
         }
         result = self._s.execute(_SET_STATUS, parameters)
         if result.rowcount != 1:
-            raise ConflictError(f"recommendation {recommendation_id} changed meanwhile; reload it and decide again")
+            raise _changed_meanwhile(recommendation_id)
 
     def for_unit(
         self, unit: str, limit: int = 50, statuses: Collection[RecommendationStatus] | None = None
@@ -367,6 +391,32 @@ class SqlDecisions:
             "comment": decision.comment,
         }
         seq = self._s.execute(_ADD_DECISION, row).scalar_one()
+        return StoredDecision(int(seq), decision, unit)
+
+    def record(
+        self, decision: Decision, unit: str, status: RecommendationStatus, expected_version: int
+    ) -> StoredDecision:
+        if self._s.dialect.name != "postgresql":
+            SqlRecommendations(self._s).set_status(decision.recommendation_id, status, expected_version)
+            return self.add(decision, unit)
+        # the decision's values are named d_*: an UPDATE would take a key named like one of its
+        # table's columns ("unit") for a value to set
+        parameters = {
+            "rid": decision.recommendation_id,
+            "expected": expected_version,
+            "new_status": status.value,
+            "new_version": expected_version + 1,
+            "d_unit": unit,
+            "d_outcome": decision.outcome.value,
+            "d_user_id": decision.user,
+            "d_role": decision.role,
+            "d_decided_at": decision.at,
+            "d_reason_code": decision.reason_code,
+            "d_comment": decision.comment,
+        }
+        seq = self._s.execute(_MOVE_AND_DECIDE, parameters).scalar()
+        if seq is None:
+            raise _changed_meanwhile(decision.recommendation_id)
         return StoredDecision(int(seq), decision, unit)
 
     def for_recommendation(self, recommendation_id: str) -> list[StoredDecision]:
