@@ -1,0 +1,401 @@
+"""Rosters built one person at a time, for problems whose hard rules each bind one person.
+
+On the long Curtois & Qu instances (21–24: 50–150 nurses, 26–52 weeks, up to 32 shift
+types) the whole CP-SAT model takes 1.5–6.5 GB and CP-SAT finds no roster in 10 minutes.
+Yet every hard rule there (one shift a day, successions, shift counts, minutes, runs,
+weekends, days off) binds one person: only cover, which is soft, couples people. So:
+
+* **A line per person.** Each person gets their own model, built once by ``build_model``
+  from the problem cut down to that person (their rules, requests and days off; no cover).
+  The cover enters that model's objective as one coefficient per ``work`` variable: what
+  the cover rules charge for one more person on that line given who else covers it
+  (``marginal``). With one shift a day hard a person covers a line at most once, so that
+  linear term is exact and the line's optimum is the best line for that person while the
+  others keep theirs.
+* **The first roster** takes people in order, each against the cover the people before
+  them left open: a solve with that objective (stopped shortly after its first line), then
+  — if it found none within its cap — the hard rules alone until the first line. A person
+  whose rules admit no line at all raises ``InfeasibleError`` naming them and the rules in
+  conflict (``diagnose`` of that person's problem).
+* **Improvement** re-solves one person at a time against the cover the others leave,
+  hinted with their current line, and keeps the new line when the total cost drops.
+
+Nothing here solves the whole model: the roster is assembled from the lines and the
+checker's cost of it is the objective (``solve`` reports it). ``LineLog`` records, per
+person and solve, the build and solve times and the outcome, so a slow person shows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from careshift.domain.checker import check
+from careshift.domain.demand import ShiftCover
+from careshift.domain.errors import InfeasibleError
+from careshift.domain.problem import RosterProblem
+from careshift.domain.rules.base import Rule
+from careshift.domain.schedule import Assignment, Schedule
+from careshift.domain.workforce import Staff
+from careshift.engine.build import build_model
+from careshift.engine.model import EngineModel
+
+#: Families whose cost depends on several people's lines (hard: they cannot be met line by line).
+SHARED = frozenset({"cover_floor", "cover_target"})
+
+#: Problems with more ``work`` variables than this skip the whole model (see ADR 0003).
+LARGE = 100_000
+
+#: CP-SAT settings for one person's line: a light presolve (one round, no probing, no
+#: symmetry) halved the time to a first line on Curtois Instance24 (see ADR 0003).
+LINE_PARAMETERS: dict[str, int] = {"max_presolve_iterations": 1, "cp_model_probing_level": 0, "symmetry_level": 0}
+
+
+def separable(problem: RosterProblem) -> bool:
+    """True when a roster can be built line by line: no hard rule couples people, and one
+    shift a day is hard for everyone (so a person counts at most once on a cover line and
+    the cover's cost is linear in one person's line)."""
+    if any(rule.hard and rule.family in SHARED for rule in problem.rules):
+        return False
+    exclusive = [rule for rule in problem.rules if rule.family == "one_shift_per_day" and rule.hard]
+    return all(any(rule.scope.covers(member) for rule in exclusive) for member in problem.staff)
+
+
+def work_count(problem: RosterProblem) -> int:
+    """About how many ``work`` variables the whole model has (staff × days × shifts × skills)."""
+    skills = len({line.skill for line in problem.cover if line.skill is not None}) or 1
+    return len(problem.staff) * len(problem.horizon.days) * len(problem.shift_types) * skills
+
+
+@dataclass(frozen=True)
+class LineLog:
+    """One solve of one person's line: ``phase`` is ``first`` or ``improve``; ``route`` is
+    ``objective`` (their rules with the cost) or ``feasibility`` (the hard rules alone, after
+    the objective solve found no line within its cap); ``status`` is CP-SAT's."""
+
+    staff: str
+    phase: str
+    route: str
+    build_s: float
+    solve_s: float
+    status: str
+    accepted: bool = True
+
+
+@dataclass
+class _Person:
+    member: Staff
+    problem: RosterProblem
+    m: EngineModel
+    base: cp_model.LinearExprT
+    # per ``work`` variable: (variable, day index, shift, skill, indexes of the cover lines it counts for)
+    items: list[tuple[cp_model.IntVar, int, str, str | None, tuple[int, ...]]]
+    build_s: float
+    line: tuple[int, ...] = ()  # positions in ``items`` worked
+    own: int = 0  # what this person's own rules charge for ``line`` (checker)
+
+
+@dataclass
+class LineSearch:
+    """The state of a person-by-person search over ``problem``."""
+
+    problem: RosterProblem
+    seed: int = 0
+    workers: int = 2
+    log: list[LineLog] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+        self._cover: list[tuple[ShiftCover, list[Rule]]] = []
+        shared = [rule for rule in self.problem.rules if rule.family in SHARED and not rule.hard]
+        for line in self.problem.cover:
+            if line.day in self.problem.horizon:
+                self._cover.append((line, [rule for rule in shared if rule.scope.covers_unit(line.unit)]))
+        self._count = [0] * len(self._cover)
+        self._cover_total = sum(self._line_cost(index, 0) for index in range(len(self._cover)))
+        self._lines_of: dict[tuple[object, ...], list[int]] = {}
+        for index, (line, _rules) in enumerate(self._cover):
+            self._lines_of.setdefault((line.day, line.shift), []).append(index)
+        self._people: dict[str, _Person] = {}
+
+    # -- cover accounting -----------------------------------------------------------------
+
+    def _line_cost(self, index: int, count: int) -> int:
+        line, rules = self._cover[index]
+        total = 0
+        for rule in rules:
+            if rule.family == "cover_target":
+                total += rule.weight * line.weight_under * max(0, line.target - count)
+                if line.cap is not None:
+                    total += rule.weight * line.weight_over * max(0, count - line.cap)
+            else:
+                total += rule.weight * max(0, line.floor - count)
+        return total
+
+    def cover_cost(self) -> int:
+        """What the cover rules charge for the lines held now."""
+        return self._cover_total
+
+    def total(self) -> int:
+        """What the roster held now costs: each person's own rules plus the cover."""
+        return sum(person.own for person in self._people.values()) + self.cover_cost()
+
+    def _marginal(self, person: _Person, window: range | None = None) -> list[int]:
+        """Per ``work`` variable of ``person``: the cover's cost of them working it while the
+        others keep their lines (their own line taken out of the counts); 0 outside
+        ``window`` (those variables are held)."""
+        mine = {index for position in person.line for index in person.items[position][4]}
+        coefficients = []
+        for _var, d, _shift, _skill, lines in person.items:
+            delta = 0
+            if window is not None and d not in window:
+                coefficients.append(0)
+                continue
+            for index in lines:
+                others = self._count[index] - (index in mine)
+                delta += self._line_cost(index, others + 1) - self._line_cost(index, others)
+            coefficients.append(delta)
+        return coefficients
+
+    def _place(self, person: _Person, line: tuple[int, ...], sign: int) -> None:
+        """Add (``sign`` 1) or take out (-1) the cover of ``line``'s shifts."""
+        for position in line:
+            for index in person.items[position][4]:
+                count = self._count[index]
+                self._cover_total += self._line_cost(index, count + sign) - self._line_cost(index, count)
+                self._count[index] = count + sign
+
+    # -- one person ------------------------------------------------------------------------
+
+    def person(self, member: Staff) -> _Person:
+        """``member``'s own model (built on first use)."""
+        found = self._people.get(member.id)
+        if found is not None:
+            return found
+        started = time.monotonic()
+        rules = tuple(
+            rule
+            for rule in self.problem.rules
+            if rule.family not in SHARED and (not rule.scope.staff or member.id in rule.scope.staff)
+        )
+        alone = dataclasses.replace(
+            self.problem,
+            staff=(member,),
+            cover=(),
+            rules=rules,
+            requests=tuple(request for request in self.problem.requests if request.staff == member.id),
+        )
+        m = build_model(alone)
+        home = member.home_unit
+        items = []
+        for (_staff, d, slot), var in m.work.items():
+            lines = tuple(
+                index
+                for index in self._lines_of.get((m.days[d], slot.shift), ())
+                if self._cover[index][0].skill in (None, slot.skill) and self._cover[index][0].unit in (None, home)
+            )
+            items.append((var, d, slot.shift, slot.skill, lines))
+        found = _Person(member, alone, m, m.objective_expr(), items, time.monotonic() - started)
+        self._people[member.id] = found
+        return found
+
+    def _assignments(self, person: _Person, line: Sequence[int]) -> list[Assignment]:
+        days = person.m.days
+        home = person.member.home_unit
+        return [
+            Assignment(person.member.id, days[person.items[p][1]], person.items[p][2], person.items[p][3], home)
+            for p in line
+        ]
+
+    def _own_cost(self, person: _Person, line: Sequence[int]) -> int:
+        report = check(person.problem, Schedule.of(self._assignments(person, line)))
+        if not report.feasible:
+            raise InfeasibleError(
+                f"line for {person.member.id} breaks {', '.join(v.rule_id for v in report.hard_violations[:3])}"
+            )
+        return report.cost
+
+    def _solve(
+        self,
+        person: _Person,
+        phase: str,
+        cap: float,
+        grace: float | None,
+        feasibility_until: float | None,
+        window: range | None = None,
+        hint: tuple[int, ...] | None = None,
+    ) -> tuple[int, ...] | None:
+        """A new line for ``person`` against the others' cover, or None (no line within the
+        time). ``grace``: stop that long after the first line found. ``feasibility_until``:
+        if the objective solve finds none, look for any line until then. ``window``: only
+        these day indexes may change (the rest of the line is held). ``hint``: a line to
+        start from (default: the person's line)."""
+        model = person.m.model
+        worked = set(person.line if hint is None else hint)
+        domains = model.proto.variables
+        held = []
+        if window is not None:
+            held = [(p, item[0].index) for p, item in enumerate(person.items) if item[1] not in window]
+        for p, index in held:
+            domains[index].domain.clear()
+            domains[index].domain.extend([int(p in worked)] * 2)
+        try:
+            coefficients = self._marginal(person, window)
+            cover = cp_model.LinearExpr.weighted_sum([item[0] for item in person.items], coefficients)
+            model.minimize(cp_model.LinearExpr.sum([cover, person.base]))
+            model.clear_hints()  # type: ignore[no-untyped-call]
+            if worked:
+                proto = model.proto.solution_hint
+                proto.vars.extend([item[0].index for item in person.items])
+                proto.values.extend([int(position in worked) for position in range(len(person.items))])
+            line, status, spent = self._run(model, person, cap, grace)
+            build = person.build_s if phase == "first" else 0.0
+            self.log.append(LineLog(person.member.id, phase, "objective", build, spent, status))
+            if line is None and status == "INFEASIBLE":
+                raise self._no_line(person)
+            if line is None and feasibility_until is not None and time.monotonic() < feasibility_until:
+                model.clear_objective()  # type: ignore[no-untyped-call]
+                line, status, spent = self._run(model, person, feasibility_until - time.monotonic(), 0.0)
+                self.log.append(LineLog(person.member.id, phase, "feasibility", 0.0, spent, status))
+                if line is None and status == "INFEASIBLE":
+                    raise self._no_line(person)
+            return line
+        finally:
+            for _p, index in held:  # every work variable is a plain Boolean in the built model
+                domains[index].domain.clear()
+                domains[index].domain.extend([0, 1])
+
+    def _run(
+        self, model: cp_model.CpModel, person: _Person, cap: float, grace: float | None
+    ) -> tuple[tuple[int, ...] | None, str, float]:
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = self.workers
+        solver.parameters.random_seed = self._rng.randrange(1 << 30)
+        solver.parameters.max_time_in_seconds = max(0.05, cap)
+        for name, value in LINE_PARAMETERS.items():
+            setattr(solver.parameters, name, value)
+        callback = _StopAfter(solver, grace)
+        started = time.monotonic()
+        status = solver.solve(model, callback)
+        callback.cancel()
+        spent = time.monotonic() - started
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None, solver.status_name(status), spent
+        solution = solver.response_proto.solution
+        line = tuple(position for position, item in enumerate(person.items) if solution[item[0].index])
+        return line, solver.status_name(status), spent
+
+    def _no_line(self, person: _Person) -> InfeasibleError:
+        from careshift.engine.diagnose import diagnose
+
+        hard = dataclasses.replace(person.problem, rules=tuple(rule for rule in person.problem.rules if rule.hard))
+        diagnosis = diagnose(hard, time_limit=10.0)
+        rules = ", ".join(dict.fromkeys(item.rule_id for item in diagnosis.relaxations)) or "unknown"
+        return InfeasibleError(
+            f"no line for {person.member.id} meets their hard rules (in conflict: {rules}). {diagnosis.explain()}",
+            relaxations=tuple(item.text for item in diagnosis.relaxations),
+        )
+
+    # -- the roster -------------------------------------------------------------------------
+
+    def first(self, deadline: float, *, cap: float = 10.0, grace: float = 0.5) -> bool:
+        """Give every person a line, in order, each against the cover left by the people
+        before; False when some person got none before ``deadline``."""
+        for member in self.problem.staff:
+            if time.monotonic() >= deadline:
+                return False
+            person = self.person(member)
+            line = self._solve(person, "first", min(cap, deadline - time.monotonic()), grace, deadline)
+            if line is None:
+                return False
+            person.line = line
+            person.own = self._own_cost(person, line)
+            self._place(person, line, +1)
+        return True
+
+    def improve(
+        self,
+        deadline: float,
+        *,
+        cap: float = 3.0,
+        window: int | None = 28,
+        group: Sequence[int] = (1, 2, 3),
+        on_improve: Callable[[int], None] | None = None,
+    ) -> int:
+        """Ruin and recreate until ``deadline``; returns how many steps lowered the cost.
+
+        Each step takes ``k`` people (``k`` drawn from ``group``) and a stretch of
+        ``window`` days (the whole horizon for None), takes their work on those days out
+        of the cover, then re-solves each of them in turn (random order) on those days
+        against the cover everyone else holds at that moment, so a shift one of them gives
+        up can go to another. The step is kept unless the total cost rose."""
+        horizon = len(self.problem.horizon.days)
+        width = horizon if window is None else min(window, horizon)
+        improved = 0
+        people = [self._people[member.id] for member in self.problem.staff if member.id in self._people]
+        while time.monotonic() < deadline - 0.1:
+            chosen = self._rng.sample(people, min(len(people), self._rng.choice(list(group))))
+            start = self._rng.randrange(0, horizon - width + 1)
+            days = range(start, start + width)
+            before = self.total()
+            saved = [(person, person.line, person.own) for person in chosen]
+            for person in chosen:
+                inside = tuple(p for p in person.line if person.items[p][1] in days)
+                self._place(person, inside, -1)
+                person.line = tuple(p for p in person.line if person.items[p][1] not in days)
+            done = True
+            for person, line, _own in self._rng.sample(saved, len(saved)):
+                remaining = deadline - time.monotonic()
+                found = self._solve(person, "improve", min(cap, remaining), None, None, days, hint=line)
+                if found is None:
+                    done = False
+                    break
+                self._place(person, tuple(p for p in found if person.items[p][1] in days), +1)
+                person.line, person.own = found, self._own_cost(person, found)
+            after = self.total() if done else None
+            if after is not None and after <= before:
+                if after < before:
+                    improved += 1
+                    if on_improve is not None:
+                        on_improve(after)
+                continue
+            for person, line, own in saved:
+                self._place(person, person.line, -1)
+                self._place(person, line, +1)
+                person.line, person.own = line, own
+        return improved
+
+    def schedule(self) -> Schedule:
+        """The roster of the lines held now."""
+        chosen = [a for person in self._people.values() for a in self._assignments(person, person.line)]
+        return Schedule.of(chosen, source="engine", policy_version=self.problem.policy_version)
+
+
+class _StopAfter(cp_model.CpSolverSolutionCallback):
+    """Stops the search ``grace`` seconds after its first solution (never, for None)."""
+
+    def __init__(self, solver: cp_model.CpSolver, grace: float | None) -> None:
+        super().__init__()
+        self._solver = solver
+        self._grace = grace
+        self._timer: threading.Timer | None = None
+
+    def on_solution_callback(self) -> None:
+        if self._grace is None or self._timer is not None:
+            return
+        if self._grace <= 0:
+            self.stop_search()
+            return
+        self._timer = threading.Timer(self._grace, self._solver.stop_search)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
