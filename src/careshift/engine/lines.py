@@ -31,6 +31,7 @@ import dataclasses
 import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -97,6 +98,7 @@ class _Person:
     # per ``work`` variable: (variable, day index, shift, skill, indexes of the cover lines it counts for)
     items: list[tuple[cp_model.IntVar, int, str, str | None, tuple[int, ...]]]
     build_s: float
+    hold: int  # position of the constraint that holds the line outside a window (see ``_hold``)
     line: tuple[int, ...] = ()  # positions in ``items`` worked
     own: int = 0  # what this person's own rules charge for ``line`` (checker)
 
@@ -112,13 +114,16 @@ class LineSearch:
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
+        self._lock = threading.RLock()  # guards the cover counts and the lines (``improve``'s threads)
         self._cover: list[tuple[ShiftCover, list[Rule]]] = []
         shared = [rule for rule in self.problem.rules if rule.family in SHARED and not rule.hard]
         for line in self.problem.cover:
             if line.day in self.problem.horizon:
                 self._cover.append((line, [rule for rule in shared if rule.scope.covers_unit(line.unit)]))
         self._count = [0] * len(self._cover)
-        self._cover_total = sum(self._line_cost(index, 0) for index in range(len(self._cover)))
+        self._day_of = [self.problem.horizon.index(line.day) for line, _rules in self._cover]
+        self._paid = [self._line_cost(index, 0) for index in range(len(self._cover))]  # per line, now
+        self._cover_total = sum(self._paid)
         self._lines_of: dict[tuple[object, ...], list[int]] = {}
         for index, (line, _rules) in enumerate(self._cover):
             self._lines_of.setdefault((line.day, line.shift), []).append(index)
@@ -146,7 +151,7 @@ class LineSearch:
         """What the roster held now costs: each person's own rules plus the cover."""
         return sum(person.own for person in self._people.values()) + self.cover_cost()
 
-    def _marginal(self, person: _Person, window: range | None = None) -> list[int]:
+    def _marginal(self, person: _Person, window: range | None = None, absent: Counter[int] | None = None) -> list[int]:
         """Per ``work`` variable of ``person``: the cover's cost of them working it while the
         others keep their lines (their own line taken out of the counts); 0 outside
         ``window`` (those variables are held)."""
@@ -158,18 +163,29 @@ class LineSearch:
                 coefficients.append(0)
                 continue
             for index in lines:
-                others = self._count[index] - (index in mine)
+                others = self._count[index] - (index in mine) - (absent[index] if absent else 0)
                 delta += self._line_cost(index, others + 1) - self._line_cost(index, others)
             coefficients.append(delta)
         return coefficients
+
+    def _costly_day(self, rng: random.Random) -> int | None:
+        """A day index drawn in proportion to what its cover costs now (None when nothing does)."""
+        costs: dict[int, int] = {}
+        for index, paid in enumerate(self._paid):
+            if paid:
+                costs[self._day_of[index]] = costs.get(self._day_of[index], 0) + paid
+        if not costs:
+            return None
+        return rng.choices(list(costs), weights=list(costs.values()))[0]
 
     def _place(self, person: _Person, line: tuple[int, ...], sign: int) -> None:
         """Add (``sign`` 1) or take out (-1) the cover of ``line``'s shifts."""
         for position in line:
             for index in person.items[position][4]:
-                count = self._count[index]
-                self._cover_total += self._line_cost(index, count + sign) - self._line_cost(index, count)
-                self._count[index] = count + sign
+                paid = self._line_cost(index, self._count[index] + sign)
+                self._cover_total += paid - self._paid[index]
+                self._paid[index] = paid
+                self._count[index] += sign
 
     # -- one person ------------------------------------------------------------------------
 
@@ -201,7 +217,9 @@ class LineSearch:
                 if self._cover[index][0].skill in (None, slot.skill) and self._cover[index][0].unit in (None, home)
             )
             items.append((var, d, slot.shift, slot.skill, lines))
-        found = _Person(member, alone, m, m.objective_expr(), items, time.monotonic() - started)
+        hold = len(m.model.proto.constraints)
+        m.model.proto.constraints.add().linear.domain.extend([0, 0])  # empty until a window is held
+        found = _Person(member, alone, m, m.objective_expr(), items, time.monotonic() - started, hold)
         self._people[member.id] = found
         return found
 
@@ -230,23 +248,26 @@ class LineSearch:
         feasibility_until: float | None,
         window: range | None = None,
         hint: tuple[int, ...] | None = None,
+        workers: int | None = None,
+        rng: random.Random | None = None,
+        absent: Counter[int] | None = None,
     ) -> tuple[int, ...] | None:
         """A new line for ``person`` against the others' cover, or None (no line within the
         time). ``grace``: stop that long after the first line found. ``feasibility_until``:
         if the objective solve finds none, look for any line until then. ``window``: only
         these day indexes may change (the rest of the line is held). ``hint``: a line to
-        start from (default: the person's line)."""
+        start from (default: the person's line). ``workers``/``rng``: CP-SAT workers and
+        the seed source (default: the search's). ``absent``: people per cover line to
+        leave out of the counts (work of others about to be re-solved)."""
         model = person.m.model
         worked = set(person.line if hint is None else hint)
-        domains = model.proto.variables
-        held = []
         if window is not None:
-            held = [(p, item[0].index) for p, item in enumerate(person.items) if item[1] not in window]
-        for p, index in held:
-            domains[index].domain.clear()
-            domains[index].domain.extend([int(p in worked)] * 2)
+            ones = [item[0].index for p, item in enumerate(person.items) if item[1] not in window and p in worked]
+            zeros = [item[0].index for p, item in enumerate(person.items) if item[1] not in window and p not in worked]
+            self._hold(person, ones, zeros)
         try:
-            coefficients = self._marginal(person, window)
+            with self._lock:
+                coefficients = self._marginal(person, window, absent)
             cover = cp_model.LinearExpr.weighted_sum([item[0] for item in person.items], coefficients)
             model.minimize(cp_model.LinearExpr.sum([cover, person.base]))
             model.clear_hints()  # type: ignore[no-untyped-call]
@@ -254,29 +275,47 @@ class LineSearch:
                 proto = model.proto.solution_hint
                 proto.vars.extend([item[0].index for item in person.items])
                 proto.values.extend([int(position in worked) for position in range(len(person.items))])
-            line, status, spent = self._run(model, person, cap, grace)
+            line, status, spent = self._run(model, person, cap, grace, workers, rng)
             build = person.build_s if phase == "first" else 0.0
             self.log.append(LineLog(person.member.id, phase, "objective", build, spent, status))
             if line is None and status == "INFEASIBLE":
                 raise self._no_line(person)
             if line is None and feasibility_until is not None and time.monotonic() < feasibility_until:
                 model.clear_objective()  # type: ignore[no-untyped-call]
-                line, status, spent = self._run(model, person, feasibility_until - time.monotonic(), 0.0)
+                line, status, spent = self._run(model, person, feasibility_until - time.monotonic(), 0.0, workers, rng)
                 self.log.append(LineLog(person.member.id, phase, "feasibility", 0.0, spent, status))
                 if line is None and status == "INFEASIBLE":
                     raise self._no_line(person)
             return line
         finally:
-            for _p, index in held:  # every work variable is a plain Boolean in the built model
-                domains[index].domain.clear()
-                domains[index].domain.extend([0, 1])
+            if window is not None:
+                self._hold(person, [], [])
+
+    @staticmethod
+    def _hold(person: _Person, ones: list[int], zeros: list[int]) -> None:
+        """Hold the Booleans ``ones`` at 1 and ``zeros`` at 0 with the person's one reserved
+        linear constraint (``sum(ones) - sum(zeros) == len(ones)``; empty: always true),
+        rewritten in place: cheaper than fixing thousands of domains one by one."""
+        linear = person.m.model.proto.constraints[person.hold].linear
+        linear.vars.clear()
+        linear.coeffs.clear()
+        linear.domain.clear()
+        linear.vars.extend(ones + zeros)
+        linear.coeffs.extend([1] * len(ones) + [-1] * len(zeros))
+        linear.domain.extend([len(ones), len(ones)])
 
     def _run(
-        self, model: cp_model.CpModel, person: _Person, cap: float, grace: float | None
+        self,
+        model: cp_model.CpModel,
+        person: _Person,
+        cap: float,
+        grace: float | None,
+        workers: int | None,
+        rng: random.Random | None,
     ) -> tuple[tuple[int, ...] | None, str, float]:
         solver = cp_model.CpSolver()
-        solver.parameters.num_workers = self.workers
-        solver.parameters.random_seed = self._rng.randrange(1 << 30)
+        solver.parameters.num_workers = self.workers if workers is None else workers
+        solver.parameters.random_seed = (self._rng if rng is None else rng).randrange(1 << 30)
         solver.parameters.max_time_in_seconds = max(0.05, cap)
         for name, value in LINE_PARAMETERS.items():
             setattr(solver.parameters, name, value)
@@ -287,7 +326,7 @@ class LineSearch:
         spent = time.monotonic() - started
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None, solver.status_name(status), spent
-        solution = solver.response_proto.solution
+        solution = list(solver.response_proto.solution)
         line = tuple(position for position, item in enumerate(person.items) if solution[item[0].index])
         return line, solver.status_name(status), spent
 
@@ -296,7 +335,10 @@ class LineSearch:
 
         hard = dataclasses.replace(person.problem, rules=tuple(rule for rule in person.problem.rules if rule.hard))
         diagnosis = diagnose(hard, time_limit=10.0)
-        rules = ", ".join(dict.fromkeys(item.rule_id for item in diagnosis.relaxations)) or "unknown"
+        found = [item.rule_id for conflict in diagnosis.conflicts for item in conflict] or [
+            item.rule_id for item in diagnosis.relaxations
+        ]
+        rules = ", ".join(dict.fromkeys(found)) or "not found within the diagnosis' time limit"
         return InfeasibleError(
             f"no line for {person.member.id} meets their hard rules (in conflict: {rules}). {diagnosis.explain()}",
             relaxations=tuple(item.text for item in diagnosis.relaxations),
@@ -326,6 +368,8 @@ class LineSearch:
         cap: float = 3.0,
         window: int | None = 28,
         group: Sequence[int] = (1, 2, 3),
+        guided: float = 0.5,
+        threads: int | None = None,
         on_improve: Callable[[int], None] | None = None,
     ) -> int:
         """Ruin and recreate until ``deadline``; returns how many steps lowered the cost.
@@ -334,42 +378,98 @@ class LineSearch:
         ``window`` days (the whole horizon for None), takes their work on those days out
         of the cover, then re-solves each of them in turn (random order) on those days
         against the cover everyone else holds at that moment, so a shift one of them gives
-        up can go to another. The step is kept unless the total cost rose."""
+        up can go to another. The step is kept unless it raised the cost. A share
+        ``guided`` of the windows is centred on a day drawn in proportion to what its
+        cover costs now; the rest start anywhere.
+
+        ``threads`` (default ``workers``) steps run side by side, each on its own people,
+        with one CP-SAT worker per solve: these window solves are small (tens of ms), and
+        one worker solved as many per second as two did (Instance21, ADR 0003), so two
+        threads use both cores."""
+        threads = max(1, self.workers if threads is None else threads)
         horizon = len(self.problem.horizon.days)
         width = horizon if window is None else min(window, horizon)
-        improved = 0
         people = [self._people[member.id] for member in self.problem.staff if member.id in self._people]
-        while time.monotonic() < deadline - 0.1:
-            chosen = self._rng.sample(people, min(len(people), self._rng.choice(list(group))))
-            start = self._rng.randrange(0, horizon - width + 1)
-            days = range(start, start + width)
-            before = self.total()
-            saved = [(person, person.line, person.own) for person in chosen]
-            for person in chosen:
-                inside = tuple(p for p in person.line if person.items[p][1] in days)
-                self._place(person, inside, -1)
-                person.line = tuple(p for p in person.line if person.items[p][1] not in days)
+        busy: set[str] = set()
+        improved = [0]
+
+        best_cost = [self.total()]
+        best_lines = {person.member.id: (person.line, person.own) for person in people}
+
+        def step(rng: random.Random, workers: int) -> None:
+            with self._lock:
+                free = [person for person in people if person.member.id not in busy]
+                chosen = rng.sample(free, min(len(free), rng.choice(list(group))))
+                if not chosen:
+                    return
+                busy.update(person.member.id for person in chosen)
+                centre = self._costly_day(rng) if rng.random() < guided else None
+                start = rng.randrange(0, horizon - width + 1) if centre is None else centre - width // 2
+                start = min(max(0, start), horizon - width)
+                days = range(start, start + width)
+                saved = [(person, person.line, person.own) for person in chosen]
+                # the group's work on those days, not re-solved yet: out of the cover each of
+                # them is priced against (the counts always hold everyone's whole line)
+                pending = {
+                    person.member.id: [i for p in person.line if person.items[p][1] in days for i in person.items[p][4]]
+                    for person in chosen
+                }
             done = True
-            for person, line, _own in self._rng.sample(saved, len(saved)):
+            for person, line, _own in rng.sample(saved, len(saved)):
+                with self._lock:
+                    absent = Counter(i for key, lines in pending.items() if key != person.member.id for i in lines)
                 remaining = deadline - time.monotonic()
-                found = self._solve(person, "improve", min(cap, remaining), None, None, days, hint=line)
+                found = self._solve(
+                    person, "improve", min(cap, remaining), None, None, days, line, workers, rng, absent
+                )
                 if found is None:
                     done = False
                     break
-                self._place(person, tuple(p for p in found if person.items[p][1] in days), +1)
-                person.line, person.own = found, self._own_cost(person, found)
-            after = self.total() if done else None
-            if after is not None and after <= before:
-                if after < before:
-                    improved += 1
+                own = self._own_cost(person, found)
+                with self._lock:
+                    self._place(person, person.line, -1)
+                    self._place(person, found, +1)
+                    person.line, person.own = found, own
+                    del pending[person.member.id]
+            with self._lock:
+                after = self.total()
+                changed = [(person, person.line, person.own) for person, _line, _own in saved]
+                for person, line, own in saved:
+                    self._place(person, person.line, -1)
+                    self._place(person, line, +1)
+                    person.line, person.own = line, own
+                before = self.total()
+                if done and after <= before:
+                    for person, line, own in changed:
+                        self._place(person, person.line, -1)
+                        self._place(person, line, +1)
+                        person.line, person.own = line, own
+                    if after < before:
+                        improved[0] += 1
+                now = self.total()
+                if now < best_cost[0]:  # every moment holds a whole roster; keep the cheapest seen
+                    best_cost[0] = now
+                    best_lines.update({person.member.id: (person.line, person.own) for person in people})
                     if on_improve is not None:
-                        on_improve(after)
-                continue
-            for person, line, own in saved:
+                        on_improve(now)
+                busy.difference_update(person.member.id for person in chosen)
+
+        def run(thread: int) -> None:
+            rng = random.Random(self.seed * 1000 + thread)
+            while time.monotonic() < deadline - 0.1:
+                step(rng, 1 if threads > 1 else self.workers)
+
+        pool = [threading.Thread(target=run, args=(thread,), daemon=True) for thread in range(threads)]
+        for thread in pool:
+            thread.start()
+        for thread in pool:
+            thread.join()
+        if self.total() > best_cost[0]:
+            for person in people:
                 self._place(person, person.line, -1)
-                self._place(person, line, +1)
-                person.line, person.own = line, own
-        return improved
+                person.line, person.own = best_lines[person.member.id]
+                self._place(person, person.line, +1)
+        return improved[0]
 
     def schedule(self) -> Schedule:
         """The roster of the lines held now."""
