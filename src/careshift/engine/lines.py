@@ -53,9 +53,18 @@ SHARED = frozenset({"cover_floor", "cover_target"})
 #: Problems with more ``work`` variables than this skip the whole model (see ADR 0003).
 LARGE = 100_000
 
-#: CP-SAT settings for one person's line: a light presolve (one round, no probing, no
-#: symmetry) halved the time to a first line on Curtois Instance24 (see ADR 0003).
-LINE_PARAMETERS: dict[str, int] = {"max_presolve_iterations": 1, "cp_model_probing_level": 0, "symmetry_level": 0}
+#: CP-SAT settings for one person's line, tried in turn for a first line (the one that found
+#: the last line first). ``light`` (one presolve round, no probing, no symmetry) halved the
+#: time to a first line on Curtois Instance24; on Instance22, whose lines must fit 232–234
+#: shifts into 328 free days, it found none in 20 s where ``lp`` (the full presolve and every
+#: constraint in the LP) took 0.5–2.4 s (see ADR 0003).
+LINE_SETTINGS: dict[str, dict[str, int]] = {
+    "light": {"max_presolve_iterations": 1, "cp_model_probing_level": 0, "symmetry_level": 0},
+    "lp": {"linearization_level": 2},
+}
+
+#: Seconds for the first of those settings before the next one is tried.
+QUICK = 3.0
 
 
 def separable(problem: RosterProblem) -> bool:
@@ -77,8 +86,9 @@ def work_count(problem: RosterProblem) -> int:
 @dataclass(frozen=True)
 class LineLog:
     """One solve of one person's line: ``phase`` is ``first`` or ``improve``; ``route`` is
-    ``objective`` (their rules with the cost) or ``feasibility`` (the hard rules alone, after
-    the objective solve found no line within its cap); ``status`` is CP-SAT's."""
+    ``objective/<setting>`` (their rules with the cost, ``LINE_SETTINGS``) or
+    ``feasibility/lp`` (the hard rules alone, after the objective solves found no line
+    within their caps); ``status`` is CP-SAT's."""
 
     staff: str
     phase: str
@@ -114,6 +124,7 @@ class LineSearch:
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
+        self._preferred = list(LINE_SETTINGS)  # the setting that found the last first line goes first
         self._lock = threading.RLock()  # guards the cover counts and the lines (``improve``'s threads)
         self._cover: list[tuple[ShiftCover, list[Rule]]] = []
         shared = [rule for rule in self.problem.rules if rule.family in SHARED and not rule.hard]
@@ -275,15 +286,24 @@ class LineSearch:
                 proto = model.proto.solution_hint
                 proto.vars.extend([item[0].index for item in person.items])
                 proto.values.extend([int(position in worked) for position in range(len(person.items))])
-            line, status, spent = self._run(model, person, cap, grace, workers, rng)
-            build = person.build_s if phase == "first" else 0.0
-            self.log.append(LineLog(person.member.id, phase, "objective", build, spent, status))
-            if line is None and status == "INFEASIBLE":
-                raise self._no_line(person)
+            tries = self._preferred if feasibility_until is not None else self._preferred[:1]
+            line = None
+            for attempt, name in enumerate(tries):
+                limit = min(cap, QUICK) if attempt < len(tries) - 1 else cap
+                line, status, spent = self._run(model, person, limit, grace, workers, rng, name)
+                build = person.build_s if phase == "first" and attempt == 0 else 0.0
+                self.log.append(LineLog(person.member.id, phase, f"objective/{name}", build, spent, status))
+                if status == "INFEASIBLE":
+                    raise self._no_line(person)
+                if line is not None:
+                    if name != self._preferred[0]:
+                        self._preferred = [name, *(other for other in self._preferred if other != name)]
+                    break
             if line is None and feasibility_until is not None and time.monotonic() < feasibility_until:
                 model.clear_objective()  # type: ignore[no-untyped-call]
-                line, status, spent = self._run(model, person, feasibility_until - time.monotonic(), 0.0, workers, rng)
-                self.log.append(LineLog(person.member.id, phase, "feasibility", 0.0, spent, status))
+                left = feasibility_until - time.monotonic()
+                line, status, spent = self._run(model, person, left, 0.0, workers, rng, "lp")
+                self.log.append(LineLog(person.member.id, phase, "feasibility/lp", 0.0, spent, status))
                 if line is None and status == "INFEASIBLE":
                     raise self._no_line(person)
             return line
@@ -312,12 +332,13 @@ class LineSearch:
         grace: float | None,
         workers: int | None,
         rng: random.Random | None,
+        setting: str,
     ) -> tuple[tuple[int, ...] | None, str, float]:
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = self.workers if workers is None else workers
         solver.parameters.random_seed = (self._rng if rng is None else rng).randrange(1 << 30)
         solver.parameters.max_time_in_seconds = max(0.05, cap)
-        for name, value in LINE_PARAMETERS.items():
+        for name, value in LINE_SETTINGS[setting].items():
             setattr(solver.parameters, name, value)
         callback = _StopAfter(solver, grace)
         started = time.monotonic()
