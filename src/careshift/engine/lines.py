@@ -367,7 +367,7 @@ class LineSearch:
 
     # -- the roster -------------------------------------------------------------------------
 
-    def first(self, deadline: float, *, cap: float = 10.0, grace: float = 0.5) -> bool:
+    def first(self, deadline: float, *, cap: float = 5.0, grace: float = 0.5) -> bool:
         """Give every person a line, in order, each against the cover left by the people
         before; False when some person got none before ``deadline``."""
         for member in self.problem.staff:
