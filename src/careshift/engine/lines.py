@@ -45,7 +45,7 @@ from careshift.domain.rules.base import Rule
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.domain.workforce import Staff
 from careshift.engine.build import build_model
-from careshift.engine.model import EngineModel
+from careshift.engine.model import EngineModel, UnsupportedRuleError
 
 #: Families whose cost depends on several people's lines (hard: they cannot be met line by line).
 SHARED = frozenset({"cover_floor", "cover_target"})
@@ -128,6 +128,13 @@ class LineSearch:
         self._lock = threading.RLock()  # guards the cover counts and the lines (``improve``'s threads)
         self._cover: list[tuple[ShiftCover, list[Rule]]] = []
         shared = [rule for rule in self.problem.rules if rule.family in SHARED and not rule.hard]
+        first, last = self.problem.horizon.days[0], self.problem.horizon.days[-1]
+        partial = [rule.id for rule in shared if not (rule.in_effect(first) and rule.in_effect(last))]
+        if partial:  # as build_model: a rule that starts or ends inside the horizon is not modelled
+            raise UnsupportedRuleError(
+                f"problem {self.problem.name}: rule(s) {', '.join(partial)} take effect or expire inside the "
+                "horizon; split the horizon at the effective date"
+            )
         for line in self.problem.cover:
             if line.day in self.problem.horizon:
                 self._cover.append((line, [rule for rule in shared if rule.scope.covers_unit(line.unit)]))
