@@ -25,7 +25,7 @@ from careshift.domain.rules import (
 )
 from careshift.domain.rules.base import Scope
 from careshift.domain.workforce import ShiftType, Staff
-from careshift.engine import SolveOptions, solve
+from careshift.engine import SolveOptions, UnsupportedRuleError, solve
 from careshift.engine.lines import LineSearch, separable
 from tests.conftest import shared_path
 from tests.unit.test_engine_rules import day, tiny
@@ -121,3 +121,10 @@ def test_lines_take_over_when_cp_sat_has_no_roster_in_its_share() -> None:
 def test_a_small_problem_keeps_the_whole_model() -> None:
     result = solve(WARD, SolveOptions(time_limit=3, workers=1))
     assert result.route == "whole_model" and result.schedule is not None
+
+
+def test_a_cover_rule_that_starts_inside_the_horizon_is_refused() -> None:
+    late = Rule("cover", CoverTarget(), hard=False, weight=1, effective_from=day(3))
+    problem = replace(WARD, rules=(*[rule for rule in WARD.rules if rule.id != "cover"], late))
+    with pytest.raises(UnsupportedRuleError, match="cover"):
+        LineSearch(problem)

@@ -13,12 +13,14 @@ weekends, days off) binds one person: only cover, which is soft, couples people.
   linear term is exact and the line's optimum is the best line for that person while the
   others keep theirs.
 * **The first roster** takes people in order, each against the cover the people before
-  them left open: a solve with that objective (stopped shortly after its first line), then
-  — if it found none within its cap — the hard rules alone until the first line. A person
-  whose rules admit no line at all raises ``InfeasibleError`` naming them and the rules in
-  conflict (``diagnose`` of that person's problem).
-* **Improvement** re-solves one person at a time against the cover the others leave,
-  hinted with their current line, and keeps the new line when the total cost drops.
+  them left open: solves with that objective (stopped shortly after their first line; the
+  CP-SAT setting that found the last line first, ``LINE_SETTINGS``), then — if none found a
+  line within its cap — the hard rules alone until the first line. A person whose rules
+  admit no line at all raises ``InfeasibleError`` naming them and the rules in conflict
+  (``diagnose`` of that person's problem).
+* **Improvement** is ruin and recreate (``LineSearch.improve``): a few people lose their
+  work over a window of days, then each is re-solved on that window against the cover the
+  others hold; the step is kept unless the cost rose. Two threads run steps side by side.
 
 Nothing here solves the whole model: the roster is assembled from the lines and the
 checker's cost of it is the objective (``solve`` reports it). ``LineLog`` records, per
