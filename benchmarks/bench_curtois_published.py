@@ -85,6 +85,14 @@ def _cpu_seconds(err: Path) -> float | None:
     return sum(found) if found else None
 
 
+def _peak_gb(err: Path) -> float | None:
+    """Peak resident memory of the run in GB, from ``time -v``."""
+    if not err.exists():
+        return None
+    found = re.findall(r"Maximum resident set size \(kbytes\): (\d+)", err.read_text(errors="replace"))
+    return int(found[-1]) / 1024**2 if found else None
+
+
 def _load(out: Path, name: str) -> str:
     path = out / f"{name}.load"
     if path.exists():
@@ -117,11 +125,14 @@ def _row(name: str, out: Path, published: dict[str, str]) -> str:
         cells.append(f"{cost / int(value):.2f}" if cost is not None and value.isdigit() else "–")
     ttb = result.get("time_to_best") if result is not None else None
     cpu = _cpu_seconds(out / f"{name}.err") if result is not None else None
+    peak = _peak_gb(out / f"{name}.err") if result is not None else None
     cells += [
         f"{ttb:.0f}" if ttb is not None else "–",
         f"{cpu:.0f}" if cpu is not None else "–",
+        f"{peak:.1f}" if peak is not None else "–",
         _load(out, name) if result is not None else "–",
         result["status"] if result is not None else "–",
+        result.get("route", "whole_model") if result is not None else "–",
     ]
     return "| " + " | ".join(cells) + " |"
 
@@ -131,18 +142,21 @@ def table(names: list[str], out: Path, time_limit: float, workers: int) -> str:
     header = ["instance", "our cost", "our bound"]
     for _, title in COLUMNS:
         header += [title, f"ours ÷ {title}"]
-    header += ["time to best s", "CPU s", "load at start", "status"]
+    header += ["time to best s", "CPU s", "peak GB", "load at start", "status", "route"]
     lines = [
         f"Time limit {time_limit:g} s per instance, {workers} CP-SAT workers, one instance at a time under "
         "`nice -n 5` on the shared machine; *CPU s* is the process's user + system time (up to "
-        f"{workers} × the time limit when it has the cores to itself), *load at start* the 1-min load "
-        "average. Every roster was verified by `careshift.domain.checker` (cost = engine objective, no hard "
-        "violation). Published columns from `best_known.csv`: the site's best known upper bound (c.2022) and "
+        f"{workers} × the time limit when it has the cores to itself), *peak GB* its peak resident memory, "
+        "*load at start* the 1-min load average, *route* what produced the roster (`whole_model`: CP-SAT and "
+        "the neighbourhood search on the whole model; `lines`: built and improved one person at a time, "
+        "`engine.lines`, whose bound is 0). Every roster was verified by `careshift.domain.checker` (cost = "
+        "engine objective, no hard violation). Published columns from `best_known.csv`: the site's best known "
+        "upper bound (c.2022) and "
         "Curtois & Qu 2014, Table 2: Gurobi 5.6.3, 1 thread, 1 h, and their ejection chain after 10 and 60 "
         "min (Core 2 Duo 3.16 GHz); a ratio below 1 means we did better than that method.",
         "",
         "| " + " | ".join(header) + " |",
-        "|---|" + "---:|" * (len(header) - 2) + "---|",
+        "|---|" + "---:|" * (len(header) - 3) + "---|---|",
     ]
     lines += [_row(name, out, published.get(name, {})) for name in names]
     return "\n".join(lines) + "\n"

@@ -70,6 +70,7 @@ class BenchRow:
     status: str
     checker_cost: int | None
     feasible: bool
+    route: str = "whole_model"
 
 
 class BenchError(CareshiftError):
@@ -189,6 +190,7 @@ def run_instance(
         status=result.status,
         checker_cost=checker_cost,
         feasible=feasible,
+        route=result.route,
     )
 
 

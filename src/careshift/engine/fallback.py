@@ -56,7 +56,7 @@ from careshift.domain.rules import (
 )
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.domain.workforce import Staff, worked_minutes
-from careshift.engine.result import PenaltyLine, SolveResult, input_hash
+from careshift.engine.result import SolveResult, input_hash, penalty_lines
 
 #: Families whose findings depend on more than one person's assignments.
 CROSS_STAFF_FAMILIES = frozenset(
@@ -784,11 +784,7 @@ def fallback(problem: RosterProblem) -> SolveResult:
     """
     started = time.monotonic()
     result = greedy_roster(problem)
-    lines = tuple(
-        PenaltyLine(v.rule_id, v.family, v.amount, v.penalty, v.staff, v.day, v.reason)
-        for v in result.report.violations
-        if not v.hard
-    )
+    lines = penalty_lines(result.report)
     elapsed = time.monotonic() - started
     return SolveResult(
         status="FALLBACK",
@@ -802,4 +798,5 @@ def fallback(problem: RosterProblem) -> SolveResult:
         parameters=(("strategy", "greedy"), ("beam_width", str(BEAM_WIDTH)), ("passes", str(REBUILD_PASSES))),
         input_hash=input_hash(problem),
         fallback=True,
+        route="fallback",
     )

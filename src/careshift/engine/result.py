@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 
+from careshift.domain.checker import CheckReport
 from careshift.domain.problem import RosterProblem
 from careshift.domain.schedule import Schedule
 
@@ -44,7 +45,9 @@ class SolveResult:
     ``MODEL_INVALID``) or ``FALLBACK`` for the greedy roster. ``objective`` is the model's
     objective for ``schedule``, which equals the checker's cost of it. ``best_bound`` is a
     proven lower bound on the optimum. ``time_to_best`` is the wall time when the returned
-    roster was first found.
+    roster was first found. ``route`` says what produced it: ``whole_model`` (CP-SAT on
+    the whole model, then its neighbourhood search), ``lines`` (built and improved one
+    person at a time, ``engine.lines``; no bound beyond 0) or ``fallback``.
     """
 
     status: str
@@ -58,6 +61,7 @@ class SolveResult:
     parameters: tuple[tuple[str, str], ...]
     input_hash: str
     fallback: bool = False
+    route: str = "whole_model"
 
     @property
     def gap(self) -> float | None:
@@ -83,6 +87,15 @@ class SolveResult:
 
     def cost_by_day(self) -> dict[str, int]:
         return _total(self.penalties, lambda line: line.day.isoformat() if line.day else "")
+
+
+def penalty_lines(report: CheckReport) -> tuple[PenaltyLine, ...]:
+    """The checker's soft findings as penalty lines (for rosters not read off a model)."""
+    return tuple(
+        PenaltyLine(v.rule_id, v.family, v.amount, v.penalty, v.staff, v.day, v.reason)
+        for v in report.violations
+        if not v.hard
+    )
 
 
 def _total(lines: tuple[PenaltyLine, ...], key: object) -> dict[str, int]:

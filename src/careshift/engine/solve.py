@@ -8,13 +8,15 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
+from careshift.domain.checker import check
 from careshift.domain.errors import DomainError, InfeasibleError
 from careshift.domain.problem import RosterProblem
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.engine.build import ExtraConstraints, build_model
+from careshift.engine.lines import LARGE, LineSearch, separable, work_count
 from careshift.engine.lns import KINDS, Incumbent, improve
 from careshift.engine.model import EngineModel
-from careshift.engine.result import PenaltyLine, Progress, SolveResult, input_hash
+from careshift.engine.result import PenaltyLine, Progress, SolveResult, input_hash, penalty_lines
 
 ProgressCallback = Callable[[Progress], None]
 
@@ -27,7 +29,10 @@ class SolveOptions:
     core). ``hint`` warm-starts the search from a roster (the current or previous one).
     ``parameters`` are extra CP-SAT parameters by name, applied last. ``strategy`` is
     ``"lns"`` (CP-SAT on the whole problem for ``lns_start`` of the time, then our
-    neighbourhood search around its best roster) or ``"cpsat"`` (CP-SAT alone).
+    neighbourhood search around its best roster; one person at a time instead, see
+    ``engine.lines``, when no hard rule couples people and the whole model is too big
+    or has no roster after its share), ``"cpsat"`` (CP-SAT alone) or ``"lines"`` (one
+    person at a time only).
     ``extra`` adds a caller's own constraints to the model before the search (see
     ``build_model``); the problem's frozen days are always honoured.
     """
@@ -148,10 +153,15 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
     settings; ``schedule`` is ``None`` when no roster satisfies the hard rules in time.
     """
     options = options or SolveOptions()
-    if options.strategy not in ("lns", "cpsat"):
-        raise DomainError(f"unknown solve strategy {options.strategy!r}; use 'lns' or 'cpsat'")
+    if options.strategy not in ("lns", "cpsat", "lines"):
+        raise DomainError(f"unknown solve strategy {options.strategy!r}; use 'lns', 'cpsat' or 'lines'")
     started = time.monotonic()
     deadline = started + options.time_limit
+    by_lines = options.extra is None and separable(problem)
+    if options.strategy == "lines" or (options.strategy == "lns" and by_lines and work_count(problem) > LARGE):
+        # too big for the whole model (Curtois 21-24: no roster in 600 s, up to 6.5 GB):
+        # build and improve the roster one person at a time
+        return solve_by_lines(problem, options, started, deadline)
     m = build_model(problem, extra=options.extra)
     if options.hint is not None:
         hint_schedule(m, options.hint)
@@ -161,6 +171,9 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
     recorder = _Recorder(started, options.progress)
     status = solver.solve(m.model, recorder)
     bound = solver.best_objective_bound
+    if status == cp_model.UNKNOWN and options.strategy == "lns" and by_lines and time.monotonic() < deadline:
+        # no roster from the whole model in its share: one person at a time for the rest
+        return solve_by_lines(problem, options, started, deadline, bound=max(0.0, bound))
     if status == cp_model.UNKNOWN and options.strategy == "lns" and time.monotonic() < deadline:
         # no roster yet: keep going on the whole problem until the first one
         solver.parameters.max_time_in_seconds = max(0.01, deadline - time.monotonic())
@@ -213,6 +226,51 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
         solver_version=_version(),
         parameters=_describe(options),
         input_hash=input_hash(problem),
+    )
+
+
+def solve_by_lines(
+    problem: RosterProblem, options: SolveOptions, started: float, deadline: float, bound: float = 0.0
+) -> SolveResult:
+    """The roster built and improved one person at a time (``engine.lines``) until
+    ``deadline``; its objective is the checker's cost of it (no whole model to read it
+    from). ``bound`` is a proven lower bound from an earlier whole-model solve, if any."""
+    search = LineSearch(problem, seed=options.seed, workers=options.workers)
+    found_at: list[float] = []
+
+    def report(cost: int) -> None:
+        found_at.append(time.monotonic() - started)
+        if options.progress is not None:
+            options.progress(Progress(cost, bound, found_at[-1]))
+
+    schedule = None
+    objective = None
+    lines: tuple[PenaltyLine, ...] = ()
+    status = "UNKNOWN"
+    if search.first(deadline):
+        report(search.total())
+        search.improve(deadline, on_improve=report)
+        schedule = search.schedule()
+        checked = check(problem, schedule)
+        if not checked.feasible:
+            raise InfeasibleError(
+                f"person-by-person roster for {problem.name} breaks {len(checked.hard_violations)} hard rule(s)"
+            )
+        objective, lines, status = checked.cost, penalty_lines(checked), "FEASIBLE"
+        if objective <= bound:
+            status = "OPTIMAL"
+    return SolveResult(
+        status=status,
+        schedule=schedule,
+        objective=objective,
+        best_bound=bound,
+        wall_time=time.monotonic() - started,
+        time_to_best=found_at[-1] if found_at else None,
+        penalties=lines,
+        solver_version=_version(),
+        parameters=(*_describe(options), ("route", "lines"), ("lines_solves", str(len(search.log)))),
+        input_hash=input_hash(problem),
+        route="lines",
     )
 
 

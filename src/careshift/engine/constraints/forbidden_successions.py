@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ortools.sat.python import cp_model
+
 from careshift.domain.rules.base import Rule
 from careshift.domain.rules.rest import ForbiddenSuccessions
 from careshift.engine.model import EngineModel
@@ -39,16 +41,18 @@ def no_forbidden_succession(m: EngineModel, rule: Rule) -> None:
                     0,
                     f"succession[nurse={member.id},day=0,{history.last_shift}-{second}]",
                 )
+        ordered = {first: sorted(seconds) for first, seconds in pairs.items() if seconds}
+        needed = sorted({shift for seconds in ordered.values() for shift in seconds} | set(ordered))
+        # each day's shift literals once (a shift has many followers, a day many shifts)
+        literals = [{shift: m.on_shift(member.id, d, shift) for shift in needed} for d in range(len(m.days))]
         for d in range(len(m.days) - 1):
-            for first, seconds in pairs.items():
-                if not seconds:
-                    continue
-                today = m.on_shift(member.id, d, first)
-                followers = [m.on_shift(member.id, d + 1, second) for second in sorted(seconds)]
+            for first, seconds in ordered.items():
+                today = literals[d][first]
+                followers = [literals[d + 1][second] for second in seconds]
                 if rule.hard and member.id in m.exclusive_days:
-                    m.hard(rule, m.model.add(today + sum(followers) <= 1), member.id)
+                    m.hard(rule, m.model.add(cp_model.LinearExpr.sum([today, *followers]) <= 1), member.id)
                     continue
-                for second, follower in zip(sorted(seconds), followers, strict=True):
+                for second, follower in zip(seconds, followers, strict=True):
                     m.forbid(
                         rule,
                         [today, follower],
