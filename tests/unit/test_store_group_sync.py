@@ -50,17 +50,25 @@ def test_commits_during_a_flush_share_the_next_one() -> None:
     assert sync.covered_at_start == [1, 4]
 
 
-def test_a_real_file_is_flushed_and_a_failure_names_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def database_file(tmp_path: Path) -> SqliteGroupSync:
     database = tmp_path / "careshift.db"
     database.write_bytes(b"x")
-    sync = SqliteGroupSync(database)
-    sync.wait()
-    assert sync.flushes == 1
+    return SqliteGroupSync(database)
 
+
+def break_the_disk(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(_: int) -> None:
         raise OSError(5, "Input/output error")
 
     monkeypatch.setattr("careshift.adapters.store.durability.os.fdatasync", broken)
+
+
+def test_a_real_file_is_flushed_and_a_failure_names_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sync = database_file(tmp_path)
+    sync.wait()
+    assert sync.flushes == 1
+
+    break_the_disk(monkeypatch)
     with pytest.raises(ServiceUnavailableError, match=r"careshift\.db.*Input/output error.*check the disk"):
         sync.wait()
 
@@ -88,14 +96,8 @@ def test_a_deferred_wait_is_awaited_and_one_flush_serves_every_waiter() -> None:
 
 
 def test_a_failed_flush_reaches_the_awaiting_caller(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    database = tmp_path / "careshift.db"
-    database.write_bytes(b"x")
-    sync = SqliteGroupSync(database)
-
-    def broken(_: int) -> None:
-        raise OSError(5, "Input/output error")
-
-    monkeypatch.setattr("careshift.adapters.store.durability.os.fdatasync", broken)
+    sync = database_file(tmp_path)
+    break_the_disk(monkeypatch)
     with deferred_durability() as pending:
         sync.wait()
     try:

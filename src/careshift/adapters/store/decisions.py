@@ -223,7 +223,6 @@ _SET_STATUS = (
 _MODE = select(mode_table.c.mode).where(mode_table.c.unit == bindparam("unit_id"))
 _AUDIT_HEAD = select(audit_table).order_by(audit_table.c.seq.desc()).limit(1)
 _APPEND_AUDIT = insert(audit_table)
-_LOCK_CHAIN = text("SELECT pg_advisory_xact_lock(:key), set_config('synchronous_commit', :sync, true)")
 _BEGIN_AND_LOCK_CHAIN = "BEGIN; SELECT pg_advisory_xact_lock({key}), set_config('synchronous_commit', '{sync}', true)"
 _BEGIN_LATER = "careshift.begin_later"  # Connection.info flag: send BEGIN before the next statement
 # A writer's first lookup of a recommendation also fetches what a decision reads next: the
@@ -672,7 +671,9 @@ class SqlUnitOfWork:
         self._lock = lock
         self._writer = writer
         self._durable = durable
-        self._connection = connection  # a connection of the writers' own (under ``lock``), else the pool
+        # PostgreSQL writers get a connection of their own (under ``lock``, in driver autocommit)
+        # and hold the chain's advisory lock from their first statement; everyone else uses the pool.
+        self._connection = connection
         self._db: Connection | None = None
         self._committed = False
 
@@ -698,15 +699,15 @@ class SqlUnitOfWork:
             raise
         connection = self._db
         assert connection is not None
-        postgres = self._engine.dialect.name == "postgresql"
-        self._ahead = ReadAhead(head_ahead=postgres) if self._writer else None
+        locked = self._connection is not None  # the chain's lock was taken in _begin
+        self._ahead = ReadAhead(head_ahead=locked) if self._writer else None
         self.recommendations = SqlRecommendations(connection, self._ahead)
         self.decisions = SqlDecisions(connection)
         self.schedules = SqlSchedules(connection)
         self.modes = SqlModes(connection, self._ahead)
         self.outbox = SqlOutbox(connection)
         self.forecasts = SqlForecasts(connection)
-        self.audit = SqlAudit(connection, locked=self._writer and postgres, ahead=self._ahead)  # taken in _begin
+        self.audit = SqlAudit(connection, locked=locked, ahead=self._ahead)
         return self
 
     def _begin(self) -> None:
@@ -715,19 +716,16 @@ class SqlUnitOfWork:
         self._db = None
         self._db = self._engine.connect() if self._connection is None else self._connection()
         self._transaction = self._db.begin()
-        if self._writer and self._engine.dialect.name == "postgresql":
+        if self._connection is not None:
             # Every write appends to the one audit chain, so writers are serialised from the
             # start of their transaction: what they read is then the latest committed state,
             # and two decisions on one recommendation queue instead of failing.
             # With group commit, durability comes from the shared flush after the lock is
             # released, so the commit itself does not wait for the disk.
+            # The writers' connection is in autocommit mode, so the driver sends no BEGIN of its
+            # own: BEGIN, the lock and the setting go in one round trip (a simple query).
             synchronous = "off" if self._durable is not None else "on"
-            if self._connection is not None:
-                # The writers' connection is in autocommit mode, so the driver sends no BEGIN of
-                # its own: BEGIN, the lock and the setting go in one round trip (a simple query).
-                self._db.exec_driver_sql(_BEGIN_AND_LOCK_CHAIN.format(key=AUDIT_LOCK_KEY, sync=synchronous))
-            else:
-                self._db.execute(_LOCK_CHAIN, {"key": AUDIT_LOCK_KEY, "sync": synchronous})
+            self._db.exec_driver_sql(_BEGIN_AND_LOCK_CHAIN.format(key=AUDIT_LOCK_KEY, sync=synchronous))
 
     def _abandon(self) -> None:
         """After a failed begin: end what was started, so that the writers' connection is never
@@ -795,7 +793,7 @@ class SqlUnitOfWork:
         one (the audit repository takes the lock again before it reads the chain)."""
         assert self._db is not None
         self._transaction = self._db.begin()
-        if self._connection is not None and self._engine.dialect.name == "postgresql":
+        if self._connection is not None:
             self._db.info[_BEGIN_LATER] = True  # autocommit mode: BEGIN comes with the next statement, if any
         if self._ahead is not None:
             self._ahead.end()
