@@ -4,6 +4,7 @@ chain persists, the audit chain verifies from the database, and tampering is det
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -339,3 +340,54 @@ def test_a_decision_on_a_recommendation_that_moved_on_is_a_conflict_and_adds_not
     assert [d.seq for d in service.decisions(rec.id)] == [saved.seq]
     moved = service.recommendation(rec.id)
     assert moved.status is RecommendationStatus.ACCEPTED and moved.version == state.version + 1
+
+
+def test_a_writer_that_says_what_it_reads_first_gets_it_with_the_begin(store: SqlDecisionStore) -> None:
+    """``reading(id)``: on PostgreSQL the state, the unit's mode and the chain's head come back
+    with the BEGIN; an unknown id reads as missing, and a write to the recommendation is seen
+    by the next read of it."""
+    _, _, rec = proposed(store)
+    with store.unit_of_work().reading(rec.id) as uow:
+        state = uow.recommendations.state(rec.id)
+        assert state is not None and state.unit == UNIT and state.status is RecommendationStatus.PROPOSED
+        assert uow.modes.get(UNIT) is UnitMode.RECOMMEND
+        head = uow.audit.last()
+        assert head is not None and head.action == "recommendation.repair.created"
+        uow.recommendations.set_status(rec.id, RecommendationStatus.DEFERRED, state.version)
+        moved = uow.recommendations.state(rec.id)
+        assert moved is not None and (moved.status, moved.version) == (RecommendationStatus.DEFERRED, state.version + 1)
+        uow.rollback()
+    with store.unit_of_work().reading("no-such-recommendation") as uow:
+        assert uow.recommendations.state("no-such-recommendation") is None
+        assert uow.audit.last() == head
+
+
+def test_an_audit_append_held_for_the_commit_keeps_its_place_and_a_clash_lands_nothing(
+    store: SqlDecisionStore,
+) -> None:
+    """PostgreSQL writers send an audit append with the COMMIT; a statement run in between sends
+    it first (the database sees the unit of work's order), a rollback drops it, and an append
+    that clashes with a stored entry fails the commit as a conflict with nothing of the
+    transaction kept."""
+    _, _, rec = proposed(store)
+    before = list(SqlAuditView(store).entries())
+    with store.unit_of_work() as uow:
+        record(uow.audit, at=datetime.now(UTC), actor="a", scope="s", action="dropped", payload={})
+        uow.rollback()
+        first = record(uow.audit, at=datetime.now(UTC), actor="a", scope="s", action="first", payload={})
+        assert [e.seq for e in uow.audit.entries()][-1] == first.seq  # a read in between sees it
+        uow.modes.set(UNIT, UnitMode.APPROVE)
+        record(uow.audit, at=datetime.now(UTC), actor="a", scope="s", action="second", payload={"pct": "50%"})
+        uow.commit()
+    entries = list(SqlAuditView(store).entries())
+    assert [e.action for e in entries[len(before) :]] == ["first", "second"]
+    assert entries[-1].payload == {"pct": "50%"} and verify(entries).ok
+    with store.unit_of_work() as uow:
+        uow.modes.set(UNIT, UnitMode.OFF)
+        taken = entries[-1]
+        with pytest.raises(ConflictError):  # SQLite at once, PostgreSQL with the commit
+            uow.audit.append(replace(taken, action="clash"))  # the same position as a stored entry
+            uow.commit()
+    with store.reader() as reader:
+        assert reader.modes.get(UNIT) is UnitMode.APPROVE
+    assert list(SqlAuditView(store).entries()) == entries

@@ -206,6 +206,9 @@ class MemoryUnitOfWork:
         self.forecasts = MemoryForecasts(working)
         self.audit = MemoryAuditStore(working.audit)
 
+    def reading(self, recommendation_id: str) -> Self:  # noqa: ARG002 - everything is at hand already
+        return self
+
     def __enter__(self) -> Self:
         self._shared.lock.acquire()
         self._bind(self._shared.copy())

@@ -235,6 +235,11 @@ class UnitOfWork(Protocol):
     @property
     def audit(self) -> AuditStore: ...
 
+    def reading(self, recommendation_id: str) -> Self:
+        """A hint, before ``with``: the state of this recommendation is read first (a store may
+        fetch it while it begins the transaction). Returns the unit of work."""
+        ...
+
     def __enter__(self) -> Self: ...
 
     def __exit__(

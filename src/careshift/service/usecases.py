@@ -159,10 +159,12 @@ class DecisionService:
         return (self.reader or self.uow)()
 
     @contextmanager
-    def _write(self) -> Iterator[UnitOfWork]:
-        """A unit of work that may change state; cached reads are dropped once it ends."""
+    def _write(self, reading: str | None = None) -> Iterator[UnitOfWork]:
+        """A unit of work that may change state (``reading``: the recommendation whose state it
+        reads first); cached reads are dropped once it ends."""
+        unit = self.uow()
         try:
-            with self.uow() as uow:
+            with unit if reading is None else unit.reading(reading) as uow:
                 yield uow
         finally:
             self.current_cache.invalidate()
@@ -364,7 +366,7 @@ class DecisionService:
         """Record accept / override / defer. Override and defer need a coded reason
         (``Decision`` refuses them without one); a recommendation is decided once, except
         that a deferred one may be decided again."""
-        with self._write() as uow:
+        with self._write(reading=command.recommendation_id) as uow:
             stored = self._state(uow, command.recommendation_id)
             open_states = (RecommendationStatus.PROPOSED, RecommendationStatus.DEFERRED)
             if stored.status not in open_states:

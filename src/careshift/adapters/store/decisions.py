@@ -17,6 +17,8 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Self
 
+import psycopg
+from psycopg.rows import namedtuple_row
 from sqlalchemy import (
     JSON,
     Column,
@@ -37,7 +39,8 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 
 from careshift.adapters.store.database import make_engine, sqlite_path, upgrade
 from careshift.adapters.store.durability import GroupSync, PostgresGroupSync, SqliteGroupSync
@@ -225,6 +228,7 @@ _AUDIT_HEAD = select(audit_table).order_by(audit_table.c.seq.desc()).limit(1)
 _APPEND_AUDIT = insert(audit_table)
 _BEGIN_AND_LOCK_CHAIN = "BEGIN; SELECT pg_advisory_xact_lock({key}), set_config('synchronous_commit', '{sync}', true)"
 _BEGIN_LATER = "careshift.begin_later"  # Connection.info flag: send BEGIN before the next statement
+_HELD = "careshift.held"  # Connection.info: statements held back, sent before the next one (HeldWrites)
 # A writer's first lookup of a recommendation also fetches what a decision reads next: the
 # unit's mode and, on PostgreSQL, the audit chain's head (one round trip instead of three; see ReadAhead).
 _STATE_AND_MODE = select(
@@ -240,6 +244,15 @@ _STATE_MODE_AND_HEAD = _STATE_AND_MODE.add_columns(*audit_table.c).select_from(
     )
 )
 _ADD_DECISION = insert(decision_table).returning(decision_table.c.seq)
+_PG = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
+# PostgreSQL writers: what a writer reads first comes back with the BEGIN and the chain's lock,
+# in one simple query (bound client-side; READ COMMITTED gives each statement its own snapshot,
+# so the read, after the lock, sees every earlier writer's commit).
+_BEGIN_LOCK_AND_READ = (
+    "BEGIN; SELECT pg_advisory_xact_lock(%(lock_key)s), set_config('synchronous_commit', %(sync)s, true); "
+    + str(_STATE_MODE_AND_HEAD.compile(dialect=_PG))
+)
+_APPEND_AUDIT_PG = str(_APPEND_AUDIT.compile(dialect=_PG))
 # PostgreSQL: move the recommendation (if still at the expected version) and add the decision
 # in one statement; no row back means the version had moved on.
 _MOVED = _SET_STATUS.returning(recommendation_table.c.id).cte("moved")
@@ -282,12 +295,27 @@ class ReadAhead:
     modes: dict[str, str | None] = field(default_factory=dict)
     head: AuditEntry | None = None
     head_known: bool = False
+    states: dict[str, RecommendationState | None] = field(default_factory=dict)
+    """Recommendations read with the BEGIN (``SqlUnitOfWork.reading``), each served once."""
+
+    def remember(self, recommendation_id: str, row: Any) -> RecommendationState | None:
+        """Keep what one state-mode-and-head row says (``row`` is ``None``: no such recommendation)."""
+        if row is None:
+            self.states[recommendation_id] = None
+            return None
+        state = RecommendationState(row.id, row.unit, RecommendationStatus(row.status), row.version)
+        self.states[recommendation_id] = state
+        self.modes.setdefault(row.unit, row.mode)
+        if self.head_ahead and not self.head_known:
+            self.head, self.head_known = (None if row.seq is None else _entry(row)), True
+        return state
 
     def end(self) -> None:
         """The first transaction ended: nothing read ahead holds any more, and later
         transactions of the unit of work read as they go."""
         self.active = False
         self.modes.clear()
+        self.states.clear()
         self.head, self.head_known = None, False
 
 
@@ -319,17 +347,16 @@ class SqlRecommendations:
     def state(self, recommendation_id: str) -> RecommendationState | None:
         ahead = self._ahead if self._ahead is not None and self._ahead.active else None
         if ahead is None:
-            statement = _STATE
-        else:
-            statement = _STATE_MODE_AND_HEAD if ahead.head_ahead else _STATE_AND_MODE
-        row = self._s.execute(statement, {"rid": recommendation_id}).first()
-        if row is None:
-            return None
-        if ahead is not None:
-            ahead.modes.setdefault(row.unit, row.mode)
-            if ahead.head_ahead and not ahead.head_known:
-                ahead.head, ahead.head_known = (None if row.seq is None else _entry(row)), True
-        return RecommendationState(row.id, row.unit, RecommendationStatus(row.status), row.version)
+            row = self._s.execute(_STATE, {"rid": recommendation_id}).first()
+            return (
+                None
+                if row is None
+                else RecommendationState(row.id, row.unit, RecommendationStatus(row.status), row.version)
+            )
+        if recommendation_id in ahead.states:
+            return ahead.states.pop(recommendation_id)
+        statement = _STATE_MODE_AND_HEAD if ahead.head_ahead else _STATE_AND_MODE
+        return ahead.remember(recommendation_id, self._s.execute(statement, {"rid": recommendation_id}).first())
 
     def set_status(self, recommendation_id: str, status: RecommendationStatus, expected_version: int) -> None:
         self._move(recommendation_id, status, expected_version + 1, expected_version)
@@ -346,6 +373,8 @@ class SqlRecommendations:
             "new_status": status.value,
             "new_version": version,
         }
+        if self._ahead is not None:
+            self._ahead.states.pop(recommendation_id, None)
         result = self._s.execute(_SET_STATUS, parameters)
         if result.rowcount != 1:
             raise _changed_meanwhile(recommendation_id)
@@ -375,8 +404,9 @@ def _decision(row: Any) -> StoredDecision:
 
 
 class SqlDecisions:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, ahead: ReadAhead | None = None) -> None:
         self._s = connection
+        self._ahead = ahead
 
     def add(self, decision: Decision, unit: str) -> StoredDecision:
         row = {
@@ -396,8 +426,10 @@ class SqlDecisions:
         self, decision: Decision, unit: str, status: RecommendationStatus, expected_version: int
     ) -> StoredDecision:
         if self._s.dialect.name != "postgresql":
-            SqlRecommendations(self._s).set_status(decision.recommendation_id, status, expected_version)
+            SqlRecommendations(self._s, self._ahead).set_status(decision.recommendation_id, status, expected_version)
             return self.add(decision, unit)
+        if self._ahead is not None:
+            self._ahead.states.pop(decision.recommendation_id, None)
         # the decision's values are named d_*: an UPDATE would take a key named like one of its
         # table's columns ("unit") for a value to set
         parameters = {
@@ -609,10 +641,18 @@ def _entry(row: Any) -> AuditEntry:
 class SqlAudit:
     """The audit chain inside a unit of work's transaction."""
 
-    def __init__(self, connection: Connection, *, locked: bool = False, ahead: ReadAhead | None = None) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        locked: bool = False,
+        ahead: ReadAhead | None = None,
+        held: HeldWrites | None = None,
+    ) -> None:
         self._s = connection
         self._locked = locked  # the unit of work already holds the chain's lock
         self._ahead = ahead
+        self._held = held  # PostgreSQL writers: appends go out with the next statement or the commit
 
     def _lock(self) -> None:
         if not self._locked and self._s.dialect.name == "postgresql":
@@ -632,7 +672,10 @@ class SqlAudit:
             "hash": entry.hash,
         }
         try:
-            self._s.execute(_APPEND_AUDIT, row)
+            if self._held is not None:
+                self._held.add(_APPEND_AUDIT_PG, row)  # a clash surfaces at the commit, as a conflict too
+            else:
+                self._s.execute(_APPEND_AUDIT, row)
         except IntegrityError as exc:
             raise ConflictError(
                 f"audit entry {entry.seq} was taken meanwhile (another process wrote to the store); retry"
@@ -653,6 +696,57 @@ class SqlAudit:
         self._lock()
         row = self._s.execute(_AUDIT_HEAD).first()
         return None if row is None else _entry(row)
+
+
+def _driver(connection: Connection) -> psycopg.Connection[Any]:
+    raw = connection.connection.driver_connection
+    assert isinstance(raw, psycopg.Connection)
+    return raw
+
+
+def _bind(connection: Connection, sql: str, parameters: dict[str, Any]) -> str:
+    """``sql`` with its values bound client-side (psycopg quotes them), for a simple query."""
+    with psycopg.ClientCursor(_driver(connection)) as cursor:
+        return cursor.mogrify(sql, parameters)
+
+
+def _simple_query(connection: Connection, sql: str, *, last_row: bool = False) -> Any:
+    """Run ``sql`` (one or more statements, values bound) as one simple query on the writers'
+    connection; with ``last_row``, return the last statement's first row (``None`` when it has
+    none). Driver errors come out as SQLAlchemy's, and a lost connection is invalidated, as for
+    any statement. (Not ``exec_driver_sql``: it passes an empty parameter list, and the driver
+    then reads every ``%`` in a bound value as a placeholder.)"""
+    raw = _driver(connection)
+    try:
+        with raw.cursor(row_factory=namedtuple_row) as cursor:
+            cursor.execute(sql)  # no parameters: the simple query protocol, which takes several statements
+            while cursor.nextset():
+                pass
+            return cursor.fetchone() if last_row else None
+    except psycopg.Error as exc:
+        invalidated = bool(connection.dialect.is_disconnect(exc, raw, None))  # type: ignore[arg-type]
+        if invalidated:
+            connection.invalidate(exc)
+        raise DBAPIError.instance(sql, None, exc, psycopg.Error, connection_invalidated=invalidated) from exc
+
+
+class HeldWrites:
+    """Inserts on the PostgreSQL writers' connection whose outcome nothing reads before the
+    commit (audit appends): held back, then sent in the round trip of the COMMIT. A statement run
+    meanwhile sends them first (``_before_statement``), so the database still sees every
+    statement in the order the unit of work ran them."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._statements: list[str] = []
+
+    def add(self, sql: str, parameters: dict[str, Any]) -> None:
+        self._statements.append(_bind(self._connection, sql, parameters))
+
+    def take(self) -> list[str]:
+        """The held statements, in order; none are held afterwards."""
+        taken, self._statements = self._statements, []
+        return taken
 
 
 class SqlUnitOfWork:
@@ -676,10 +770,20 @@ class SqlUnitOfWork:
         self._connection = connection
         self._db: Connection | None = None
         self._committed = False
+        self._first_read: str | None = None
+        self._held: HeldWrites | None = None
+
+    def reading(self, recommendation_id: str) -> Self:
+        """Say which recommendation's state this unit of work reads first: a PostgreSQL writer
+        fetches it (with its unit's mode and the chain's head) in the round trip of its BEGIN."""
+        self._first_read = recommendation_id
+        return self
 
     def __enter__(self) -> Self:
         if self._lock is not None:
             self._lock.acquire()
+        locked = self._connection is not None  # the chain's lock is taken in _begin
+        self._ahead = ReadAhead(head_ahead=locked) if self._writer else None
         try:
             try:
                 self._begin()
@@ -699,15 +803,13 @@ class SqlUnitOfWork:
             raise
         connection = self._db
         assert connection is not None
-        locked = self._connection is not None  # the chain's lock was taken in _begin
-        self._ahead = ReadAhead(head_ahead=locked) if self._writer else None
         self.recommendations = SqlRecommendations(connection, self._ahead)
-        self.decisions = SqlDecisions(connection)
+        self.decisions = SqlDecisions(connection, self._ahead)
         self.schedules = SqlSchedules(connection)
         self.modes = SqlModes(connection, self._ahead)
         self.outbox = SqlOutbox(connection)
         self.forecasts = SqlForecasts(connection)
-        self.audit = SqlAudit(connection, locked=locked, ahead=self._ahead)
+        self.audit = SqlAudit(connection, locked=locked, ahead=self._ahead, held=self._held)
         return self
 
     def _begin(self) -> None:
@@ -725,7 +827,14 @@ class SqlUnitOfWork:
             # The writers' connection is in autocommit mode, so the driver sends no BEGIN of its
             # own: BEGIN, the lock and the setting go in one round trip (a simple query).
             synchronous = "off" if self._durable is not None else "on"
-            self._db.exec_driver_sql(_BEGIN_AND_LOCK_CHAIN.format(key=AUDIT_LOCK_KEY, sync=synchronous))
+            self._held = HeldWrites(self._db)
+            self._db.info[_HELD] = self._held
+            first, ahead = self._first_read, self._ahead
+            if first is None or ahead is None:
+                self._db.exec_driver_sql(_BEGIN_AND_LOCK_CHAIN.format(key=AUDIT_LOCK_KEY, sync=synchronous))
+                return
+            values = {"lock_key": AUDIT_LOCK_KEY, "sync": synchronous, "rid": first}
+            ahead.remember(first, _simple_query(self._db, _bind(self._db, _BEGIN_LOCK_AND_READ, values), last_row=True))
 
     def _abandon(self) -> None:
         """After a failed begin: end what was started, so that the writers' connection is never
@@ -745,6 +854,7 @@ class SqlUnitOfWork:
         """Roll back what was not committed; give a pooled connection back (the writers' own stays open)."""
         assert self._db is not None
         self._db.info.pop(_BEGIN_LATER, None)
+        self._db.info.pop(_HELD, None)
         try:
             if self._transaction.is_active:
                 self._transaction.rollback()
@@ -775,6 +885,10 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         try:
+            held = self._held.take() if self._held is not None else []
+            if held:
+                assert self._db is not None
+                _simple_query(self._db, "; ".join([*held, "COMMIT"]))  # one round trip
             self._transaction.commit()
             self._committed = True
         except IntegrityError as exc:
@@ -785,6 +899,8 @@ class SqlUnitOfWork:
         self._next_transaction()
 
     def rollback(self) -> None:
+        if self._held is not None:
+            self._held.take()  # never sent
         self._transaction.rollback()
         self._next_transaction()
 
@@ -800,12 +916,16 @@ class SqlUnitOfWork:
         self.audit.unlocked()
 
 
-def _begin_if_asked(connection: Connection, *_: object) -> None:
+def _before_statement(connection: Connection, *_: object) -> None:
     """Before a statement on the writers' connection: a unit of work that committed and goes on
     asked for its next transaction to begin here (``_BEGIN_LATER``), not at once, so that the
-    usual single commit costs no extra round trip."""
+    usual single commit costs no extra round trip; writes held back (``HeldWrites``) go first."""
     if connection.info.pop(_BEGIN_LATER, False):
         connection.exec_driver_sql("BEGIN")
+    held: HeldWrites | None = connection.info.get(_HELD)
+    statements = held.take() if held is not None else []
+    if statements:
+        _simple_query(connection, "; ".join(statements))
 
 
 class SqlDecisionStore:
@@ -848,7 +968,7 @@ class SqlDecisionStore:
                 current.close()
             # Autocommit at the driver: the unit of work sends BEGIN itself, with its first statement.
             current = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            event.listen(current, "before_execute", _begin_if_asked)
+            event.listen(current, "before_execute", _before_statement)
             self._writers_connection = current
         return current
 
