@@ -391,3 +391,27 @@ def test_an_audit_append_held_for_the_commit_keeps_its_place_and_a_clash_lands_n
     with store.reader() as reader:
         assert reader.modes.get(UNIT) is UnitMode.APPROVE
     assert list(SqlAuditView(store).entries()) == entries
+
+
+def test_a_decision_held_for_the_commit_on_a_recommendation_that_moved_on_lands_nothing(
+    store: SqlDecisionStore,
+) -> None:
+    """A PostgreSQL writer that read a recommendation with its BEGIN sends the decision with the
+    COMMIT, under a number drawn ahead; when the version it expects is stale the commit fails as
+    a conflict, and neither the decision, the status change nor the audit entry is kept."""
+    service, bus, rec = proposed(store)
+    before = list(SqlAuditView(store).entries())
+    stale = Decision(rec.id, Outcome.ACCEPTED, "bob", "charge", datetime.now(UTC))
+    with store.unit_of_work().reading(rec.id) as uow:
+        state = uow.recommendations.state(rec.id)
+        assert state is not None
+        with pytest.raises(ConflictError):  # SQLite at once, PostgreSQL with the commit
+            uow.decisions.record(stale, UNIT, RecommendationStatus.ACCEPTED, state.version - 1)
+            record(uow.audit, at=datetime.now(UTC), actor="bob", scope="s", action="decision.accepted", payload={})
+            uow.commit()
+    assert service.decisions(rec.id) == []
+    assert list(SqlAuditView(store).entries()) == before
+    assert service.recommendation(rec.id).status is RecommendationStatus.PROPOSED
+    saved = bus.handle(RecordDecision(rec.id, Outcome.ACCEPTED, "bob", "charge"))
+    assert [d.seq for d in service.decisions(rec.id)] == [saved.seq]
+    assert list(SqlAuditView(store).entries())[-1].payload["decision"] == saved.seq

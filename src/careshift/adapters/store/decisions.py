@@ -247,31 +247,45 @@ _ADD_DECISION = insert(decision_table).returning(decision_table.c.seq)
 _PG = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
 # PostgreSQL writers: what a writer reads first comes back with the BEGIN and the chain's lock,
 # in one simple query (bound client-side; READ COMMITTED gives each statement its own snapshot,
-# so the read, after the lock, sees every earlier writer's commit).
+# so the read, after the lock, sees every earlier writer's commit), with a decision number drawn
+# ahead (a number drawn for a decision that is then refused is skipped, as after any rollback).
 _BEGIN_LOCK_AND_READ = (
     "BEGIN; SELECT pg_advisory_xact_lock(%(lock_key)s), set_config('synchronous_commit', %(sync)s, true); "
-    + str(_STATE_MODE_AND_HEAD.compile(dialect=_PG))
+    + str(
+        _STATE_MODE_AND_HEAD.add_columns(
+            text("nextval(pg_get_serial_sequence('decision', 'seq')) AS next_decision")
+        ).compile(dialect=_PG)
+    )
 )
 _APPEND_AUDIT_PG = str(_APPEND_AUDIT.compile(dialect=_PG))
 # PostgreSQL: move the recommendation (if still at the expected version) and add the decision
 # in one statement; no row back means the version had moved on.
 _MOVED = _SET_STATUS.returning(recommendation_table.c.id).cte("moved")
+_DECISION_VALUES = (
+    bindparam("d_unit", type_=String),
+    bindparam("d_outcome", type_=String),
+    bindparam("d_user_id", type_=String),
+    bindparam("d_role", type_=String),
+    bindparam("d_decided_at", type_=INSTANT),
+    bindparam("d_reason_code", type_=String),
+    bindparam("d_comment", type_=Text),
+)
+_DECISION_COLUMNS = ["recommendation_id", "unit", "outcome", "user_id", "role", "decided_at", "reason_code", "comment"]
 _MOVE_AND_DECIDE = (
     insert(decision_table)
-    .from_select(
-        ["recommendation_id", "unit", "outcome", "user_id", "role", "decided_at", "reason_code", "comment"],
-        select(
-            _MOVED.c.id,
-            bindparam("d_unit", type_=String),
-            bindparam("d_outcome", type_=String),
-            bindparam("d_user_id", type_=String),
-            bindparam("d_role", type_=String),
-            bindparam("d_decided_at", type_=INSTANT),
-            bindparam("d_reason_code", type_=String),
-            bindparam("d_comment", type_=Text),
-        ),
-    )
+    .from_select(_DECISION_COLUMNS, select(_MOVED.c.id, *_DECISION_VALUES))
     .returning(decision_table.c.seq)
+)
+# With a decision number drawn ahead (ReadAhead.next_decision), for a decision held for the
+# commit, followed by a guard: when the version had moved on, nothing was inserted, and the
+# transaction must fail (a conflict, 409) rather than commit the audit entry held after it.
+_MOVE_AND_DECIDE_NUMBERED = insert(decision_table).from_select(
+    ["seq", *_DECISION_COLUMNS], select(bindparam("d_seq", type_=Integer), _MOVED.c.id, *_DECISION_VALUES)
+)
+_MOVE_AND_DECIDE_PG = str(_MOVE_AND_DECIDE_NUMBERED.compile(dialect=_PG)) + (
+    "; DO $$BEGIN IF NOT EXISTS (SELECT FROM decision WHERE seq = %(d_seq)s) THEN "
+    "RAISE EXCEPTION 'the recommendation changed meanwhile' USING ERRCODE = 'integrity_constraint_violation'; "
+    "END IF; END$$"
 )
 
 
@@ -297,6 +311,9 @@ class ReadAhead:
     head_known: bool = False
     states: dict[str, RecommendationState | None] = field(default_factory=dict)
     """Recommendations read with the BEGIN (``SqlUnitOfWork.reading``), each served once."""
+    next_decision: int | None = None
+    """A decision number drawn with the BEGIN (PostgreSQL): the first decision recorded takes it,
+    so that nothing reads its insert, which then goes out with the COMMIT."""
 
     def remember(self, recommendation_id: str, row: Any) -> RecommendationState | None:
         """Keep what one state-mode-and-head row says (``row`` is ``None``: no such recommendation)."""
@@ -306,6 +323,7 @@ class ReadAhead:
         state = RecommendationState(row.id, row.unit, RecommendationStatus(row.status), row.version)
         self.states[recommendation_id] = state
         self.modes.setdefault(row.unit, row.mode)
+        self.next_decision = getattr(row, "next_decision", None)
         if self.head_ahead and not self.head_known:
             self.head, self.head_known = (None if row.seq is None else _entry(row)), True
         return state
@@ -404,9 +422,10 @@ def _decision(row: Any) -> StoredDecision:
 
 
 class SqlDecisions:
-    def __init__(self, connection: Connection, ahead: ReadAhead | None = None) -> None:
+    def __init__(self, connection: Connection, ahead: ReadAhead | None = None, held: HeldWrites | None = None) -> None:
         self._s = connection
         self._ahead = ahead
+        self._held = held
 
     def add(self, decision: Decision, unit: str) -> StoredDecision:
         row = {
@@ -445,6 +464,12 @@ class SqlDecisions:
             "d_reason_code": decision.reason_code,
             "d_comment": decision.comment,
         }
+        if self._ahead is not None and self._ahead.next_decision is not None and self._held is not None:
+            # numbered ahead: held for the commit, whose guard turns a stale version into a conflict
+            number, self._ahead.next_decision = self._ahead.next_decision, None
+            at = INSTANT.process_bind_param(decision.at, _PG)  # the value SQLAlchemy would send
+            self._held.add(_MOVE_AND_DECIDE_PG, {**parameters, "d_seq": number, "d_decided_at": at})
+            return StoredDecision(number, decision, unit)
         seq = self._s.execute(_MOVE_AND_DECIDE, parameters).scalar()
         if seq is None:
             raise _changed_meanwhile(decision.recommendation_id)
@@ -804,7 +829,7 @@ class SqlUnitOfWork:
         connection = self._db
         assert connection is not None
         self.recommendations = SqlRecommendations(connection, self._ahead)
-        self.decisions = SqlDecisions(connection, self._ahead)
+        self.decisions = SqlDecisions(connection, self._ahead, self._held)
         self.schedules = SqlSchedules(connection)
         self.modes = SqlModes(connection, self._ahead)
         self.outbox = SqlOutbox(connection)
