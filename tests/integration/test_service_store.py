@@ -3,6 +3,7 @@ chain persists, the audit chain verifies from the database, and tampering is det
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -12,14 +13,22 @@ import pytest
 from sqlalchemy import text
 
 from careshift.adapters.store.decisions import AUDIT_LOCK_KEY, SqlAuditView, SqlDecisionStore
+from careshift.adapters.store.durability import PostgresGroupSync
 from careshift.domain.decisions import Decision, Outcome
 from careshift.domain.errors import ServiceUnavailableError
 from careshift.domain.recommendations import ProducedBy, UnitMode
 from careshift.service.bus import MessageBus
+from careshift.service.commits import deferred_durability
 from careshift.service.errors import ConflictError, SolverFailed
 from careshift.service.memory import MemoryPlanningData
 from careshift.service.messages import ApproveRecommendation, ChangeUnitMode, RecordDecision, RepairAfterCallOut
-from careshift.service.repositories import OutboxState, PlanningInput, RecommendationStatus, StoredRecommendation
+from careshift.service.repositories import (
+    OutboxState,
+    PlanningInput,
+    RecommendationStatus,
+    StoredDecision,
+    StoredRecommendation,
+)
 from careshift.service.usecases import DecisionService
 from careshift.telemetry.audit import record, verify
 from tests.integration.store_support import postgres_schema_url, sqlite_url
@@ -415,3 +424,43 @@ def test_a_decision_held_for_the_commit_on_a_recommendation_that_moved_on_lands_
     saved = bus.handle(RecordDecision(rec.id, Outcome.ACCEPTED, "bob", "charge"))
     assert [d.seq for d in service.decisions(rec.id)] == [saved.seq]
     assert list(SqlAuditView(store).entries())[-1].payload["decision"] == saved.seq
+
+
+def test_requests_flush_postgresql_on_their_event_loop_and_share_the_flushes() -> None:
+    """Coroutines wait for durability on their own loop (no flusher thread): commits made while a
+    flush runs share the next one, and when the server drops the loop's flush connection the
+    request whose flush failed hears of it (503) and the next one flushes on a new connection."""
+    with postgres_schema_url() as url:
+        opened = SqlDecisionStore(url)
+        try:
+            _, bus, rec = proposed(opened)
+            durable = opened._durable
+            assert isinstance(durable, PostgresGroupSync)
+
+            async def decide(user: str) -> None:
+                with deferred_durability() as pending:
+                    bus.handle(RecordDecision(rec.id, Outcome.DEFERRED, user, "charge", "context.need-more-info"))
+                await pending.wait()
+
+            async def main() -> None:
+                before = durable.flushes
+                await asyncio.gather(*(decide(f"u{n}") for n in range(5)))
+                assert durable.flushes - before == 2  # the first commit's flush, then one for the other four
+                assert durable._async_connection is not None
+                pid = durable._async_connection.info.backend_pid
+                with opened.engine.connect() as admin:
+                    assert admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar() is True
+                with pytest.raises(ServiceUnavailableError, match="durable"):
+                    await decide("lost")
+                await decide("after")
+
+            asyncio.run(main())
+            assert [d.decision.user for d in opened_decisions(opened, rec.id)][-2:] == ["lost", "after"]
+            assert verify(SqlAuditView(opened).entries()).ok
+        finally:
+            opened.close()
+
+
+def opened_decisions(store: SqlDecisionStore, recommendation_id: str) -> list[StoredDecision]:
+    with store.reader() as reader:
+        return reader.decisions.for_recommendation(recommendation_id)
