@@ -66,6 +66,7 @@ def serve(db: str, port: int) -> None:
         audit=services.audit,
         service=services.service,
         bus=services.bus,
+        writes_on_loop=services.writes_on_loop,
         on_shutdown=[services.close],  # uvicorn re-raises SIGTERM: code after run() never runs
     )
     uvicorn.run(

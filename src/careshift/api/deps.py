@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from careshift.api.auth import AuthError, Principal, authenticate
 from careshift.domain.errors import ServiceUnavailableError
 from careshift.service.bus import MessageBus
-from careshift.service.commits import SerialWriter
+from careshift.service.commits import Cooperative, SerialWriter
 from careshift.service.usecases import DecisionService
 from careshift.telemetry.audit import AuditStore
 
@@ -35,7 +35,9 @@ class ApiContext:
     """Run when the server stops (uvicorn re-raises SIGTERM after its shutdown, so code after
     ``uvicorn.run`` never runs: the solver pool must be closed here)."""
     writer: SerialWriter | None = None
-    """The thread that runs decisions and approvals one after another (created on first use)."""
+    """Runs decisions and approvals one after another (created on first use)."""
+    writes_on_loop: Cooperative | None = None
+    """When the store allows it (``Services.writes_on_loop``), the writer runs on the event loop."""
 
     def decisions(self) -> DecisionService:
         """The decision service, or 503 when this process was started without one."""
@@ -49,10 +51,10 @@ class ApiContext:
         return self.bus
 
     async def write(self, work: Callable[[], T]) -> T:
-        """Run a write use case on this process's single writer thread and return once what it
+        """Run a write use case on this process's single writer and return once what it
         committed is on disk (``service.commits.SerialWriter``)."""
         if self.writer is None:
-            self.writer = SerialWriter()
+            self.writer = SerialWriter(on_loop=self.writes_on_loop)
             self.on_shutdown.insert(0, self.writer.close)  # before the store it writes to closes
         return await self.writer.run(work)
 

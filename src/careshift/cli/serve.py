@@ -139,6 +139,7 @@ def build_api(
         audience=settings.jwt_audience,
         service=services.service,
         bus=services.bus,
+        writes_on_loop=services.writes_on_loop,
         on_shutdown=[services.close],
     )
     return create_app(context), services

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from careshift.domain.errors import CareshiftError
 from careshift.service.bus import MessageBus
+from careshift.service.commits import Cooperative
 from careshift.service.debounce import Debouncer
 from careshift.service.event_feed import EventFeed
 from careshift.service.memory import MemoryAuditView, MemoryState, MemoryUnitOfWork
@@ -42,6 +43,8 @@ class Services:
     bus: MessageBus
     audit: AuditStore
     closers: list[Callable[[], None]] = field(default_factory=list)
+    writes_on_loop: Cooperative | None = None
+    """How the API may run its writes on its event loop (the store's ``cooperative``), if it can."""
     mllp_port: int | None = None
     """The port of the in-process MLLP listener (``careshift serve --mllp-port``), once bound."""
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -133,6 +136,7 @@ def build_services(
         state = MemoryState()
         service = DecisionService(lambda: MemoryUnitOfWork(state), planning, solver, clock, gate, time_limit)
         audit: AuditStore = MemoryAuditView(state)
+        on_loop: Cooperative | None = None
     else:
         from careshift.adapters.store.decisions import SqlAuditView, SqlDecisionStore
 
@@ -140,6 +144,7 @@ def build_services(
         closers.append(store.close)
         service = DecisionService(store.unit_of_work, planning, solver, clock, gate, time_limit, reader=store.reader)
         audit = SqlAuditView(store)
+        on_loop = store.cooperative
     service.current_cache = ReadCache(read_cache_seconds)
     bus = MessageBus(service, debouncer or Debouncer())
-    return Services(service, bus, audit, closers)
+    return Services(service, bus, audit, closers, writes_on_loop=on_loop)

@@ -20,11 +20,11 @@ import asyncio
 import contextvars
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from careshift.domain.errors import ServiceUnavailableError
 
@@ -50,6 +50,9 @@ class PendingDurability:
 
 
 _local = threading.local()
+Cooperative = Callable[..., Awaitable[Any]]
+"""Runs ``function(*args)`` on the running event loop, yielding to it while ``function`` waits
+for I/O; returns what the function returned."""
 
 
 @contextmanager
@@ -93,18 +96,33 @@ def _run_deferring(context: contextvars.Context, work: Callable[[], object]) -> 
 
 
 class SerialWriter:
-    """Runs write use cases one at a time on one dedicated thread (see the module docstring)."""
+    """Runs write use cases one at a time (see the module docstring): on one dedicated thread,
+    or on the caller's event loop through ``on_loop``, which runs a function there and yields
+    to the loop while it waits for I/O (for a store whose connections cooperate:
+    ``adapters.store.cooperative.run_cooperatively``)."""
 
-    def __init__(self, name: str = "careshift-writer") -> None:
+    def __init__(self, name: str = "careshift-writer", *, on_loop: Cooperative | None = None) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._on_loop = on_loop
+        self._turns: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+        self._closed = False
 
     async def run(self, work: Callable[[], T]) -> T:
-        """Run ``work`` on the writer thread (with the caller's context variables, so spans nest
+        """Run ``work`` on the writer (with the caller's context variables, so spans nest
         under the request's), then wait until what it committed is on disk. An exception from
         ``work`` is raised after that wait: a change it committed before failing is durable too."""
         loop = asyncio.get_running_loop()
+        context = contextvars.copy_context()
+        queued: asyncio.Future[_Outcome]
         try:
-            queued = loop.run_in_executor(self._executor, _run_deferring, contextvars.copy_context(), work)
+            if self._closed:
+                raise RuntimeError("closed")
+            if self._on_loop is not None:
+                turn = self._turns.setdefault(loop, asyncio.Lock())
+                # its own task: a caller that leaves does not cut the write short
+                queued = loop.create_task(_in_turn(turn, self._on_loop, context, work))
+            else:
+                queued = loop.run_in_executor(self._executor, _run_deferring, context, work)
         except RuntimeError as exc:  # closed: the server is stopping
             raise ServiceUnavailableError("the server is shutting down; retry in a moment") from exc
         try:
@@ -118,8 +136,17 @@ class SerialWriter:
         return cast(T, outcome.value)
 
     def close(self) -> None:
-        """Finish the queued writes and stop the thread."""
+        """Finish the queued writes and stop the thread (writes on a loop end with their loop)."""
+        self._closed = True
         self._executor.shutdown(wait=True)
+
+
+async def _in_turn(
+    turn: asyncio.Lock, cooperative: Cooperative, context: contextvars.Context, work: Callable[[], object]
+) -> _Outcome:
+    async with turn:  # one write at a time: they all append to the one audit chain
+        outcome: _Outcome = await cooperative(_run_deferring, context, work)
+        return outcome
 
 
 def _report_abandoned(done: asyncio.Future[_Outcome]) -> None:

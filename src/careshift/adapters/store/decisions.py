@@ -42,6 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 
+from careshift.adapters.store.cooperative import cooperative_connect, run_cooperatively
 from careshift.adapters.store.database import make_engine, sqlite_path, upgrade
 from careshift.adapters.store.durability import GroupSync, PostgresGroupSync, SqliteGroupSync
 from careshift.adapters.store.schema import UtcDateTime
@@ -50,6 +51,7 @@ from careshift.domain.errors import ServiceUnavailableError
 from careshift.domain.recommendations import ProducedBy, ReasonStatement, Recommendation, UnitMode
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.service.autopolicy import AutoThresholds
+from careshift.service.commits import Cooperative
 from careshift.service.errors import ConflictError
 from careshift.service.forecasts import StoredForecast, points_from_json, points_to_json
 from careshift.service.repositories import (
@@ -963,6 +965,12 @@ class SqlDecisionStore:
         # ADR 0012): a SQLite file of our own with synchronous=NORMAL, PostgreSQL with
         # synchronous_commit off per transaction. A given SQLite engine keeps its own settings.
         self.engine = engine or make_engine(url, sqlite_synchronous="NORMAL" if path is not None else "FULL")
+        self.cooperative: Cooperative | None = None
+        """How the API runs writes on its event loop (``SerialWriter(on_loop=...)``): PostgreSQL
+        connections made by this store wait for the server cooperatively (ADR 0012)."""
+        if engine is None and self.engine.dialect.name == "postgresql":
+            event.listen(self.engine, "do_connect", cooperative_connect)
+            self.cooperative = run_cooperatively
         self._durable: GroupSync | None = None
         if path is not None:
             self._durable = SqliteGroupSync(path)

@@ -1,0 +1,116 @@
+"""The API on a PostgreSQL store, with its writes on the event loop (``SerialWriter(on_loop=...)``,
+ADR 0012): concurrent decisions over HTTP all land, each on disk before its response, while a
+background thread writes to the same audit chain; a conflict is still a 409."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import UTC, date, datetime
+
+import httpx
+import pytest
+
+from careshift.adapters.store.decisions import SqlDecisionStore
+from careshift.api.app import create_app
+from careshift.api.auth import generate_keys, mint
+from careshift.api.deps import ApiContext
+from careshift.domain.recommendations import UnitMode
+from careshift.service.bootstrap import build_services
+from careshift.service.messages import ChangeUnitMode, RepairAfterCallOut
+from careshift.service.sample import sample_planning
+from careshift.telemetry.audit import record, verify
+from tests.integration.store_support import postgres_schema_url
+from tests.unit.service_builders import ScriptedSolver
+
+pytestmark = pytest.mark.services
+UNIT = "4W"
+KEYS = generate_keys()
+DEFER = {"outcome": "deferred", "reason_code": "context.need-more-info", "comment": "waiting for the bed board"}
+
+
+def test_decisions_run_on_the_event_loop_and_all_land_beside_a_background_writer() -> None:
+    with postgres_schema_url() as url:
+        planning = sample_planning((UNIT,), date(2026, 11, 30), days=7)
+        current = planning.inputs[UNIT].current or ()
+        first_night = min(a.day for a in current if a.shift == "N")
+        for gone in [a for a in current if a.shift == "N" and a.day == first_night]:
+            planning.call_out(UNIT, gone.staff, gone.day)
+        services = build_services(planning, database_url=url, solver=ScriptedSolver())
+        try:
+            assert services.writes_on_loop is not None  # PostgreSQL connections cooperate
+            services.bus.handle(ChangeUnitMode(UNIT, UnitMode.RECOMMEND, actor="admin"))
+            rec = services.bus.handle(RepairAfterCallOut(UNIT, actor="admin")).recommendation
+            context = ApiContext(
+                public_key_pem=KEYS.public_pem,
+                audit=services.audit,
+                service=services.service,
+                bus=services.bus,
+                writes_on_loop=services.writes_on_loop,
+            )
+            app = create_app(context)
+            token = mint(
+                KEYS,
+                subject="bob",
+                role="charge nurse",
+                scopes=["staffing.read", "staffing.decide"],
+                now=datetime.now(UTC),
+            )
+            headers = {"Authorization": f"Bearer {token}"}
+            stop = threading.Event()
+            background: list[int] = []
+
+            def other_writer() -> None:  # e.g. the write-back relay, on a thread of its own
+                while not stop.is_set():
+                    with services.service.uow() as uow:
+                        record(uow.audit, at=datetime.now(UTC), actor="relay", scope="s", action="probe", payload={})
+                        uow.commit()
+                    background.append(1)
+
+            async def main() -> list[httpx.Response]:
+                transport = httpx.ASGITransport(app=app)
+                async with httpx.AsyncClient(transport=transport, base_url="http://careshift") as client:
+                    path = f"/recommendations/{rec.id}/decisions"
+                    return await asyncio.gather(*(client.post(path, json=DEFER, headers=headers) for _ in range(30)))
+
+            thread = threading.Thread(target=other_writer)
+            thread.start()
+            try:
+                responses = asyncio.run(main())
+            finally:
+                stop.set()
+                thread.join(timeout=30)
+            assert [r.status_code for r in responses] == [201] * 30
+            assert context.writer is not None and context.writer._on_loop is not None
+            seqs = [r.json()["seq"] for r in responses]
+            assert len(set(seqs)) == 30
+            logged = services.service.decisions(rec.id)
+            assert sorted(d.seq for d in logged) == sorted(seqs)
+            entries = list(services.audit.entries())
+            assert verify(entries).ok
+            assert sum(e.action == "decision.deferred" for e in entries) == 30
+            assert sum(e.action == "probe" for e in entries) == len(background) > 0
+
+            accept = {"outcome": "accepted"}
+
+            async def accept_twice() -> list[int]:
+                transport = httpx.ASGITransport(app=app)
+                async with httpx.AsyncClient(transport=transport, base_url="http://careshift") as client:
+                    path = f"/recommendations/{rec.id}/decisions"
+                    first = await client.post(path, json=accept, headers=headers)
+                    second = await client.post(path, json=accept, headers=headers)
+                    return [first.status_code, second.status_code]
+
+            assert asyncio.run(accept_twice()) == [201, 409]
+        finally:
+            services.close()
+            if context.writer is not None:
+                context.writer.close()
+
+
+def test_only_a_postgresql_store_offers_writes_on_the_loop(tmp_path: object) -> None:
+    store = SqlDecisionStore(f"sqlite:///{tmp_path}/d.db")
+    try:
+        assert store.cooperative is None  # SQLite: the writer thread, as before
+    finally:
+        store.close()
