@@ -9,9 +9,11 @@ import threading
 from datetime import UTC, date, datetime
 
 import httpx
+import psycopg
 import pytest
 
-from careshift.adapters.store.decisions import SqlDecisionStore
+from careshift.adapters.store.cooperative import CooperativeConnection
+from careshift.adapters.store.decisions import AUDIT_LOCK_KEY, SqlDecisionStore
 from careshift.api.app import create_app
 from careshift.api.auth import generate_keys, mint
 from careshift.api.deps import ApiContext
@@ -114,3 +116,70 @@ def test_only_a_postgresql_store_offers_writes_on_the_loop(tmp_path: object) -> 
         assert store.cooperative is None  # SQLite: the writer thread, as before
     finally:
         store.close()
+
+
+def test_a_write_waiting_for_the_database_does_not_hold_up_the_event_loop() -> None:
+    """While a decision waits for the chain's lock (held here by another session), the same event
+    loop still answers other requests; the decision lands once the lock is free."""
+    with postgres_schema_url() as url:
+        planning = sample_planning((UNIT,), date(2026, 11, 30), days=7)
+        current = planning.inputs[UNIT].current or ()
+        first_night = min(a.day for a in current if a.shift == "N")
+        for gone in [a for a in current if a.shift == "N" and a.day == first_night]:
+            planning.call_out(UNIT, gone.staff, gone.day)
+        services = build_services(planning, database_url=url, solver=ScriptedSolver())
+        context = ApiContext(
+            public_key_pem=KEYS.public_pem,
+            audit=services.audit,
+            service=services.service,
+            bus=services.bus,
+            writes_on_loop=services.writes_on_loop,
+        )
+        try:
+            services.bus.handle(ChangeUnitMode(UNIT, UnitMode.RECOMMEND, actor="admin"))
+            rec = services.bus.handle(RepairAfterCallOut(UNIT, actor="admin")).recommendation
+            with services.service.uow() as uow:
+                assert isinstance(uow._db.connection.driver_connection, CooperativeConnection)
+            app = create_app(context)
+            token = mint(KEYS, subject="bob", scopes=["staffing.read", "staffing.decide"], now=datetime.now(UTC))
+            headers = {"Authorization": f"Bearer {token}"}
+
+            locked, release, gave_up = threading.Event(), threading.Event(), threading.Event()
+
+            async def main() -> None:
+                transport = httpx.ASGITransport(app=app)
+                async with httpx.AsyncClient(transport=transport, base_url="http://careshift") as client:
+                    holder = threading.Thread(target=hold_the_chain_lock, args=(url, locked, release, gave_up))
+                    holder.start()
+                    try:
+                        assert await asyncio.to_thread(locked.wait, 10)
+                        decision = asyncio.ensure_future(
+                            client.post(f"/recommendations/{rec.id}/decisions", json=DEFER, headers=headers)
+                        )
+                        await asyncio.sleep(0.3)  # the decision is now waiting for the lock
+                        # a loop blocked by the write would only get here after the holder gave up (3 s)
+                        assert not decision.done()
+                        health = await asyncio.wait_for(client.get("/health"), 5)
+                        assert health.status_code == 200 and not decision.done()
+                        assert not gave_up.is_set()  # answered while the write still waited for the lock
+                    finally:
+                        release.set()
+                        holder.join(timeout=10)
+                    assert (await asyncio.wait_for(decision, 10)).status_code == 201
+
+            asyncio.run(main())
+            assert [d.decision.outcome.value for d in services.service.decisions(rec.id)] == ["deferred"]
+        finally:
+            services.close()
+            if context.writer is not None:
+                context.writer.close()
+
+
+def hold_the_chain_lock(url: str, locked: threading.Event, release: threading.Event, gave_up: threading.Event) -> None:
+    """Another session holds the audit chain's lock until ``release`` (at most 3 s: then ``gave_up``)."""
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", (AUDIT_LOCK_KEY,))
+        locked.set()
+        if not release.wait(3):
+            gave_up.set()
+        holder.execute("SELECT pg_advisory_unlock(%s)", (AUDIT_LOCK_KEY,))

@@ -357,6 +357,9 @@ def test_a_writer_that_says_what_it_reads_first_gets_it_with_the_begin(store: Sq
     by the next read of it."""
     _, _, rec = proposed(store)
     with store.unit_of_work().reading(rec.id) as uow:
+        on_postgres = store.engine.dialect.name == "postgresql"
+        assert (uow._ahead is not None and rec.id in uow._ahead.states) == on_postgres  # came with the BEGIN
+        assert (uow._ahead is not None and uow._ahead.next_decision is not None) == on_postgres
         state = uow.recommendations.state(rec.id)
         assert state is not None and state.unit == UNIT and state.status is RecommendationStatus.PROPOSED
         assert uow.modes.get(UNIT) is UnitMode.RECOMMEND

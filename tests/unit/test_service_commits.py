@@ -134,3 +134,42 @@ def test_a_write_after_shutdown_is_a_clear_503_not_a_crash() -> None:
     writer.close()
     with pytest.raises(ServiceUnavailableError, match="shutting down"):
         asyncio.run(writer.run(lambda: "late"))
+
+
+async def on_the_loop(function, *args):  # type: ignore[no-untyped-def]
+    """A stand-in for the store's cooperative runner: yields to the loop, then runs ``function``."""
+    await asyncio.sleep(0.01)
+    return function(*args)
+
+
+def test_writes_on_the_loop_take_turns_keep_their_own_pending_waits_and_drain_before_shutdown() -> None:
+    writer = SerialWriter(on_loop=on_the_loop)
+    durability = GatedDurability()
+    order: list[str] = []
+
+    def work(name: str) -> str:
+        order.append(name)
+        assert defer(durability, len(order))  # each write's wait lands in its own pending list
+        return name
+
+    async def main() -> None:
+        first = asyncio.ensure_future(writer.run(lambda: work("a")))
+        second = asyncio.ensure_future(writer.run(lambda: work("b")))
+        while len(order) < 2:
+            await asyncio.sleep(0.01)
+        assert not first.done() and not second.done()  # both committed, neither durable yet
+        durability.make_durable(2)
+        assert await asyncio.wait_for(second, 5) == "b"
+        assert not first.done()
+        durability.make_durable(1)
+        assert await asyncio.wait_for(first, 5) == "a"
+        third = asyncio.ensure_future(writer.run(lambda: order.append("c")))
+        await asyncio.sleep(0)
+        await writer.drain()  # the write already queued finishes
+        assert order == ["a", "b", "c"]
+        third.cancel()
+        with pytest.raises(ServiceUnavailableError, match="shutting down"):
+            await writer.run(lambda: work("late"))
+
+    asyncio.run(main())
+    writer.close()

@@ -60,6 +60,8 @@ def create_app(context: ApiContext) -> FastAPI:
         try:
             yield
         finally:
+            if context.writer is not None:
+                await context.writer.drain()  # writes on the loop end before the store closes
             for close in context.on_shutdown:
                 close()
             if provider is not None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-import threading
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -49,7 +48,8 @@ class PendingDurability:
             await durability.wait_async(ticket)
 
 
-_local = threading.local()
+_pending: contextvars.ContextVar[PendingDurability | None] = contextvars.ContextVar("careshift_pending", default=None)
+"""Per context, not per thread: writes on the event loop run in greenlets that share its thread."""
 Cooperative = Callable[..., Awaitable[Any]]
 """Runs ``function(*args)`` on the running event loop, yielding to it while ``function`` waits
 for I/O; returns what the function returned."""
@@ -57,21 +57,20 @@ for I/O; returns what the function returned."""
 
 @contextmanager
 def deferred_durability() -> Iterator[PendingDurability]:
-    """On this thread, until the block ends, stores register their durability waits in the
+    """In this context, until the block ends, stores register their durability waits in the
     yielded ``PendingDurability`` instead of blocking on them (see :func:`defer`)."""
     pending = PendingDurability()
-    outer = getattr(_local, "pending", None)
-    _local.pending = pending
+    token = _pending.set(pending)
     try:
         yield pending
     finally:
-        _local.pending = outer
+        _pending.reset(token)
 
 
 def defer(durability: Durability, ticket: int) -> bool:
     """Register the wait for ``ticket`` with the enclosing :func:`deferred_durability` block;
     ``False`` when there is none (the caller must wait itself)."""
-    pending: PendingDurability | None = getattr(_local, "pending", None)
+    pending = _pending.get()
     if pending is None:
         return False
     pending.waits.append((durability, ticket))
@@ -86,10 +85,15 @@ class _Outcome:
 
 
 def _run_deferring(context: contextvars.Context, work: Callable[[], object]) -> _Outcome:
+    outcome: _Outcome = context.run(_deferring, work)
+    return outcome
+
+
+def _deferring(work: Callable[[], object]) -> _Outcome:
     outcome = _Outcome()
     with deferred_durability() as outcome.pending:
         try:
-            outcome.value = context.run(work)
+            outcome.value = work()
         except BaseException as exc:  # re-raised by the caller once the committed part is durable
             outcome.error = exc
     return outcome
@@ -105,6 +109,7 @@ class SerialWriter:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
         self._on_loop = on_loop
         self._turns: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[_Outcome]] = set()
         self._closed = False
 
     async def run(self, work: Callable[[], T]) -> T:
@@ -120,7 +125,10 @@ class SerialWriter:
             if self._on_loop is not None:
                 turn = self._turns.setdefault(loop, asyncio.Lock())
                 # its own task: a caller that leaves does not cut the write short
-                queued = loop.create_task(_in_turn(turn, self._on_loop, context, work))
+                task = loop.create_task(_in_turn(turn, self._on_loop, context, work))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+                queued = task
             else:
                 queued = loop.run_in_executor(self._executor, _run_deferring, context, work)
         except RuntimeError as exc:  # closed: the server is stopping
@@ -135,8 +143,17 @@ class SerialWriter:
             raise outcome.error
         return cast(T, outcome.value)
 
+    async def drain(self) -> None:
+        """Refuse new writes and wait for those running on this event loop (the server calls it
+        before the store closes: a write on the loop holds the store's lock between its steps)."""
+        self._closed = True
+        loop = asyncio.get_running_loop()
+        running = [task for task in self._tasks if task.get_loop() is loop]
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
+
     def close(self) -> None:
-        """Finish the queued writes and stop the thread (writes on a loop end with their loop)."""
+        """Finish the queued writes and stop the thread (writes on a loop: see :meth:`drain`)."""
         self._closed = True
         self._executor.shutdown(wait=True)
 

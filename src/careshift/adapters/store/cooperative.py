@@ -13,6 +13,7 @@ greenlet (background threads, the command line) it blocks as usual.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -35,7 +36,11 @@ class CooperativeConnection(psycopg.Connection[Any]):
 
 
 def cooperative_connect(_dialect: Any, _record: Any, arguments: list[Any], options: dict[str, Any]) -> Any:
-    """SQLAlchemy ``do_connect`` listener: make the engine's connections cooperative."""
+    """SQLAlchemy ``do_connect`` listener: make the engine's connections cooperative. Inside a
+    write on the loop, the connect itself (DNS, TCP, authentication: psycopg's connect does not
+    go through ``wait``) runs on a worker thread, so a database restart never stalls the loop."""
+    if in_greenlet():
+        return await_(asyncio.to_thread(CooperativeConnection.connect, *arguments, **options))
     return CooperativeConnection.connect(*arguments, **options)
 
 

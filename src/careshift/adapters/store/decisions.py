@@ -336,6 +336,7 @@ class ReadAhead:
         self.active = False
         self.modes.clear()
         self.states.clear()
+        self.next_decision = None  # drawn for that transaction only
         self.head, self.head_known = None, False
 
 
@@ -915,7 +916,8 @@ class SqlUnitOfWork:
             held = self._held.take() if self._held is not None else []
             if held:
                 assert self._db is not None
-                _simple_query(self._db, "; ".join([*held, "COMMIT"]))  # one round trip
+                begin = ["BEGIN"] if self._db.info.pop(_BEGIN_LATER, False) else []
+                _simple_query(self._db, "; ".join([*begin, *held, "COMMIT"]))  # one round trip
             self._transaction.commit()
             self._committed = True
         except IntegrityError as exc:
@@ -952,7 +954,10 @@ def _before_statement(connection: Connection, *_: object) -> None:
     held: HeldWrites | None = connection.info.get(_HELD)
     statements = held.take() if held is not None else []
     if statements:
-        _simple_query(connection, "; ".join(statements))
+        try:
+            _simple_query(connection, "; ".join(statements))
+        except IntegrityError as exc:  # as the commit would have said
+            raise ConflictError("another request changed the same records at the same time; retry") from exc
 
 
 class SqlDecisionStore:
