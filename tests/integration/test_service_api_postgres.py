@@ -18,8 +18,9 @@ from careshift.api.app import create_app
 from careshift.api.auth import generate_keys, mint
 from careshift.api.deps import ApiContext
 from careshift.domain.recommendations import UnitMode
-from careshift.service.bootstrap import build_services
+from careshift.service.bootstrap import Services, build_services
 from careshift.service.messages import ChangeUnitMode, RepairAfterCallOut
+from careshift.service.repositories import StoredRecommendation
 from careshift.service.sample import sample_planning
 from careshift.telemetry.audit import record, verify
 from tests.integration.store_support import postgres_schema_url
@@ -31,25 +32,33 @@ KEYS = generate_keys()
 DEFER = {"outcome": "deferred", "reason_code": "context.need-more-info", "comment": "waiting for the bed board"}
 
 
+def served(url: str) -> tuple[Services, ApiContext, StoredRecommendation]:
+    """The sample unit 4W on ``url`` after its first night's nurses called out, in recommend mode
+    with one repair waiting, and the API context over it with writes on the event loop."""
+    planning = sample_planning((UNIT,), date(2026, 11, 30), days=7)
+    current = planning.inputs[UNIT].current or ()
+    first_night = min(a.day for a in current if a.shift == "N")
+    for gone in [a for a in current if a.shift == "N" and a.day == first_night]:
+        planning.call_out(UNIT, gone.staff, gone.day)
+    services = build_services(planning, database_url=url, solver=ScriptedSolver())
+    services.bus.handle(ChangeUnitMode(UNIT, UnitMode.RECOMMEND, actor="admin"))
+    rec = services.bus.handle(RepairAfterCallOut(UNIT, actor="admin")).recommendation
+    assert rec is not None
+    context = ApiContext(
+        public_key_pem=KEYS.public_pem,
+        audit=services.audit,
+        service=services.service,
+        bus=services.bus,
+        writes_on_loop=services.writes_on_loop,
+    )
+    return services, context, rec
+
+
 def test_decisions_run_on_the_event_loop_and_all_land_beside_a_background_writer() -> None:
     with postgres_schema_url() as url:
-        planning = sample_planning((UNIT,), date(2026, 11, 30), days=7)
-        current = planning.inputs[UNIT].current or ()
-        first_night = min(a.day for a in current if a.shift == "N")
-        for gone in [a for a in current if a.shift == "N" and a.day == first_night]:
-            planning.call_out(UNIT, gone.staff, gone.day)
-        services = build_services(planning, database_url=url, solver=ScriptedSolver())
+        services, context, rec = served(url)
         try:
             assert services.writes_on_loop is not None  # PostgreSQL connections cooperate
-            services.bus.handle(ChangeUnitMode(UNIT, UnitMode.RECOMMEND, actor="admin"))
-            rec = services.bus.handle(RepairAfterCallOut(UNIT, actor="admin")).recommendation
-            context = ApiContext(
-                public_key_pem=KEYS.public_pem,
-                audit=services.audit,
-                service=services.service,
-                bus=services.bus,
-                writes_on_loop=services.writes_on_loop,
-            )
             app = create_app(context)
             token = mint(
                 KEYS,
@@ -122,22 +131,8 @@ def test_a_write_waiting_for_the_database_does_not_hold_up_the_event_loop() -> N
     """While a decision waits for the chain's lock (held here by another session), the same event
     loop still answers other requests; the decision lands once the lock is free."""
     with postgres_schema_url() as url:
-        planning = sample_planning((UNIT,), date(2026, 11, 30), days=7)
-        current = planning.inputs[UNIT].current or ()
-        first_night = min(a.day for a in current if a.shift == "N")
-        for gone in [a for a in current if a.shift == "N" and a.day == first_night]:
-            planning.call_out(UNIT, gone.staff, gone.day)
-        services = build_services(planning, database_url=url, solver=ScriptedSolver())
-        context = ApiContext(
-            public_key_pem=KEYS.public_pem,
-            audit=services.audit,
-            service=services.service,
-            bus=services.bus,
-            writes_on_loop=services.writes_on_loop,
-        )
+        services, context, rec = served(url)
         try:
-            services.bus.handle(ChangeUnitMode(UNIT, UnitMode.RECOMMEND, actor="admin"))
-            rec = services.bus.handle(RepairAfterCallOut(UNIT, actor="admin")).recommendation
             with services.service.uow() as uow:
                 assert isinstance(uow._db.connection.driver_connection, CooperativeConnection)
             app = create_app(context)
