@@ -151,6 +151,20 @@ class LineSearch:
 
     # -- cover accounting -----------------------------------------------------------------
 
+    def cover_lines(self) -> list[tuple[ShiftCover, list[Rule]]]:
+        """The cover lines in the horizon with the soft cover rules charging each; a
+        person's ``items`` name them by position here."""
+        return self._cover
+
+    def line_of(self, member: Staff, schedule: Schedule) -> tuple[tuple[int, ...], int]:
+        """``member``'s line in ``schedule`` (positions in their ``items``) and what their
+        own rules charge for it (checker)."""
+        person = self.person(member)
+        worked = {(a.day, a.shift, a.skill) for a in schedule if a.staff == member.id}
+        days = person.m.days
+        line = tuple(p for p, item in enumerate(person.items) if (days[item[1]], item[2], item[3]) in worked)
+        return line, self._own_cost(person, line)
+
     def _line_cost(self, index: int, count: int) -> int:
         line, rules = self._cover[index]
         total = 0
@@ -242,6 +256,10 @@ class LineSearch:
         found = _Person(member, alone, m, m.objective_expr(), items, time.monotonic() - started, hold)
         self._people[member.id] = found
         return found
+
+    def assignments(self, member: Staff, line: Sequence[int]) -> list[Assignment]:
+        """The assignments of ``member``'s ``line`` (positions in their ``items``)."""
+        return self._assignments(self.person(member), line)
 
     def _assignments(self, person: _Person, line: Sequence[int]) -> list[Assignment]:
         days = person.m.days
