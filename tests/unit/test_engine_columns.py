@@ -71,7 +71,9 @@ def test_the_phase_hands_on_a_roster_at_the_checkers_cost_and_a_bound_below_it()
     incumbent = complete(m, worked, time.monotonic())
     assert incumbent is not None and incumbent.objective == check(WARD, start).cost
     now = time.monotonic()
-    phase = improve_by_columns(m, incumbent, Shares(now + 60, 30, now + 120), seed=0, workers=2, started=now)
+    phase = improve_by_columns(
+        m, incumbent, Shares(now + 60, 30, now + 100, now + 120, now + 150), seed=0, workers=2, started=now
+    )
     assert phase.bound is not None and phase.guide is not None
     assert phase.incumbent.objective <= incumbent.objective
     schedule = extract_schedule(m, lambda var: phase.incumbent.values[var.index], "test")

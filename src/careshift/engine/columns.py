@@ -25,6 +25,7 @@ solve, ``threads`` people at a time (CP-SAT releases the GIL).
 from __future__ import annotations
 
 import math
+import random
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -105,25 +106,35 @@ class ColumnGeneration:
         self.columns: dict[str, list[Column]] = {}
         self._seen: set[tuple[str, tuple[int, ...]]] = set()
         self._lp = pywraplp.Solver.CreateSolver("GLOP")
-        self._rows: list[pywraplp.Constraint] = []
-        objective = self._lp.Objective()
-        for position, term in enumerate(self._terms):
-            infinity = self._lp.infinity()
-            if term.kind == "under":
-                row = self._lp.Constraint(term.level, infinity, f"under{position}")
-                slack = self._lp.NumVar(0.0, infinity, f"short{position}")
-                row.SetCoefficient(slack, 1.0)
-            else:
-                row = self._lp.Constraint(-infinity, term.level, f"over{position}")
-                slack = self._lp.NumVar(0.0, infinity, f"excess{position}")
-                row.SetCoefficient(slack, -1.0)
-            objective.SetCoefficient(slack, float(term.weight))
-            self._rows.append(row)
-        objective.SetMinimization()
+        self._rows = self._cover_rows(self._lp)
         self._convexity: dict[str, pywraplp.Constraint] = {}
         self._variables: dict[str, list[pywraplp.Variable]] = {}
         self._people: dict[str, _Person] = {}
         self.fixed: dict[str, tuple[int, ...]] = {}
+        self._fixed_variables: list[pywraplp.Variable] = []
+
+    def _cover_rows(self, solver: pywraplp.Solver) -> list[pywraplp.Constraint]:
+        """The master's cover rows in ``solver`` (one per term, with its slack charged in a
+        minimised objective); columns enter them through ``_rows_of``."""
+        infinity = solver.infinity()
+        rows = []
+        for position, term in enumerate(self._terms):
+            slack = solver.NumVar(0.0, infinity, f"{term.kind}[term={position}]")
+            if term.kind == "under":
+                row = solver.Constraint(term.level, infinity)
+                row.SetCoefficient(slack, 1.0)
+            else:
+                row = solver.Constraint(-infinity, term.level)
+                row.SetCoefficient(slack, -1.0)
+            solver.Objective().SetCoefficient(slack, float(term.weight))
+            rows.append(row)
+        solver.Objective().SetMinimization()
+        return rows
+
+    def _rows_of(self, staff_id: str, line: tuple[int, ...]) -> list[int]:
+        """The cover rows (positions in ``_terms``) a line of ``staff_id`` counts in."""
+        items = self._people[staff_id].items
+        return [term for position in line for index in items[position][4] for term in self._terms_of.get(index, ())]
 
     def _add_term(self, term: _Term) -> None:
         self._terms_of.setdefault(term.line, []).append(len(self._terms))
@@ -138,7 +149,7 @@ class ColumnGeneration:
         if key in self._seen:
             return False
         self._seen.add(key)
-        person = self._person(member)
+        self._person(member)  # built before its rows are read
         column = Column(member.id, line, own)
         self.columns.setdefault(member.id, []).append(column)
         variable = self._lp.NumVar(0.0, self._lp.infinity(), f"line[{member.id},{len(self.columns[member.id])}]")
@@ -147,10 +158,8 @@ class ColumnGeneration:
             self._convexity[member.id] = self._lp.Constraint(1.0, 1.0, f"one_line[{member.id}]")
         self._convexity[member.id].SetCoefficient(variable, 1.0)
         self._variables.setdefault(member.id, []).append(variable)
-        for position in line:
-            for index in person.items[position][4]:
-                for term in self._terms_of.get(index, ()):
-                    self._rows[term].SetCoefficient(variable, 1.0)
+        for row in self._rows_of(member.id, line):
+            self._rows[row].SetCoefficient(variable, 1.0)
         self.stats.columns += 1
         return True
 
@@ -324,6 +333,7 @@ class ColumnGeneration:
         rounds: int | None = None,
         sure: float = 0.9,
         per_step: int = 1,
+        rng: random.Random | None = None,
     ) -> dict[str, tuple[int, ...]] | None:
         """A roster by diving: generate columns (at most ``rounds`` LPs a step), fix the
         person whose line the LP uses most (with every person whose line it uses at 0.9 or
@@ -343,7 +353,10 @@ class ColumnGeneration:
                     value = variable.solution_value()
                     if member.id not in heaviest or value > heaviest[member.id][0]:
                         heaviest[member.id] = (value, variable, column)
-            top = sorted(heaviest, key=lambda staff_id: -heaviest[staff_id][0])[:per_step]
+            order = sorted(heaviest, key=lambda staff_id: -heaviest[staff_id][0])
+            if rng is not None:  # another dive: a person drawn in proportion to their heaviest line
+                order = rng.choices(order, weights=[heaviest[staff_id][0] for staff_id in order])
+            top = order[:per_step]
             integral = all(value > 1 - 1e-6 for value, _variable, _column in heaviest.values())
             for staff_id, (value, variable, column) in heaviest.items():
                 if integral or staff_id in top or value >= sure:
@@ -355,57 +368,43 @@ class ColumnGeneration:
     def _fix(self, staff_id: str, variable: pywraplp.Variable, column: Column) -> None:
         variable.SetBounds(1.0, 1.0)
         self.fixed[staff_id] = column.line
+        self._fixed_variables.append(variable)
+
+    def surface(self) -> None:
+        """Undo a dive's fixings (the columns it generated stay)."""
+        for variable in self._fixed_variables:
+            variable.SetBounds(0.0, self._lp.infinity())
+        self._fixed_variables.clear()
+        self.fixed.clear()
 
     # -- the integer master -----------------------------------------------------------------
 
-    def best_roster(
-        self, deadline: float, *, workers: int = 2, hint: dict[str, tuple[int, ...]] | None = None
+    def master_mip(
+        self, deadline: float, *, extra: dict[str, tuple[tuple[int, ...], int]] | None = None
     ) -> dict[str, tuple[int, ...]] | None:
-        """One line per person from the columns, the cheapest CP-SAT finds before
-        ``deadline`` (``hint``: a line per person to start from, if among the columns)."""
-        model = cp_model.CpModel()
-        chosen: dict[tuple[str, int], cp_model.IntVar] = {}
-        counts: dict[int, list[cp_model.IntVar]] = {}
-        costs: list[cp_model.LinearExprT] = []
+        """One line per person from the columns (and ``extra``, a line and its own cost per
+        person, e.g. the incumbent's), the cheapest SCIP (bundled with OR-Tools) finds before
+        ``deadline``; None when it finds none."""
+        if extra:
+            for member in self.search.problem.staff:
+                if member.id in extra:
+                    self.add(member, *extra[member.id])
+        mip = pywraplp.Solver.CreateSolver("SCIP")
+        rows = self._cover_rows(mip)
+        chosen: list[tuple[str, Column, pywraplp.Variable]] = []
         for staff_id, columns in self.columns.items():
-            person = self._people[staff_id]
-            literals = []
-            for number, column in enumerate(columns):
-                literal = model.new_bool_var(f"line[nurse={staff_id},column={number}]")
-                chosen[staff_id, number] = literal
-                literals.append(literal)
-                if column.own:
-                    costs.append(column.own * literal)
-                for position in column.line:
-                    for index in person.items[position][4]:
-                        counts.setdefault(index, []).append(literal)
-                if hint is not None:
-                    model.add_hint(literal, hint.get(staff_id) == column.line)
-            model.add_exactly_one(literals)
-        for position, term in enumerate(self._terms):
-            count = sum(counts.get(term.line, []))
-            slack = model.new_int_var(0, len(self.columns), f"{term.kind}[term={position}]")
-            if term.kind == "under":
-                model.add(count + slack >= term.level)
-            else:
-                model.add(count - slack <= term.level)
-            costs.append(term.weight * slack)
-        model.minimize(sum(costs))
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = workers
-        solver.parameters.random_seed = self.seed
-        solver.parameters.max_time_in_seconds = max(0.05, deadline - time.monotonic())
-        status = solver.solve(model)
-        self.stats.master_status = solver.status_name(status)
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            one = mip.Constraint(1.0, 1.0)
+            for column in columns:
+                variable = mip.BoolVar("")
+                one.SetCoefficient(variable, 1.0)
+                mip.Objective().SetCoefficient(variable, float(column.own))
+                for row in self._rows_of(staff_id, column.line):
+                    rows[row].SetCoefficient(variable, 1.0)
+                chosen.append((staff_id, column, variable))
+        mip.SetTimeLimit(max(1, int(1000 * (deadline - time.monotonic()))))
+        if mip.Solve() not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
             return None
-        self.stats.master_objective = round(solver.objective_value)
-        return {
-            staff_id: column.line
-            for staff_id, columns in self.columns.items()
-            for number, column in enumerate(columns)
-            if solver.value(chosen[staff_id, number])
-        }
+        return {staff_id: column.line for staff_id, column, variable in chosen if variable.solution_value() > 0.5}
 
 
 class _Lines(cp_model.CpSolverSolutionCallback):
@@ -436,12 +435,16 @@ WorkKey = tuple[str, int, str, str | None]
 class Shares:
     """How long each step of the column phase may run: column generation to convergence
     until ``lp``, then CP-SAT on the whole model with every ``work`` variable the LP holds
-    at 0 or 1 fixed for ``fixed`` seconds, then diving until ``dive`` (``lp`` and ``dive``
-    are ``time.monotonic`` values)."""
+    at 0 or 1 fixed for ``fixed`` seconds, then, if that ends before ``dive_start``, diving
+    until ``dive`` and the master as a MIP over every column for at most ``fixed`` seconds
+    and not after ``mip`` (all but ``fixed`` are ``time.monotonic`` values). A late dive
+    would leave the LNS, which does better from a late start, too little time."""
 
     lp: float
     fixed: float
+    dive_start: float
     dive: float
+    mip: float
 
 
 @dataclass(frozen=True)
@@ -496,16 +499,27 @@ def improve_by_columns(
     }
     until = min(time.monotonic() + shares.fixed, shares.dive)
     offer(_fixed_by_lp(m, values, best, until, bound, seed, workers, started))
-    if best.objective > bound and time.monotonic() < shares.dive:
-        roster = generation.dive(shares.dive, rounds=DIVE_ROUNDS)
-        if roster is not None:
-            keys = {
-                (member.id, d, shift, skill)
-                for member in m.problem.staff
-                for position in roster[member.id]
-                for _var, d, shift, skill, _lines in (search.person(member).items[position],)
-            }
-            offer(complete(m, keys, started))
+
+    def roster_to_incumbent(roster: dict[str, tuple[int, ...]] | None) -> Incumbent | None:
+        if roster is None:
+            return None
+        keys = {
+            (member.id, d, shift, skill)
+            for member in m.problem.staff
+            for position in roster[member.id]
+            for _var, d, shift, skill, _lines in (search.person(member).items[position],)
+        }
+        return complete(m, keys, started)
+
+    if best.objective > bound and time.monotonic() < shares.dive_start:
+        offer(roster_to_incumbent(generation.dive(shares.dive, rounds=DIVE_ROUNDS)))
+        generation.surface()
+        if best.objective > bound and time.monotonic() < shares.mip:
+            # every column generated so far, the best roster's lines among them
+            held = _worked(m, best.values)
+            extra = {member.id: search.line_of(member, _schedule_of(m, held, member.id)) for member in m.problem.staff}
+            until = min(time.monotonic() + shares.fixed, shares.mip)
+            offer(roster_to_incumbent(generation.master_mip(until, extra=extra)))
     return ColumnPhase(best, bound, guide, stats)
 
 

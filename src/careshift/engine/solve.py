@@ -22,8 +22,9 @@ from careshift.engine.result import PenaltyLine, Progress, SolveResult, input_ha
 ProgressCallback = Callable[[Progress], None]
 
 #: Shares of the time limit for the column phase: column generation until 50 %, CP-SAT
-#: with the LP's integral values fixed for 10 % more, diving until 75 % (ADR 0003).
-COLUMN_SHARES = (0.5, 0.1, 0.75)
+#: with the LP's integral values fixed for 10 % more, then (only if that ended before
+#: 40 %) diving until 75 % and the master MIP for 10 % more but not after 80 % (ADR 0003).
+COLUMN_SHARES = (0.5, 0.1, 0.4, 0.75, 0.8)
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,9 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
             shares = Shares(
                 lp=started + COLUMN_SHARES[0] * options.time_limit,
                 fixed=COLUMN_SHARES[1] * options.time_limit,
-                dive=started + COLUMN_SHARES[2] * options.time_limit,
+                dive_start=started + COLUMN_SHARES[2] * options.time_limit,
+                dive=started + COLUMN_SHARES[3] * options.time_limit,
+                mip=started + COLUMN_SHARES[4] * options.time_limit,
             )
             phase = improve_by_columns(
                 m, incumbent, shares, seed=options.seed, workers=options.workers, started=started, on_improve=report
