@@ -10,16 +10,16 @@ negative reduced cost enter the master and the LP is solved again.
 
 What this gives the search (ADR 0003, fifth round):
 
-* a **bound**: the LP value plus every person's least reduced cost is a lower bound on
-  any roster (Lagrangian bound; proven only when every pricing solve was optimal). The
-  compact model's LP says 1 on Curtois Instance5 (optimum 1143); this one is close to the
-  optimum, because a line already holds its sequence and workload rules;
-* a **roster**: the master as an integer programme over the generated lines (one Boolean
-  per line, CP-SAT), usually close to the best known on the small Curtois instances, from
-  which the large-neighbourhood search goes on.
+* a **bound**: what the cover rows promise at the duals plus every person's least line
+  value is a lower bound on any roster (Lagrangian bound; proven only when every pricing
+  solve was optimal). The compact model's LP says 1 on Curtois Instance5 (optimum 1143);
+  this one says 1141, because a line already holds its sequence and workload rules;
+* **rosters**: CP-SAT on the whole model with the LP's integral values fixed, a dive
+  (``dive``) and the master as a MIP over every line (``master_mip``), from which the
+  large-neighbourhood search goes on, guided by the LP's solution (``improve_by_columns``).
 
-The LP is GLOP (part of OR-Tools, no new dependency); pricing is CP-SAT, one worker per
-solve, ``threads`` people at a time (CP-SAT releases the GIL).
+The LP is GLOP and the MIP SCIP (both bundled with OR-Tools, no new dependency); pricing
+is CP-SAT, one worker per solve, ``threads`` people at a time (CP-SAT releases the GIL).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from ortools.sat.python import cp_model
 
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.domain.workforce import Staff
-from careshift.engine.lines import LineSearch, _Person
+from careshift.engine.lines import LineSearch, Person
 from careshift.engine.lns import Incumbent
 from careshift.engine.model import EngineModel
 
@@ -77,8 +77,6 @@ class ColumnStats:
     lp_value: float | None = None
     bound: float | None = None
     converged: bool = False
-    master_objective: int | None = None
-    master_status: str = ""
 
 
 @dataclass
@@ -109,7 +107,7 @@ class ColumnGeneration:
         self._rows = self._cover_rows(self._lp)
         self._convexity: dict[str, pywraplp.Constraint] = {}
         self._variables: dict[str, list[pywraplp.Variable]] = {}
-        self._people: dict[str, _Person] = {}
+        self._people: dict[str, Person] = {}
         self.fixed: dict[str, tuple[int, ...]] = {}
         self._fixed_variables: list[pywraplp.Variable] = []
 
@@ -163,7 +161,7 @@ class ColumnGeneration:
         self.stats.columns += 1
         return True
 
-    def _person(self, member: Staff) -> _Person:
+    def _person(self, member: Staff) -> Person:
         found = self._people.get(member.id)
         if found is None:
             found = self._people[member.id] = self.search.person(member)
@@ -410,7 +408,7 @@ class ColumnGeneration:
 class _Lines(cp_model.CpSolverSolutionCallback):
     """Every line a pricing solve passes through, with what the person's rules charge."""
 
-    def __init__(self, person: _Person, variables: list[cp_model.IntVar]) -> None:
+    def __init__(self, person: Person, variables: list[cp_model.IntVar]) -> None:
         super().__init__()
         self._person = person
         self._variables = variables
