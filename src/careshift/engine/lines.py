@@ -102,7 +102,10 @@ class LineLog:
 
 
 @dataclass
-class _Person:
+class Person:
+    """One person's own model (their rules, no cover), its objective ``base`` and the line
+    they hold; ``LineSearch.person`` builds it, ``engine.columns`` prices it."""
+
     member: Staff
     problem: RosterProblem
     m: EngineModel
@@ -147,9 +150,23 @@ class LineSearch:
         self._lines_of: dict[tuple[object, ...], list[int]] = {}
         for index, (line, _rules) in enumerate(self._cover):
             self._lines_of.setdefault((line.day, line.shift), []).append(index)
-        self._people: dict[str, _Person] = {}
+        self._people: dict[str, Person] = {}
 
     # -- cover accounting -----------------------------------------------------------------
+
+    def cover_lines(self) -> list[tuple[ShiftCover, list[Rule]]]:
+        """The cover lines in the horizon with the soft cover rules charging each; a
+        person's ``items`` name them by position here."""
+        return self._cover
+
+    def line_of(self, member: Staff, schedule: Schedule) -> tuple[tuple[int, ...], int]:
+        """``member``'s line in ``schedule`` (positions in their ``items``) and what their
+        own rules charge for it (checker)."""
+        person = self.person(member)
+        worked = {(a.day, a.shift, a.skill) for a in schedule if a.staff == member.id}
+        days = person.m.days
+        line = tuple(p for p, item in enumerate(person.items) if (days[item[1]], item[2], item[3]) in worked)
+        return line, self._own_cost(person, line)
 
     def _line_cost(self, index: int, count: int) -> int:
         line, rules = self._cover[index]
@@ -171,7 +188,7 @@ class LineSearch:
         """What the roster held now costs: each person's own rules plus the cover."""
         return sum(person.own for person in self._people.values()) + self.cover_cost()
 
-    def _marginal(self, person: _Person, window: range | None = None, absent: Counter[int] | None = None) -> list[int]:
+    def _marginal(self, person: Person, window: range | None = None, absent: Counter[int] | None = None) -> list[int]:
         """Per ``work`` variable of ``person``: the cover's cost of them working it while the
         others keep their lines (their own line taken out of the counts); 0 outside
         ``window`` (those variables are held)."""
@@ -198,7 +215,7 @@ class LineSearch:
             return None
         return rng.choices(list(costs), weights=list(costs.values()))[0]
 
-    def _place(self, person: _Person, line: tuple[int, ...], sign: int) -> None:
+    def _place(self, person: Person, line: tuple[int, ...], sign: int) -> None:
         """Add (``sign`` 1) or take out (-1) the cover of ``line``'s shifts."""
         for position in line:
             for index in person.items[position][4]:
@@ -209,7 +226,7 @@ class LineSearch:
 
     # -- one person ------------------------------------------------------------------------
 
-    def person(self, member: Staff) -> _Person:
+    def person(self, member: Staff) -> Person:
         """``member``'s own model (built on first use)."""
         found = self._people.get(member.id)
         if found is not None:
@@ -239,11 +256,15 @@ class LineSearch:
             items.append((var, d, slot.shift, slot.skill, lines))
         hold = len(m.model.proto.constraints)
         m.model.proto.constraints.add().linear.domain.extend([0, 0])  # empty until a window is held
-        found = _Person(member, alone, m, m.objective_expr(), items, time.monotonic() - started, hold)
+        found = Person(member, alone, m, m.objective_expr(), items, time.monotonic() - started, hold)
         self._people[member.id] = found
         return found
 
-    def _assignments(self, person: _Person, line: Sequence[int]) -> list[Assignment]:
+    def assignments(self, member: Staff, line: Sequence[int]) -> list[Assignment]:
+        """The assignments of ``member``'s ``line`` (positions in their ``items``)."""
+        return self._assignments(self.person(member), line)
+
+    def _assignments(self, person: Person, line: Sequence[int]) -> list[Assignment]:
         days = person.m.days
         home = person.member.home_unit
         return [
@@ -251,7 +272,7 @@ class LineSearch:
             for p in line
         ]
 
-    def _own_cost(self, person: _Person, line: Sequence[int]) -> int:
+    def _own_cost(self, person: Person, line: Sequence[int]) -> int:
         report = check(person.problem, Schedule.of(self._assignments(person, line)))
         if not report.feasible:
             raise InfeasibleError(
@@ -261,7 +282,7 @@ class LineSearch:
 
     def _solve(
         self,
-        person: _Person,
+        person: Person,
         phase: str,
         cap: float,
         grace: float | None,
@@ -321,7 +342,7 @@ class LineSearch:
                 self._hold(person, [], [])
 
     @staticmethod
-    def _hold(person: _Person, ones: list[int], zeros: list[int]) -> None:
+    def _hold(person: Person, ones: list[int], zeros: list[int]) -> None:
         """Hold the Booleans ``ones`` at 1 and ``zeros`` at 0 with the person's one reserved
         linear constraint (``sum(ones) - sum(zeros) == len(ones)``; empty: always true),
         rewritten in place: cheaper than fixing thousands of domains one by one."""
@@ -336,7 +357,7 @@ class LineSearch:
     def _run(
         self,
         model: cp_model.CpModel,
-        person: _Person,
+        person: Person,
         cap: float,
         grace: float | None,
         workers: int | None,
@@ -360,7 +381,7 @@ class LineSearch:
         line = tuple(position for position, item in enumerate(person.items) if solution[item[0].index])
         return line, solver.status_name(status), spent
 
-    def _no_line(self, person: _Person) -> InfeasibleError:
+    def _no_line(self, person: Person) -> InfeasibleError:
         from careshift.engine.diagnose import diagnose
 
         hard = dataclasses.replace(person.problem, rules=tuple(rule for rule in person.problem.rules if rule.hard))

@@ -15,6 +15,7 @@ neighbourhoods, solved to optimality in well under a second each, improve much f
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 import time
@@ -49,6 +50,9 @@ class Incumbent:
 
 
 KINDS = ("staff", "window", "staff_window", "costly_staff", "costly_window")
+
+#: Sizes are kept per kind; ``guided`` runs only with a guide (see ``improve``).
+ALL_KINDS = (*KINDS, "guided")
 
 
 K = TypeVar("K")
@@ -85,18 +89,37 @@ def hotspots(m: EngineModel, values: Sequence[int]) -> _Hotspots:
     return _Hotspots(staff, days)
 
 
+def _unsure(
+    guide: Mapping[int, float], by_staff: Mapping[str, list[tuple[int, int]]], values: Sequence[int], staff: str
+) -> set[int]:
+    """The days on which ``guide`` differs from ``values`` for some ``work`` variable of ``staff``."""
+    return {d for d, index in by_staff.get(staff, ()) if abs(guide.get(index, 0.0) - values[index]) > 1e-6}
+
+
 def _pick(rng: random.Random, weights: Mapping[K, float]) -> K | None:
     keys = list(weights)
     return rng.choices(keys, weights=[weights[key] for key in keys])[0] if keys else None
 
 
-def _neighbourhood(m: EngineModel, rng: random.Random, kind: str, size: float, hot: _Hotspots) -> set[tuple[str, int]]:
+def _neighbourhood(
+    m: EngineModel,
+    rng: random.Random,
+    kind: str,
+    size: float,
+    hot: _Hotspots,
+    unsure: Callable[[str], set[int]] | None = None,
+) -> set[tuple[str, int]]:
     """(staff, day) pairs left free in this step; ``size`` counts staff (or, for a window
     of every staff member, days scaled so the free area is comparable). The ``costly``
     kinds start from a staff member or a day where the incumbent pays, drawn in
-    proportion to what it pays there."""
+    proportion to what it pays there. ``guided`` takes three times as many staff as
+    ``staff`` but frees only their days ``unsure`` names (where a guide, the LP of the
+    column phase, is fractional or disagrees with the incumbent)."""
     staff = [member.id for member in m.problem.staff]
     horizon = len(m.days)
+    if kind == "guided" and unsure is not None:
+        chosen = rng.sample(staff, max(1, min(len(staff), round(size * 3))))
+        return {(s, d) for s in chosen for d in unsure(s)}
     if kind == "costly_staff" and hot.staff:
         first = str(_pick(rng, hot.staff))
         others = rng.sample([s for s in staff if s != first], max(0, min(len(staff) - 1, round(size) - 1)))
@@ -133,6 +156,7 @@ def improve(
     bound: float = float("-inf"),
     kinds: Sequence[str] = KINDS,
     kick_after: int | None = None,
+    guide: Mapping[int, float] | None = None,
 ) -> tuple[Incumbent, LnsStats]:
     """Improve ``incumbent`` by LNS until ``deadline`` (a ``time.monotonic`` value) or until
     it reaches ``bound``, a proven lower bound (then it is optimal).
@@ -150,10 +174,13 @@ def improve(
     sub_parameters = sub_parameters if sub_parameters is not None else {"linearization_level": 2}
     state = _Shared(incumbent, LnsStats(), threading.Lock())
     work_index = [(staff, d, var.index) for (staff, d, _slot), var in m.work.items()]
+    guide_index: dict[str, list[tuple[int, int]]] = {}
+    for staff, d, index in work_index:
+        guide_index.setdefault(staff, []).append((d, index))
 
     def run(thread: int) -> None:
         rng = random.Random(seed * 1000 + thread)
-        sizes = dict.fromkeys(KINDS, max(2.0, len(m.problem.staff) * initial_share))
+        sizes = dict.fromkeys(ALL_KINDS, max(2.0, len(m.problem.staff) * initial_share))
         # odd threads walk on their own (iterated local search): after ``kick_after`` steps
         # without progress they restart from the best roster and force a different one in
         # a neighbourhood, so a deep local optimum does not hold both threads
@@ -175,7 +202,8 @@ def improve(
                 state.stats.steps_by_kind[kind] = state.stats.steps_by_kind.get(kind, 0) + 1
             if current is not shared:
                 hot = hotspots(m, current.values)
-            free = _neighbourhood(m, rng, kind, sizes[kind], hot)
+            unsure = None if guide is None else functools.partial(_unsure, guide, guide_index, current.values)
+            free = _neighbourhood(m, rng, kind, sizes[kind], hot, unsure)
             sub = m.model.clone()
             proto = sub.proto
             moved = []

@@ -13,12 +13,18 @@ from careshift.domain.errors import DomainError, InfeasibleError
 from careshift.domain.problem import RosterProblem
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.engine.build import ExtraConstraints, build_model
+from careshift.engine.columns import COLUMNS_LIMIT, Shares, improve_by_columns
 from careshift.engine.lines import LARGE, LineSearch, separable, work_count
 from careshift.engine.lns import KINDS, Incumbent, improve
 from careshift.engine.model import EngineModel
 from careshift.engine.result import PenaltyLine, Progress, SolveResult, input_hash, penalty_lines
 
 ProgressCallback = Callable[[Progress], None]
+
+#: Shares of the time limit for the column phase: column generation until 50 %, CP-SAT
+#: with the LP's integral values fixed for 10 % more, then (only if that ended before
+#: 40 %) diving until 75 % and the master MIP for 10 % more but not after 80 % (ADR 0003).
+COLUMN_SHARES = (0.5, 0.1, 0.4, 0.75, 0.8)
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,9 @@ class SolveOptions:
     person at a time only).
     ``extra`` adds a caller's own constraints to the model before the search (see
     ``build_model``); the problem's frozen days are always honoured.
+    ``columns`` runs the column phase (``engine.columns``: a bound from column generation
+    and rosters from its LP) between CP-SAT and the LNS; None: when the problem is
+    separable and has at most ``COLUMNS_LIMIT`` ``work`` variables.
     """
 
     time_limit: float = 10.0
@@ -48,6 +57,7 @@ class SolveOptions:
     lns_start: float = 0.1
     lns_kinds: tuple[str, ...] = KINDS
     extra: ExtraConstraints | None = None
+    columns: bool | None = None
 
 
 class _Recorder(cp_model.CpSolverSolutionCallback):
@@ -192,6 +202,25 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
             if options.progress is not None:
                 options.progress(Progress(round(found.objective), bound, found.found_at))
 
+        guide: dict[int, float] | None = None
+        columns = options.columns
+        if columns is None:
+            columns = by_lines and work_count(problem) <= COLUMNS_LIMIT
+        if columns and by_lines:
+            shares = Shares(
+                lp=started + COLUMN_SHARES[0] * options.time_limit,
+                fixed=COLUMN_SHARES[1] * options.time_limit,
+                dive_start=started + COLUMN_SHARES[2] * options.time_limit,
+                dive=started + COLUMN_SHARES[3] * options.time_limit,
+                mip=started + COLUMN_SHARES[4] * options.time_limit,
+            )
+            phase = improve_by_columns(
+                m, incumbent, shares, seed=options.seed, workers=options.workers, started=started, on_improve=report
+            )
+            incumbent, guide = phase.incumbent, phase.guide
+            if phase.bound is not None:
+                bound = max(bound, phase.bound)
+
         incumbent, _stats = improve(
             m,
             incumbent,
@@ -201,7 +230,8 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
             started=started,
             on_improve=report,
             bound=bound,
-            kinds=options.lns_kinds,
+            kinds=options.lns_kinds if guide is None else (*options.lns_kinds, "guided"),
+            guide=guide,
         )
         values, time_to_best = incumbent.values, incumbent.found_at
         if incumbent.objective <= bound:
@@ -288,6 +318,7 @@ def _describe(options: SolveOptions) -> tuple[tuple[str, str], ...]:
         "hinted": options.hint is not None,
         "strategy": options.strategy,
         "lns_kinds": ",".join(options.lns_kinds),
+        "columns": "auto" if options.columns is None else options.columns,
         **options.parameters,
     }
     return tuple((name, str(value)) for name, value in settings.items())

@@ -1,0 +1,606 @@
+"""Column generation over people's lines: a lower bound and a roster from the columns.
+
+When cover is the only rule that couples people (``lines.separable``), a roster is one
+line per person, and the problem is a *master*: choose one line per person so that what
+their own rules charge plus what the cover charges is least. Its LP relaxation, over the
+lines generated so far, prices every cover line (the duals); a person's best new line is
+then the optimum of their own model (``LineSearch.person``) with each ``work`` variable
+charged minus the duals of the cover lines it counts for (*pricing*). Lines with a
+negative reduced cost enter the master and the LP is solved again.
+
+What this gives the search (ADR 0003, fifth round):
+
+* a **bound**: what the cover rows promise at the duals plus every person's least line
+  value is a lower bound on any roster (Lagrangian bound; proven only when every pricing
+  solve was optimal). The compact model's LP says 1 on Curtois Instance5 (optimum 1143);
+  this one says 1141, because a line already holds its sequence and workload rules;
+* **rosters**: CP-SAT on the whole model with the LP's integral values fixed, a dive
+  (``dive``) and the master as a MIP over every line (``master_mip``), from which the
+  large-neighbourhood search goes on, guided by the LP's solution (``improve_by_columns``).
+
+The LP is GLOP and the MIP SCIP (both bundled with OR-Tools, no new dependency); pricing
+is CP-SAT, one worker per solve, ``threads`` people at a time (CP-SAT releases the GIL).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ortools.linear_solver import pywraplp
+from ortools.sat.python import cp_model
+
+from careshift.domain.schedule import Assignment, Schedule
+from careshift.domain.workforce import Staff
+from careshift.engine.lines import LineSearch, Person
+from careshift.engine.lns import Incumbent
+from careshift.engine.model import EngineModel
+
+#: Duals are scaled by this and rounded to integers for the CP-SAT pricing objective.
+SCALE = 1000
+
+
+@dataclass(frozen=True)
+class _Term:
+    """One row of the master for one cover line: ``count + short >= level`` (``under``) or
+    ``count - excess <= level`` (``over``), the slack charged ``weight`` per person."""
+
+    line: int
+    kind: str
+    level: int
+    weight: int
+
+
+@dataclass(frozen=True)
+class Column:
+    """One line of one person: positions in their ``items`` worked, and what their own
+    rules charge for it."""
+
+    staff: str
+    line: tuple[int, ...]
+    own: int
+
+
+@dataclass
+class ColumnStats:
+    """What a run did (for the ADR and the logs)."""
+
+    iterations: int = 0
+    columns: int = 0
+    pricing_solves: int = 0
+    pricing_s: float = 0.0
+    lp_s: float = 0.0
+    lp_value: float | None = None
+    bound: float | None = None
+    converged: bool = False
+
+
+@dataclass
+class ColumnGeneration:
+    """Column generation for ``search.problem`` (its people's models come from ``search``)."""
+
+    search: LineSearch
+    threads: int = 2
+    seed: int = 0
+    parameters: dict[str, object] = field(default_factory=dict)
+    stats: ColumnStats = field(default_factory=ColumnStats)
+
+    def __post_init__(self) -> None:
+        self._terms: list[_Term] = []
+        self._terms_of: dict[int, list[int]] = {}
+        for index, (line, rules) in enumerate(self.search.cover_lines()):
+            for rule in rules:
+                if rule.family == "cover_target":
+                    if line.target > 0:
+                        self._add_term(_Term(index, "under", line.target, rule.weight * line.weight_under))
+                    if line.cap is not None:
+                        self._add_term(_Term(index, "over", line.cap, rule.weight * line.weight_over))
+                elif line.floor > 0:
+                    self._add_term(_Term(index, "under", line.floor, rule.weight))
+        self.columns: dict[str, list[Column]] = {}
+        self._seen: set[tuple[str, tuple[int, ...]]] = set()
+        self._lp = pywraplp.Solver.CreateSolver("GLOP")
+        self._rows = self._cover_rows(self._lp)
+        self._convexity: dict[str, pywraplp.Constraint] = {}
+        self._variables: dict[str, list[pywraplp.Variable]] = {}
+        self._people: dict[str, Person] = {}
+        self.fixed: dict[str, tuple[int, ...]] = {}
+        self._fixed_variables: list[pywraplp.Variable] = []
+
+    def _cover_rows(self, solver: pywraplp.Solver) -> list[pywraplp.Constraint]:
+        """The master's cover rows in ``solver`` (one per term, with its slack charged in a
+        minimised objective); columns enter them through ``_rows_of``."""
+        infinity = solver.infinity()
+        rows = []
+        for position, term in enumerate(self._terms):
+            slack = solver.NumVar(0.0, infinity, f"{term.kind}[term={position}]")
+            if term.kind == "under":
+                row = solver.Constraint(term.level, infinity)
+                row.SetCoefficient(slack, 1.0)
+            else:
+                row = solver.Constraint(-infinity, term.level)
+                row.SetCoefficient(slack, -1.0)
+            solver.Objective().SetCoefficient(slack, float(term.weight))
+            rows.append(row)
+        solver.Objective().SetMinimization()
+        return rows
+
+    def _rows_of(self, staff_id: str, line: tuple[int, ...]) -> list[int]:
+        """The cover rows (positions in ``_terms``) a line of ``staff_id`` counts in."""
+        items = self._people[staff_id].items
+        return [term for position in line for index in items[position][4] for term in self._terms_of.get(index, ())]
+
+    def _add_term(self, term: _Term) -> None:
+        self._terms_of.setdefault(term.line, []).append(len(self._terms))
+        self._terms.append(term)
+
+    # -- columns ----------------------------------------------------------------------------
+
+    def add(self, member: Staff, line: tuple[int, ...], own: int) -> bool:
+        """Add ``member``'s ``line`` (charged ``own`` by their rules) to the master; False
+        when it is there already."""
+        key = (member.id, line)
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        self._person(member)  # built before its rows are read
+        column = Column(member.id, line, own)
+        self.columns.setdefault(member.id, []).append(column)
+        variable = self._lp.NumVar(0.0, self._lp.infinity(), f"line[{member.id},{len(self.columns[member.id])}]")
+        self._lp.Objective().SetCoefficient(variable, float(own))
+        if member.id not in self._convexity:
+            self._convexity[member.id] = self._lp.Constraint(1.0, 1.0, f"one_line[{member.id}]")
+        self._convexity[member.id].SetCoefficient(variable, 1.0)
+        self._variables.setdefault(member.id, []).append(variable)
+        for row in self._rows_of(member.id, line):
+            self._rows[row].SetCoefficient(variable, 1.0)
+        self.stats.columns += 1
+        return True
+
+    def _person(self, member: Staff) -> Person:
+        found = self._people.get(member.id)
+        if found is None:
+            found = self._people[member.id] = self.search.person(member)
+        return found
+
+    # -- the LP and pricing -------------------------------------------------------------------
+
+    def generate(self, deadline: float, *, cap: float = 2.0, rounds: int | None = None) -> ColumnStats:
+        """Solve the LP and price every person not fixed until no line has a negative
+        reduced cost (``stats.converged``), ``rounds`` LPs were solved, or ``deadline``.
+        Every person needs a column first (``add``). With nobody fixed, each round whose
+        pricing solves were all optimal gives a bound (``stats.bound``, the best so far)."""
+        staff = [member for member in self.search.problem.staff if member.id not in self.fixed]
+        missing = [member.id for member in staff if member.id not in self.columns]
+        if missing:
+            raise ValueError(f"no starting line for {', '.join(missing)}")
+        self.stats.converged = False
+        done = 0
+        while time.monotonic() < deadline and (rounds is None or done < rounds):
+            started = time.monotonic()
+            status = self._lp.Solve()
+            self.stats.lp_s += time.monotonic() - started
+            if status != pywraplp.Solver.OPTIMAL:
+                break
+            done += 1
+            self.stats.iterations += 1
+            self.stats.lp_value = self._lp.Objective().Value()
+            duals = [row.dual_value() for row in self._rows]
+            found = self._price_all(staff, duals, deadline, cap)
+            if found is None:  # ran out of time in the middle of pricing
+                break
+            added, least, exact = found
+            bound = self._lagrangian(duals, least) if exact and not self.fixed else None
+            if bound is not None and (self.stats.bound is None or bound > self.stats.bound):
+                self.stats.bound = bound
+            if not added:
+                self.stats.converged = exact
+                break
+        return self.stats
+
+    def _lagrangian(self, duals: Sequence[float], least: float) -> float | None:
+        """The Lagrangian bound of the master at ``duals``: what the cover rows promise
+        plus every person's least line value (``least``, summed), valid when each dual lies
+        within its row's slack price (else None)."""
+        promised = 0.0
+        for term, dual in zip(self._terms, duals, strict=True):
+            low, high = (0.0, term.weight) if term.kind == "under" else (-term.weight, 0.0)
+            if not low - 1e-9 <= dual <= high + 1e-9:
+                return None
+            promised += dual * term.level
+        return promised + least
+
+    def _line_prices(self, duals: Sequence[float]) -> dict[int, float]:
+        """What each cover line's rows pay at ``duals`` for one more person on it."""
+        return {index: sum(duals[term] for term in terms) for index, terms in self._terms_of.items()}
+
+    def _price_all(
+        self, staff: Sequence[Staff], duals: Sequence[float], deadline: float, cap: float
+    ) -> tuple[int, float, bool] | None:
+        """Price every person at the LP's ``duals``; (columns added: the lines found with a
+        negative reduced cost, the sum of every person's least line value ``own − duals``
+        (a lower bound), whether every solve was optimal), or None when ``deadline`` came
+        first."""
+        queue = list(staff)
+        lock = threading.Lock()
+        results: dict[str, tuple[list[tuple[tuple[int, ...], int]], float, bool]] = {}
+        out_of_time = [False]
+        prices = self._line_prices(duals)
+
+        def run() -> None:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    member = queue.pop()
+                left = deadline - time.monotonic()
+                if left <= 0.01:
+                    out_of_time[0] = True
+                    return
+                found = self._price(member, prices, min(cap, left))
+                with lock:
+                    results[member.id] = found
+
+        workers = [threading.Thread(target=run, daemon=True) for _ in range(max(1, self.threads))]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        if out_of_time[0] or len(results) < len(staff):
+            return None
+        # read every convexity dual before the first new column changes the LP
+        mus = {member.id: self._convexity[member.id].dual_value() for member in staff}
+        added = 0
+        lowest = 0.0
+        exact = True
+        for member in staff:
+            lines, least, optimal = results[member.id]
+            exact = exact and optimal
+            lowest += least
+            person = self._people[member.id]
+            mu = mus[member.id]
+            for line, own in lines:
+                paid = sum(prices.get(index, 0.0) for position in line for index in person.items[position][4])
+                if own - paid - mu < -1e-6 and self.add(member, line, own):
+                    added += 1
+        return added, lowest, exact
+
+    def _price(
+        self, member: Staff, line_prices: dict[int, float], cap: float
+    ) -> tuple[list[tuple[tuple[int, ...], int]], float, bool]:
+        """``member``'s lines found (with what their own rules charge) while minimising
+        ``own − prices``, a lower bound on that least value (−inf unless the solve was
+        optimal), and whether it was."""
+        person = self._person(member)
+        prices = [sum(line_prices.get(index, 0.0) for index in item[4]) for item in person.items]
+        variables = [item[0] for item in person.items]
+        charged = [-round(SCALE * price) for price in prices]
+        model = person.m.model
+        # one thread prices one person at a time, so their model is ours while we solve
+        cover = cp_model.LinearExpr.weighted_sum(variables, charged)
+        model.minimize(cp_model.LinearExpr.weighted_sum([person.base, cover], [SCALE, 1]))
+        model.clear_hints()  # type: ignore[no-untyped-call]
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.max_time_in_seconds = max(0.05, cap)
+        solver.parameters.random_seed = self.seed
+        for name, value in self.parameters.items():
+            setattr(solver.parameters, name, value)
+        collector = _Lines(person, variables)
+        started = time.monotonic()
+        status = solver.solve(model, collector)
+        self.stats.pricing_s += time.monotonic() - started
+        self.stats.pricing_solves += 1
+        optimal = status == cp_model.OPTIMAL
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return [], 0.0, False
+        # the rounded objective's optimum is within half a unit per worked day of the exact one
+        slack = 0.5 * len(person.m.days) / SCALE
+        least = solver.objective_value / SCALE - slack if optimal else float("-inf")
+        return collector.found, least, optimal
+
+    def work_values(self) -> dict[tuple[str, int, str, str | None], float]:
+        """The LP solution over the columns held now, as a value per (staff, day index,
+        shift, skill) worked (empty when the LP has no optimum)."""
+        if self._lp.Solve() != pywraplp.Solver.OPTIMAL:
+            return {}
+        values: dict[tuple[str, int, str, str | None], float] = {}
+        for staff_id, variables in self._variables.items():
+            person = self._people[staff_id]
+            for variable, column in zip(variables, self.columns[staff_id], strict=True):
+                weight = variable.solution_value()
+                if weight <= 1e-9:
+                    continue
+                for position in column.line:
+                    _var, d, shift, skill, _lines = person.items[position]
+                    key = (staff_id, d, shift, skill)
+                    values[key] = values.get(key, 0.0) + weight
+        return values
+
+    # -- diving ---------------------------------------------------------------------------------
+
+    def dive(
+        self,
+        deadline: float,
+        *,
+        cap: float = 2.0,
+        rounds: int | None = None,
+        sure: float = 0.9,
+        per_step: int = 1,
+        rng: random.Random | None = None,
+    ) -> dict[str, tuple[int, ...]] | None:
+        """A roster by diving: generate columns (at most ``rounds`` LPs a step), fix the
+        person whose line the LP uses most (with every person whose line it uses at 0.9 or
+        more) to that line, and again, until every person is fixed or the LP is integral;
+        None when ``deadline`` comes first."""
+        while time.monotonic() < deadline:
+            self.generate(deadline, cap=cap, rounds=rounds)
+            if time.monotonic() >= deadline or self._lp.Solve() != pywraplp.Solver.OPTIMAL:
+                return None
+            free = [member for member in self.search.problem.staff if member.id not in self.fixed]
+            if not free:
+                break
+            # the LP's heaviest line per person (read before any fixing changes the LP)
+            heaviest: dict[str, tuple[float, pywraplp.Variable, Column]] = {}
+            for member in free:
+                for variable, column in zip(self._variables[member.id], self.columns[member.id], strict=True):
+                    value = variable.solution_value()
+                    if member.id not in heaviest or value > heaviest[member.id][0]:
+                        heaviest[member.id] = (value, variable, column)
+            order = sorted(heaviest, key=lambda staff_id: -heaviest[staff_id][0])
+            if rng is not None:  # another dive: a person drawn in proportion to their heaviest line
+                order = rng.choices(order, weights=[heaviest[staff_id][0] for staff_id in order])
+            top = order[:per_step]
+            integral = all(value > 1 - 1e-6 for value, _variable, _column in heaviest.values())
+            for staff_id, (value, variable, column) in heaviest.items():
+                if integral or staff_id in top or value >= sure:
+                    self._fix(staff_id, variable, column)
+        if len(self.fixed) < len(self.search.problem.staff):
+            return None
+        return dict(self.fixed)
+
+    def _fix(self, staff_id: str, variable: pywraplp.Variable, column: Column) -> None:
+        variable.SetBounds(1.0, 1.0)
+        self.fixed[staff_id] = column.line
+        self._fixed_variables.append(variable)
+
+    def surface(self) -> None:
+        """Undo a dive's fixings (the columns it generated stay)."""
+        for variable in self._fixed_variables:
+            variable.SetBounds(0.0, self._lp.infinity())
+        self._fixed_variables.clear()
+        self.fixed.clear()
+
+    # -- the integer master -----------------------------------------------------------------
+
+    def master_mip(
+        self, deadline: float, *, extra: dict[str, tuple[tuple[int, ...], int]] | None = None
+    ) -> dict[str, tuple[int, ...]] | None:
+        """One line per person from the columns (and ``extra``, a line and its own cost per
+        person, e.g. the incumbent's), the cheapest SCIP (bundled with OR-Tools) finds before
+        ``deadline``; None when it finds none."""
+        if extra:
+            for member in self.search.problem.staff:
+                if member.id in extra:
+                    self.add(member, *extra[member.id])
+        mip = pywraplp.Solver.CreateSolver("SCIP")
+        rows = self._cover_rows(mip)
+        chosen: list[tuple[str, Column, pywraplp.Variable]] = []
+        for staff_id, columns in self.columns.items():
+            one = mip.Constraint(1.0, 1.0)
+            for column in columns:
+                variable = mip.BoolVar("")
+                one.SetCoefficient(variable, 1.0)
+                mip.Objective().SetCoefficient(variable, float(column.own))
+                for row in self._rows_of(staff_id, column.line):
+                    rows[row].SetCoefficient(variable, 1.0)
+                chosen.append((staff_id, column, variable))
+        mip.SetTimeLimit(max(1, int(1000 * (deadline - time.monotonic()))))
+        if mip.Solve() not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+            return None
+        return {staff_id: column.line for staff_id, column, variable in chosen if variable.solution_value() > 0.5}
+
+
+class _Lines(cp_model.CpSolverSolutionCallback):
+    """Every line a pricing solve passes through, with what the person's rules charge."""
+
+    def __init__(self, person: Person, variables: list[cp_model.IntVar]) -> None:
+        super().__init__()
+        self._person = person
+        self._variables = variables
+        self.found: list[tuple[tuple[int, ...], int]] = []
+
+    def on_solution_callback(self) -> None:
+        line = tuple(position for position, var in enumerate(self._variables) if self.value(var))
+        self.found.append((line, int(self.value(self._person.base))))
+
+
+# -- the phase the solver runs ----------------------------------------------------------------
+
+#: The column phase runs only on separable problems with at most this many ``work``
+#: variables (Curtois 1–12: at most 16 800): each person's model is built and priced
+#: every round, which the long instances could not afford in their time.
+COLUMNS_LIMIT = 20_000
+
+WorkKey = tuple[str, int, str, str | None]
+
+
+@dataclass(frozen=True)
+class Shares:
+    """How long each step of the column phase may run: column generation to convergence
+    until ``lp``, then CP-SAT on the whole model with every ``work`` variable the LP holds
+    at 0 or 1 fixed for ``fixed`` seconds, then, if that ends before ``dive_start``, diving
+    until ``dive`` and the master as a MIP over every column for at most ``fixed`` seconds
+    and not after ``mip`` (all but ``fixed`` are ``time.monotonic`` values). A late dive
+    would leave the LNS, which does better from a late start, too little time."""
+
+    lp: float
+    fixed: float
+    dive_start: float
+    dive: float
+    mip: float
+
+
+@dataclass(frozen=True)
+class ColumnPhase:
+    """What the column phase hands on: the best incumbent, the proven bound (rounded up:
+    costs are integers; None when generation did not converge), the LP's value per
+    ``work`` variable index (for the LNS's ``guided`` neighbourhoods) and the counters."""
+
+    incumbent: Incumbent
+    bound: float | None
+    guide: dict[int, float] | None
+    stats: ColumnStats
+
+
+def improve_by_columns(
+    m: EngineModel,
+    incumbent: Incumbent,
+    shares: Shares,
+    *,
+    seed: int,
+    workers: int,
+    started: float,
+    on_improve: Callable[[Incumbent], None] | None = None,
+) -> ColumnPhase:
+    """The column phase: a bound and, when they beat ``incumbent``, rosters from the
+    columns (see the module docstring). ``m`` must be the whole model of a
+    ``lines.separable`` problem."""
+    search = LineSearch(m.problem, seed=seed, workers=workers)
+    generation = ColumnGeneration(search, threads=workers, seed=seed, parameters=dict(PRICING))
+    worked = _worked(m, incumbent.values)
+    for member in m.problem.staff:
+        line, own = search.line_of(member, _schedule_of(m, worked, member.id))
+        generation.add(member, line, own)
+    stats = generation.generate(shares.lp)
+    best = incumbent
+    if not stats.converged or stats.bound is None:
+        return ColumnPhase(best, None, None, stats)
+    bound = float(math.ceil(stats.bound - 1e-6))
+
+    def offer(found: Incumbent | None) -> None:
+        nonlocal best
+        if found is not None and found.objective < best.objective:
+            best = found
+            if on_improve is not None:
+                on_improve(best)
+
+    values = generation.work_values()
+    guide = {
+        var.index: values[key]
+        for (staff, d, slot), var in m.work.items()
+        if (key := (staff, d, slot.shift, slot.skill)) in values
+    }
+    until = min(time.monotonic() + shares.fixed, shares.dive)
+    offer(_fixed_by_lp(m, values, best, until, bound, seed, workers, started))
+
+    def roster_to_incumbent(roster: dict[str, tuple[int, ...]] | None) -> Incumbent | None:
+        if roster is None:
+            return None
+        keys = {
+            (member.id, d, shift, skill)
+            for member in m.problem.staff
+            for position in roster[member.id]
+            for _var, d, shift, skill, _lines in (search.person(member).items[position],)
+        }
+        return complete(m, keys, started)
+
+    if best.objective > bound and time.monotonic() < shares.dive_start:
+        offer(roster_to_incumbent(generation.dive(shares.dive, rounds=DIVE_ROUNDS)))
+        generation.surface()
+        if best.objective > bound and time.monotonic() < shares.mip:
+            # every column generated so far, the best roster's lines among them
+            held = _worked(m, best.values)
+            extra = {member.id: search.line_of(member, _schedule_of(m, held, member.id)) for member in m.problem.staff}
+            until = min(time.monotonic() + shares.fixed, shares.mip)
+            offer(roster_to_incumbent(generation.master_mip(until, extra=extra)))
+    return ColumnPhase(best, bound, guide, stats)
+
+
+#: CP-SAT settings of a pricing solve: every constraint in the LP and one light presolve
+#: round (30–50 ms a solve on Curtois Instance10 against 66 ms with the defaults).
+PRICING: dict[str, object] = {
+    "linearization_level": 2,
+    "max_presolve_iterations": 1,
+    "cp_model_probing_level": 0,
+    "symmetry_level": 0,
+}
+
+#: LPs solved per diving step before the next person is fixed.
+DIVE_ROUNDS = 3
+
+
+def _worked(m: EngineModel, values: Sequence[int]) -> set[WorkKey]:
+    return {(staff, d, slot.shift, slot.skill) for (staff, d, slot), var in m.work.items() if values[var.index]}
+
+
+def _schedule_of(m: EngineModel, worked: set[WorkKey], staff: str) -> Schedule:
+    return Schedule.of(
+        Assignment(key[0], m.days[key[1]], key[2], key[3]) for key in sorted(worked, key=str) if key[0] == staff
+    )
+
+
+def complete(m: EngineModel, worked: set[WorkKey], started: float) -> Incumbent | None:
+    """The whole model's solution for the roster ``worked`` (every ``work`` variable
+    fixed, the penalties at their least), as an incumbent; None if it breaks a hard rule."""
+    fixed = m.model.clone()
+    for (staff, d, slot), var in m.work.items():
+        fixed.add(fixed.get_bool_var_from_proto_index(var.index) == int((staff, d, slot.shift, slot.skill) in worked))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 10.0
+    if solver.solve(fixed) != cp_model.OPTIMAL:
+        return None
+    return Incumbent(list(solver.response_proto.solution), solver.objective_value, time.monotonic() - started)
+
+
+def _fixed_by_lp(
+    m: EngineModel,
+    values: dict[WorkKey, float],
+    incumbent: Incumbent,
+    deadline: float,
+    bound: float,
+    seed: int,
+    workers: int,
+    started: float,
+) -> Incumbent | None:
+    """CP-SAT on the whole model with every ``work`` variable the LP holds at exactly 0
+    or 1 fixed there (the rest free, hinted by the incumbent), stopped at ``deadline`` or
+    on reaching ``bound``."""
+    if not values or time.monotonic() >= deadline:
+        return None
+    sub = m.model.clone()
+    proto = sub.proto
+    for (staff, d, slot), var in m.work.items():
+        value = values.get((staff, d, slot.shift, slot.skill), 0.0)
+        if min(value, 1.0 - value) < 1e-6:
+            domain = proto.variables[var.index].domain
+            domain.clear()
+            domain.extend([round(value), round(value)])
+    proto.solution_hint.vars.extend(range(len(incumbent.values)))
+    proto.solution_hint.values.extend(incumbent.values)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = workers
+    solver.parameters.random_seed = seed
+    solver.parameters.max_time_in_seconds = max(0.05, deadline - time.monotonic())
+    stop = _StopAt(bound)
+    status = solver.solve(sub, stop)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    return Incumbent(list(solver.response_proto.solution), solver.objective_value, time.monotonic() - started)
+
+
+class _StopAt(cp_model.CpSolverSolutionCallback):
+    """Stops the search once a solution costs no more than ``bound`` (it is optimal)."""
+
+    def __init__(self, bound: float) -> None:
+        super().__init__()
+        self._bound = bound
+
+    def on_solution_callback(self) -> None:
+        if self.objective_value <= self._bound + 1e-6:
+            self.stop_search()
