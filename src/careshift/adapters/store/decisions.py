@@ -228,7 +228,9 @@ _SET_STATUS = (
 _MODE = select(mode_table.c.mode).where(mode_table.c.unit == bindparam("unit_id"))
 _AUDIT_HEAD = select(audit_table).order_by(audit_table.c.seq.desc()).limit(1)
 _APPEND_AUDIT = insert(audit_table)
-_BEGIN_AND_LOCK_CHAIN = "BEGIN; SELECT pg_advisory_xact_lock({key}), set_config('synchronous_commit', '{sync}', true)"
+_BEGIN_AND_LOCK_CHAIN = (
+    "BEGIN; SELECT pg_advisory_xact_lock(%(lock_key)s), set_config('synchronous_commit', %(sync)s, true)"
+)
 _BEGIN_LATER = "careshift.begin_later"  # Connection.info flag: send BEGIN before the next statement
 _HELD = "careshift.held"  # Connection.info: statements held back, sent before the next one (HeldWrites)
 # A writer's first lookup of a recommendation also fetches what a decision reads next: the
@@ -252,7 +254,8 @@ _PG = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
 # so the read, after the lock, sees every earlier writer's commit), with a decision number drawn
 # ahead (a number drawn for a decision that is then refused is skipped, as after any rollback).
 _BEGIN_LOCK_AND_READ = (
-    "BEGIN; SELECT pg_advisory_xact_lock(%(lock_key)s), set_config('synchronous_commit', %(sync)s, true); "
+    _BEGIN_AND_LOCK_CHAIN
+    + "; "
     + str(
         _STATE_MODE_AND_HEAD.add_columns(
             text("nextval(pg_get_serial_sequence('decision', 'seq')) AS next_decision")
@@ -291,6 +294,10 @@ _MOVE_AND_DECIDE_PG = str(_MOVE_AND_DECIDE_NUMBERED.compile(dialect=_PG)) + (
 )
 
 
+def _state_of(row: Any) -> RecommendationState:
+    return RecommendationState(row.id, row.unit, RecommendationStatus(row.status), row.version)
+
+
 def _changed_meanwhile(recommendation_id: str) -> ConflictError:
     return ConflictError(f"recommendation {recommendation_id} changed meanwhile; reload it and decide again")
 
@@ -322,7 +329,7 @@ class ReadAhead:
         if row is None:
             self.states[recommendation_id] = None
             return None
-        state = RecommendationState(row.id, row.unit, RecommendationStatus(row.status), row.version)
+        state = _state_of(row)
         self.states[recommendation_id] = state
         self.modes.setdefault(row.unit, row.mode)
         self.next_decision = getattr(row, "next_decision", None)
@@ -369,11 +376,7 @@ class SqlRecommendations:
         ahead = self._ahead if self._ahead is not None and self._ahead.active else None
         if ahead is None:
             row = self._s.execute(_STATE, {"rid": recommendation_id}).first()
-            return (
-                None
-                if row is None
-                else RecommendationState(row.id, row.unit, RecommendationStatus(row.status), row.version)
-            )
+            return None if row is None else _state_of(row)
         if recommendation_id in ahead.states:
             return ahead.states.pop(recommendation_id)
         statement = _STATE_MODE_AND_HEAD if ahead.head_ahead else _STATE_AND_MODE
@@ -771,6 +774,10 @@ class HeldWrites:
     def add(self, sql: str, parameters: dict[str, Any]) -> None:
         self._statements.append(_bind(self._connection, sql, parameters))
 
+    @property
+    def pending(self) -> bool:
+        return bool(self._statements)
+
     def take(self) -> list[str]:
         """The held statements, in order; none are held afterwards."""
         taken, self._statements = self._statements, []
@@ -857,12 +864,13 @@ class SqlUnitOfWork:
             synchronous = "off" if self._durable is not None else "on"
             self._held = HeldWrites(self._db)
             self._db.info[_HELD] = self._held
+            values = {"lock_key": AUDIT_LOCK_KEY, "sync": synchronous}
             first, ahead = self._first_read, self._ahead
             if first is None or ahead is None:
-                self._db.exec_driver_sql(_BEGIN_AND_LOCK_CHAIN.format(key=AUDIT_LOCK_KEY, sync=synchronous))
+                _simple_query(self._db, _bind(self._db, _BEGIN_AND_LOCK_CHAIN, values))
                 return
-            values = {"lock_key": AUDIT_LOCK_KEY, "sync": synchronous, "rid": first}
-            ahead.remember(first, _simple_query(self._db, _bind(self._db, _BEGIN_LOCK_AND_READ, values), last_row=True))
+            read = _bind(self._db, _BEGIN_LOCK_AND_READ, {**values, "rid": first})
+            ahead.remember(first, _simple_query(self._db, read, last_row=True))
 
     def _abandon(self) -> None:
         """After a failed begin: end what was started, so that the writers' connection is never
@@ -913,11 +921,9 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         try:
-            held = self._held.take() if self._held is not None else []
-            if held:
+            if self._held is not None and self._held.pending:
                 assert self._db is not None
-                begin = ["BEGIN"] if self._db.info.pop(_BEGIN_LATER, False) else []
-                _simple_query(self._db, "; ".join([*begin, *held, "COMMIT"]))  # one round trip
+                _simple_query(self._db, "; ".join([*_owed(self._db), "COMMIT"]))  # one round trip
             self._transaction.commit()
             self._committed = True
         except IntegrityError as exc:
@@ -945,17 +951,22 @@ class SqlUnitOfWork:
         self.audit.unlocked()
 
 
-def _before_statement(connection: Connection, *_: object) -> None:
-    """Before a statement on the writers' connection: a unit of work that committed and goes on
-    asked for its next transaction to begin here (``_BEGIN_LATER``), not at once, so that the
-    usual single commit costs no extra round trip; writes held back (``HeldWrites``) go first."""
-    if connection.info.pop(_BEGIN_LATER, False):
-        connection.exec_driver_sql("BEGIN")
+def _owed(connection: Connection) -> list[str]:
+    """What the writers' connection owes the database before its next statement, in order: the
+    BEGIN of a unit of work that committed and goes on (``_BEGIN_LATER``: put off, so that the
+    usual single commit costs no extra round trip) and the writes held back (``HeldWrites``).
+    Owed no more once returned."""
+    owed = ["BEGIN"] if connection.info.pop(_BEGIN_LATER, False) else []
     held: HeldWrites | None = connection.info.get(_HELD)
-    statements = held.take() if held is not None else []
-    if statements:
+    return owed + (held.take() if held is not None else [])
+
+
+def _before_statement(connection: Connection, *_: object) -> None:
+    """Before a statement on the writers' connection: send what it owes first (``_owed``)."""
+    owed = _owed(connection)
+    if owed:
         try:
-            _simple_query(connection, "; ".join(statements))
+            _simple_query(connection, "; ".join(owed))
         except IntegrityError as exc:  # as the commit would have said
             raise ConflictError("another request changed the same records at the same time; retry") from exc
 

@@ -73,8 +73,7 @@ class GroupSync:
                     self._condition.acquire()
                     self._flushing = False
                     self._condition.notify_all()
-                self._durable = max(self._durable, covered)
-                self.flushes += 1
+                self._flushed(covered)
 
     async def wait_async(self, ticket: int) -> None:
         """Return once ``ticket`` (from a deferred :meth:`wait`) is on disk; a failed flush
@@ -119,6 +118,11 @@ class GroupSync:
                 except RuntimeError:
                     pass  # that event loop is closed: nobody is waiting any more
 
+    def _flushed(self, covered: int) -> None:
+        """A flush that covered every ticket up to ``covered`` succeeded (call under the condition)."""
+        self._durable = max(self._durable, covered)
+        self.flushes += 1
+
     def close(self) -> None:
         """Stop the flusher thread once the waits it has are settled."""
         with self._condition:
@@ -138,10 +142,15 @@ def _settle(futures: list[asyncio.Future[None]], error: Exception | None) -> Non
             continue  # the request was cancelled
         if error is None:
             future.set_result(None)
-        else:  # one exception object per waiter: each is raised in its own request
-            own = ServiceUnavailableError(str(error))
-            own.__cause__ = error.__cause__ or error
-            future.set_exception(own)
+        else:
+            future.set_exception(_own(error))
+
+
+def _own(error: Exception) -> ServiceUnavailableError:
+    """One exception object per waiter of a failed flush: each is raised in its own request."""
+    own = ServiceUnavailableError(str(error))
+    own.__cause__ = error.__cause__ or error
+    return own
 
 
 class SqliteGroupSync(GroupSync):
@@ -173,7 +182,15 @@ class SqliteGroupSync(GroupSync):
 
 # In autocommit, a statement that takes a transaction id commits it synchronously on its own:
 # the whole flush is one round trip (the session's synchronous_commit is set on at connect).
-_FLUSH = text("SELECT pg_current_xact_id()")
+_FLUSH_SQL = "SELECT pg_current_xact_id()"
+_FLUSH = text(_FLUSH_SQL)
+
+
+def _not_confirmed(exc: Exception) -> ServiceUnavailableError:
+    return ServiceUnavailableError(
+        f"the decision store could not confirm the last change is durable ({type(exc).__name__}); "
+        "check PostgreSQL, then retry"
+    )
 
 
 class PostgresGroupSync(GroupSync):
@@ -213,23 +230,20 @@ class PostgresGroupSync(GroupSync):
             try:
                 await asyncio.shield(flight)
             except ServiceUnavailableError as exc:
-                if ticket <= covers:  # the flush this commit waited for failed: say so, in its own error
-                    raise ServiceUnavailableError(str(exc)) from (exc.__cause__ or exc)
+                if ticket <= covers:  # the flush this commit waited for failed
+                    own = _own(exc)
+                    raise own from own.__cause__
                 # a later commit: the next flush is its own
 
     async def _flush_async(self, covered: int) -> None:
         try:
             connection = await self._loop_connection()
-            await connection.execute("SELECT pg_current_xact_id()")  # as _FLUSH
+            await connection.execute(_FLUSH_SQL)
         except psycopg.Error as exc:
             self._drop_loop_connection()  # reconnect on the next flush
-            raise ServiceUnavailableError(
-                f"the decision store could not confirm the last change is durable ({type(exc).__name__}); "
-                "check PostgreSQL, then retry"
-            ) from exc
+            raise _not_confirmed(exc) from exc
         with self._condition:
-            self._durable = max(self._durable, covered)
-            self.flushes += 1
+            self._flushed(covered)
             self._condition.notify_all()
 
     async def _loop_connection(self) -> psycopg.AsyncConnection[Any]:
@@ -257,10 +271,7 @@ class PostgresGroupSync(GroupSync):
             self._connection.execute(_FLUSH)
         except (OperationalError, InterfaceError) as exc:
             self._disconnect()  # reconnect on the next flush
-            raise ServiceUnavailableError(
-                f"the decision store could not confirm the last change is durable ({type(exc).__name__}); "
-                "check PostgreSQL, then retry"
-            ) from exc
+            raise _not_confirmed(exc) from exc
 
     def close(self) -> None:
         super().close()
