@@ -4,11 +4,13 @@ chain persists, the audit chain verifies from the database, and tampering is det
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import text
 
@@ -427,6 +429,115 @@ def test_a_decision_held_for_the_commit_on_a_recommendation_that_moved_on_lands_
     saved = bus.handle(RecordDecision(rec.id, Outcome.ACCEPTED, "bob", "charge"))
     assert [d.seq for d in service.decisions(rec.id)] == [saved.seq]
     assert list(SqlAuditView(store).entries())[-1].payload["decision"] == saved.seq
+
+
+@pytest.fixture
+def postgres_store() -> Iterator[SqlDecisionStore]:
+    with postgres_schema_url() as url:
+        opened = SqlDecisionStore(url)
+        yield opened
+        opened.close()
+
+
+class RoundTrips:
+    """Counts the statements (simple queries included) sent on a store's writers' connection."""
+
+    def __init__(self, store: SqlDecisionStore, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.store, self.count = store, 0
+        execute = psycopg.Cursor.execute
+
+        def counting(cursor: psycopg.Cursor[Any], *args: Any, **kwargs: Any) -> Any:
+            writers = store._writers_connection
+            if writers is not None and cursor.connection is writers.connection.driver_connection:
+                self.count += 1
+            return execute(cursor, *args, **kwargs)
+
+        monkeypatch.setattr(psycopg.Cursor, "execute", counting)
+
+    def of(self, handle: Callable[[], object]) -> int:
+        before = self.count
+        handle()
+        return self.count - before
+
+
+def test_a_postgres_writer_trusts_what_its_last_commit_left_and_takes_one_round_trip(
+    postgres_store: SqlDecisionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a decision, the next one on the same recommendation reads nothing: BEGIN, the lock,
+    the head guard, the decision, its audit entry and COMMIT are one round trip, and the result
+    is the same as when it reads (versions, decision numbers in order, a chain that verifies)."""
+    service, bus, rec = proposed(postgres_store)
+    trips = RoundTrips(postgres_store, monkeypatch)
+    defer = RecordDecision(rec.id, Outcome.DEFERRED, "bob", "charge", "context.need-more-info")
+    assert trips.of(lambda: bus.handle(defer)) == 2  # the plan before it left nothing to trust: it reads
+    assert trips.of(lambda: bus.handle(defer)) == 1
+    assert trips.of(lambda: bus.handle(RecordDecision(rec.id, Outcome.ACCEPTED, "bob", "charge"))) == 1
+    decisions = service.decisions(rec.id)
+    assert [d.decision.outcome for d in decisions] == [Outcome.DEFERRED, Outcome.DEFERRED, Outcome.ACCEPTED]
+    assert [d.seq for d in decisions] == sorted(d.seq for d in decisions)
+    stored = service.recommendation(rec.id)
+    assert stored.status is RecommendationStatus.ACCEPTED and stored.version == 4
+    entries = list(SqlAuditView(postgres_store).entries())
+    assert [e.payload.get("decision") for e in entries[-3:]] == [d.seq for d in decisions]
+    assert verify(entries).ok
+
+
+def test_a_trusting_writer_whose_store_another_process_changed_starts_again_reading(
+    postgres_store: SqlDecisionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process deciding (or switching the unit off) moves the chain's head: the trusting
+    transaction fails its guard with nothing written, and the command runs again, reading; what
+    it then finds decides (here: a refusal, since the other process accepted)."""
+    other = SqlDecisionStore(postgres_store.url, migrate=False)
+    try:
+        service, bus, rec = proposed(postgres_store)
+        other_bus = MessageBus(DecisionService(other.unit_of_work, service.planning, service.solver, service.clock))
+        trips = RoundTrips(postgres_store, monkeypatch)
+        bus.handle(RecordDecision(rec.id, Outcome.DEFERRED, "bob", "charge", "context.need-more-info"))
+        other_bus.handle(RecordDecision(rec.id, Outcome.DEFERRED, "eve", "charge", "context.need-more-info"))
+        # the guard fails (1; the ROLLBACK after it is not a cursor's), then the read and the commit (2)
+        assert (
+            trips.of(
+                lambda: bus.handle(RecordDecision(rec.id, Outcome.DEFERRED, "bob", "c", "preference.staff-declined"))
+            )
+            == 3
+        )
+        assert (
+            trips.of(lambda: bus.handle(RecordDecision(rec.id, Outcome.DEFERRED, "bob", "c", "context.need-more-info")))
+            == 1
+        )
+        other_bus.handle(RecordDecision(rec.id, Outcome.ACCEPTED, "eve", "charge"))
+        with pytest.raises(ConflictError, match="accepted; only proposed or deferred"):
+            bus.handle(RecordDecision(rec.id, Outcome.DEFERRED, "bob", "charge", "context.need-more-info"))
+        other_bus.handle(ChangeUnitMode(UNIT, UnitMode.OFF, actor="admin"))
+    finally:
+        other.close()
+    outcomes = [(d.decision.user, d.decision.outcome) for d in service.decisions(rec.id)]
+    assert outcomes == [
+        ("bob", Outcome.DEFERRED),
+        ("eve", Outcome.DEFERRED),
+        ("bob", Outcome.DEFERRED),
+        ("bob", Outcome.DEFERRED),
+        ("eve", Outcome.ACCEPTED),
+    ]
+    entries = list(SqlAuditView(postgres_store).entries())
+    assert [e.seq for e in entries] == list(range(len(entries))) and verify(entries).ok
+
+
+def test_a_refusal_on_what_a_writer_remembered_is_checked_against_the_database(
+    postgres_store: SqlDecisionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer that remembers a recommendation as accepted refuses another decision on it only
+    after reading it again (one read, nothing written): a refusal is never made on memory alone."""
+    service, bus, rec = proposed(postgres_store)
+    bus.handle(RecordDecision(rec.id, Outcome.ACCEPTED, "bob", "charge"))
+    trips = RoundTrips(postgres_store, monkeypatch)
+    before = list(SqlAuditView(postgres_store).entries())
+    with pytest.raises(ConflictError, match="accepted; only proposed or deferred"):
+        trips.of(lambda: bus.handle(RecordDecision(rec.id, Outcome.ACCEPTED, "bob", "charge")))
+    assert trips.count == 1  # the read; the trusting attempt sent nothing
+    assert list(SqlAuditView(postgres_store).entries()) == before
+    assert len(service.decisions(rec.id)) == 1
 
 
 def test_requests_flush_postgresql_on_their_event_loop_and_share_the_flushes() -> None:

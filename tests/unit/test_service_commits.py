@@ -9,6 +9,7 @@ import threading
 
 import pytest
 
+from careshift.adapters.store.cooperative import run_cooperatively, suspend
 from careshift.domain.errors import ServiceUnavailableError
 from careshift.service.commits import SerialWriter, defer, deferred_durability
 
@@ -136,10 +137,14 @@ def test_a_write_after_shutdown_is_a_clear_503_not_a_crash() -> None:
         asyncio.run(writer.run(lambda: "late"))
 
 
-async def on_the_loop(function, *args):  # type: ignore[no-untyped-def]
-    """A stand-in for the store's cooperative runner: yields to the loop, then runs ``function``."""
-    await asyncio.sleep(0.01)
-    return function(*args)
+def on_the_loop(function, *args):  # type: ignore[no-untyped-def]
+    """The store's cooperative runner, with each write first waiting on the loop (as for the database)."""
+
+    def waits_then_runs():  # type: ignore[no-untyped-def]
+        suspend(asyncio.sleep(0.01))
+        return function(*args)
+
+    return run_cooperatively(waits_then_runs)
 
 
 def test_writes_on_the_loop_take_turns_keep_their_own_pending_waits_and_drain_before_shutdown() -> None:

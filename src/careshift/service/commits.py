@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -50,9 +50,10 @@ class PendingDurability:
 
 _pending: contextvars.ContextVar[PendingDurability | None] = contextvars.ContextVar("careshift_pending", default=None)
 """Per context, not per thread: writes on the event loop run in greenlets that share its thread."""
-Cooperative = Callable[..., Awaitable[Any]]
-"""Runs ``function(*args)`` on the running event loop, yielding to it while ``function`` waits
-for I/O; returns what the function returned."""
+Cooperative = Callable[..., "asyncio.Future[Any]"]
+"""Runs ``function(*args)`` on the running event loop, after the functions given to it before
+on that loop (one at a time), yielding to the loop while ``function`` waits for I/O; the future
+holds what the function returned."""
 
 
 @contextmanager
@@ -108,8 +109,7 @@ class SerialWriter:
     def __init__(self, name: str = "careshift-writer", *, on_loop: Cooperative | None = None) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
         self._on_loop = on_loop
-        self._turns: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
-        self._tasks: set[asyncio.Task[_Outcome]] = set()
+        self._running: set[asyncio.Future[_Outcome]] = set()
         self._closed = False
 
     async def run(self, work: Callable[[], T]) -> T:
@@ -123,12 +123,10 @@ class SerialWriter:
             if self._closed:
                 raise RuntimeError("closed")
             if self._on_loop is not None:
-                turn = self._turns.setdefault(loop, asyncio.Lock())
-                # its own task: a caller that leaves does not cut the write short
-                task = loop.create_task(_in_turn(turn, self._on_loop, context, work))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-                queued = task
+                # not the caller's task: a caller that leaves does not cut the write short
+                queued = self._on_loop(_run_deferring, context, work)
+                self._running.add(queued)
+                queued.add_done_callback(self._running.discard)
             else:
                 queued = loop.run_in_executor(self._executor, _run_deferring, context, work)
         except RuntimeError as exc:  # closed: the server is stopping
@@ -148,7 +146,7 @@ class SerialWriter:
         before the store closes: a write on the loop holds the store's lock between its steps)."""
         self._closed = True
         loop = asyncio.get_running_loop()
-        running = [task for task in self._tasks if task.get_loop() is loop]
+        running = [write for write in self._running if write.get_loop() is loop]
         if running:
             await asyncio.gather(*running, return_exceptions=True)
 
@@ -156,14 +154,6 @@ class SerialWriter:
         """Finish the queued writes and stop the thread (writes on a loop: see :meth:`drain`)."""
         self._closed = True
         self._executor.shutdown(wait=True)
-
-
-async def _in_turn(
-    turn: asyncio.Lock, cooperative: Cooperative, context: contextvars.Context, work: Callable[[], object]
-) -> _Outcome:
-    async with turn:  # one write at a time: they all append to the one audit chain
-        outcome: _Outcome = await cooperative(_run_deferring, context, work)
-        return outcome
 
 
 def _report_abandoned(done: asyncio.Future[_Outcome]) -> None:

@@ -27,7 +27,7 @@ from careshift.domain.schedule import Assignment, Schedule
 from careshift.engine.candidates import Candidate, OpenShift, rank_candidates
 from careshift.service import autopolicy
 from careshift.service.autopolicy import AutoThresholds, assess
-from careshift.service.errors import ConflictError, NotFoundError
+from careshift.service.errors import ConflictError, NotFoundError, StaleRead
 from careshift.service.fallback import Proposal, propose, within_window
 from careshift.service.forecasts import StoredForecast
 from careshift.service.messages import (
@@ -360,7 +360,10 @@ class DecisionService:
         """Record a decision (traced as ``careshift.decide``; see ``_decide``)."""
         attributes = {"careshift.recommendation": command.recommendation_id, "careshift.outcome": command.outcome.value}
         with span("careshift.decide", **attributes):
-            return self._decide(command)
+            try:
+                return self._decide(command)
+            except StaleRead:  # another process wrote meanwhile; this time the store reads
+                return self._decide(command)
 
     def _decide(self, command: RecordDecision) -> Handled:
         """Record accept / override / defer. Override and defer need a coded reason

@@ -52,7 +52,7 @@ from careshift.domain.recommendations import ProducedBy, ReasonStatement, Recomm
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.service.autopolicy import AutoThresholds
 from careshift.service.commits import Cooperative
-from careshift.service.errors import ConflictError
+from careshift.service.errors import ConflictError, StaleRead
 from careshift.service.forecasts import StoredForecast, points_from_json, points_to_json
 from careshift.service.repositories import (
     ApprovedSchedule,
@@ -231,7 +231,10 @@ _APPEND_AUDIT = insert(audit_table)
 _BEGIN_AND_LOCK_CHAIN = (
     "BEGIN; SELECT pg_advisory_xact_lock(%(lock_key)s), set_config('synchronous_commit', %(sync)s, true)"
 )
-_BEGIN_LATER = "careshift.begin_later"  # Connection.info flag: send BEGIN before the next statement
+_BEGIN_LATER = "careshift.begin_later"  # Connection.info: the BEGIN to send before the next statement
+_REMEMBERED = "careshift.remembered"  # Connection.info: what the writers' last commit left (Remembered)
+_UNTRACKED = "careshift.untracked"  # Connection.info flag: this transaction ran a statement Remembered cannot follow
+_REMEMBER_AT_MOST = 256  # recommendation states kept in Remembered, the latest read or written
 _HELD = "careshift.held"  # Connection.info: statements held back, sent before the next one (HeldWrites)
 # A writer's first lookup of a recommendation also fetches what a decision reads next: the
 # unit's mode and, on PostgreSQL, the audit chain's head (one round trip instead of three; see ReadAhead).
@@ -249,19 +252,24 @@ _STATE_MODE_AND_HEAD = _STATE_AND_MODE.add_columns(*audit_table.c).select_from(
 )
 _ADD_DECISION = insert(decision_table).returning(decision_table.c.seq)
 _PG = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
+_NEXT_DECISION = "nextval(pg_get_serial_sequence('decision', 'seq')) AS next_decision"
 # PostgreSQL writers: what a writer reads first comes back with the BEGIN and the chain's lock,
 # in one simple query (bound client-side; READ COMMITTED gives each statement its own snapshot,
 # so the read, after the lock, sees every earlier writer's commit), with a decision number drawn
 # ahead (a number drawn for a decision that is then refused is skipped, as after any rollback).
 _BEGIN_LOCK_AND_READ = (
-    _BEGIN_AND_LOCK_CHAIN
-    + "; "
-    + str(
-        _STATE_MODE_AND_HEAD.add_columns(
-            text("nextval(pg_get_serial_sequence('decision', 'seq')) AS next_decision")
-        ).compile(dialect=_PG)
-    )
+    _BEGIN_AND_LOCK_CHAIN + "; " + str(_STATE_MODE_AND_HEAD.add_columns(text(_NEXT_DECISION)).compile(dialect=_PG))
 )
+# A writer that trusts what the last commit left (Remembered) reads nothing: its BEGIN and lock
+# go out with its writes and COMMIT, behind this guard on the chain's head, and the COMMIT's round
+# trip draws the next writer's decision number.
+_CHECK_HEAD = (
+    "DO $$BEGIN IF (SELECT max(seq) FROM audit_entry) IS DISTINCT FROM %(head)s THEN "
+    "RAISE EXCEPTION 'the audit chain moved on since this writer last read it' "
+    "USING ERRCODE = 'serialization_failure'; END IF; END$$"
+)
+_BEGIN_LOCK_AND_CHECK = _BEGIN_AND_LOCK_CHAIN + "; " + _CHECK_HEAD
+_DRAW_DECISION = "SELECT " + _NEXT_DECISION
 _APPEND_AUDIT_PG = str(_APPEND_AUDIT.compile(dialect=_PG))
 # PostgreSQL: move the recommendation (if still at the expected version) and add the decision
 # in one statement; no row back means the version had moved on.
@@ -302,6 +310,35 @@ def _changed_meanwhile(recommendation_id: str) -> ConflictError:
     return ConflictError(f"recommendation {recommendation_id} changed meanwhile; reload it and decide again")
 
 
+def _moved_on(exc: DBAPIError) -> bool:
+    """``exc`` is the head guard of a writer that trusted ``Remembered`` (``_CHECK_HEAD``)."""
+    return getattr(exc.orig, "sqlstate", None) == "40001"
+
+
+def _stale() -> StaleRead:
+    return StaleRead("the store changed since this writer last read it (another process wrote); nothing was written")
+
+
+@dataclass(frozen=True)
+class Remembered:
+    """What the PostgreSQL writers' connection knows of the database as its last commit left it:
+    the chain's head, the recommendation states and unit modes its transactions read or wrote
+    while nobody else moved the head, and a decision number drawn in that commit.
+
+    A writer whose first read is among these states reads nothing: its BEGIN and the chain's
+    lock go out with its writes and its COMMIT, in one round trip instead of two, behind a guard
+    that the head is still this one. Every change of a state or a mode appends to the chain, so
+    an unmoved head means nothing remembered has changed. When it has moved (another process
+    wrote), the guard fails the transaction (``StaleRead``, nothing written) and the command runs
+    again, reading. Any statement this record cannot follow (anything but the decision path's
+    reads and held writes) makes the connection forget it."""
+
+    head: AuditEntry | None
+    next_decision: int
+    states: dict[str, RecommendationState]
+    modes: dict[str, str | None]
+
+
 @dataclass
 class ReadAhead:
     """Rows a writing unit of work fetched before it asked for them, kept up to date by its own
@@ -323,6 +360,31 @@ class ReadAhead:
     next_decision: int | None = None
     """A decision number drawn with the BEGIN (PostgreSQL): the first decision recorded takes it,
     so that nothing reads its insert, which then goes out with the COMMIT."""
+    seen: dict[str, RecommendationState] = field(default_factory=dict)
+    """States this transaction read or wrote, as it leaves them (``Remembered``)."""
+
+    def trust(self, known: Remembered, recommendation_id: str) -> None:
+        """Serve this transaction's reads from what the last commit left (``Remembered``)."""
+        self.states[recommendation_id] = known.states[recommendation_id]
+        self.seen.update(known.states)
+        self.modes.update(known.modes)
+        self.head, self.head_known = known.head, True
+        self.next_decision = known.next_decision
+
+    def recall(self, known: Remembered) -> None:
+        """After a read: keep what the last commit left too, if the chain's head has not moved since."""
+        if self.head_known and _seq(self.head) == _seq(known.head):
+            self.seen = {**known.states, **self.seen}
+            self.modes = {**known.modes, **self.modes}
+
+    def note(self, state: RecommendationState) -> None:
+        self.seen.pop(state.id, None)
+        self.seen[state.id] = state  # the latest last
+
+    def remembered(self, next_decision: int) -> Remembered:
+        """What this transaction leaves for the next writer, once committed."""
+        states = dict(list(self.seen.items())[-_REMEMBER_AT_MOST:])
+        return Remembered(self.head, next_decision, states, dict(self.modes))
 
     def remember(self, recommendation_id: str, row: Any) -> RecommendationState | None:
         """Keep what one state-mode-and-head row says (``row`` is ``None``: no such recommendation)."""
@@ -331,6 +393,7 @@ class ReadAhead:
             return None
         state = _state_of(row)
         self.states[recommendation_id] = state
+        self.note(state)
         self.modes.setdefault(row.unit, row.mode)
         self.next_decision = getattr(row, "next_decision", None)
         if self.head_ahead and not self.head_known:
@@ -345,6 +408,11 @@ class ReadAhead:
         self.states.clear()
         self.next_decision = None  # drawn for that transaction only
         self.head, self.head_known = None, False
+        self.seen = {}
+
+
+def _seq(entry: AuditEntry | None) -> int | None:
+    return None if entry is None else entry.seq
 
 
 class SqlRecommendations:
@@ -473,6 +541,7 @@ class SqlDecisions:
         if self._ahead is not None and self._ahead.next_decision is not None and self._held is not None:
             # numbered ahead: held for the commit, whose guard turns a stale version into a conflict
             number, self._ahead.next_decision = self._ahead.next_decision, None
+            self._ahead.note(RecommendationState(decision.recommendation_id, unit, status, expected_version + 1))
             at = INSTANT.process_bind_param(decision.at, _PG)  # the value SQLAlchemy would send
             self._held.add(_MOVE_AND_DECIDE_PG, {**parameters, "d_seq": number, "d_decided_at": at})
             return StoredDecision(number, decision, unit)
@@ -743,17 +812,20 @@ def _bind(connection: Connection, sql: str, parameters: dict[str, Any]) -> str:
 
 def _simple_query(connection: Connection, sql: str, *, last_row: bool = False) -> Any:
     """Run ``sql`` (one or more statements, values bound) as one simple query on the writers'
-    connection; with ``last_row``, return the last statement's first row (``None`` when it has
-    none). Driver errors come out as SQLAlchemy's, and a lost connection is invalidated, as for
+    connection; with ``last_row``, return the first row of the last statement that returns rows
+    (``None`` when it has none). Driver errors come out as SQLAlchemy's, and a lost connection is invalidated, as for
     any statement. (Not ``exec_driver_sql``: it passes an empty parameter list, and the driver
     then reads every ``%`` in a bound value as a placeholder.)"""
     raw = _driver(connection)
     try:
         with raw.cursor(row_factory=namedtuple_row) as cursor:
             cursor.execute(sql)  # no parameters: the simple query protocol, which takes several statements
-            while cursor.nextset():
-                pass
-            return cursor.fetchone() if last_row else None
+            row = None
+            while True:
+                if last_row and cursor.description is not None:
+                    row = cursor.fetchone()
+                if not cursor.nextset():
+                    return row
     except psycopg.Error as exc:
         invalidated = bool(connection.dialect.is_disconnect(exc, raw, None))  # type: ignore[arg-type]
         if invalidated:
@@ -807,6 +879,7 @@ class SqlUnitOfWork:
         self._committed = False
         self._first_read: str | None = None
         self._held: HeldWrites | None = None
+        self._trusted = False  # this transaction reads what the last commit left (Remembered)
 
     def reading(self, recommendation_id: str) -> Self:
         """Say which recommendation's state this unit of work reads first: a PostgreSQL writer
@@ -865,12 +938,22 @@ class SqlUnitOfWork:
             self._held = HeldWrites(self._db)
             self._db.info[_HELD] = self._held
             values = {"lock_key": AUDIT_LOCK_KEY, "sync": synchronous}
+            known: Remembered | None = self._db.info.pop(_REMEMBERED, None)
+            self._db.info.pop(_UNTRACKED, None)
             first, ahead = self._first_read, self._ahead
             if first is None or ahead is None:
                 _simple_query(self._db, _bind(self._db, _BEGIN_AND_LOCK_CHAIN, values))
                 return
+            if known is not None and first in known.states:
+                ahead.trust(known, first)
+                check = _bind(self._db, _BEGIN_LOCK_AND_CHECK, {**values, "head": _seq(known.head)})
+                self._db.info[_BEGIN_LATER] = check  # sent with the first statement or the COMMIT
+                self._trusted = True
+                return
             read = _bind(self._db, _BEGIN_LOCK_AND_READ, {**values, "rid": first})
             ahead.remember(first, _simple_query(self._db, read, last_row=True))
+            if known is not None:
+                ahead.recall(known)
 
     def _abandon(self) -> None:
         """After a failed begin: end what was started, so that the writers' connection is never
@@ -918,20 +1001,46 @@ class SqlUnitOfWork:
         finally:
             if self._committed and self._durable is not None:
                 self._durable.wait()  # outside the write lock, so concurrent commits share one fsync
+        if self._trusted and isinstance(exc, ConflictError) and not isinstance(exc, StaleRead):
+            # refused on what the last commit left, which the database never confirmed: ask again, reading
+            raise StaleRead(f"refused on remembered state ({exc}); the command runs again, reading") from exc
 
     def commit(self) -> None:
+        assert self._db is not None
+        remember = self._remembers()
+        row = None
         try:
             if self._held is not None and self._held.pending:
-                assert self._db is not None
-                _simple_query(self._db, "; ".join([*_owed(self._db), "COMMIT"]))  # one round trip
+                statements = [*_owed(self._db), *([_DRAW_DECISION] if remember else []), "COMMIT"]
+                row = _simple_query(self._db, "; ".join(statements), last_row=remember)  # one round trip
             self._transaction.commit()
             self._committed = True
         except IntegrityError as exc:
             self._transaction.rollback()
+            if self._trusted:
+                raise _stale() from exc
             raise ConflictError("another request changed the same records at the same time; retry") from exc
         except (OperationalError, InterfaceError) as exc:
+            if _moved_on(exc):
+                self._transaction.rollback()
+                raise _stale() from exc
             raise ServiceUnavailableError(f"the decision store is unavailable ({type(exc).__name__})") from exc
+        if remember and row is not None and self._ahead is not None:
+            self._db.info[_REMEMBERED] = self._ahead.remembered(int(row.next_decision))
         self._next_transaction()
+
+    def _remembers(self) -> bool:
+        """Whether this commit leaves ``Remembered`` for the next writer: a PostgreSQL writer's
+        first transaction that knows the chain's head and ran only the decision path's reads and
+        held writes."""
+        ahead = self._ahead
+        return (
+            self._connection is not None
+            and ahead is not None
+            and ahead.active
+            and ahead.head_known
+            and not self._db.info.get(_UNTRACKED, False)  # type: ignore[union-attr]
+        )
 
     def rollback(self) -> None:
         if self._held is not None:
@@ -945,7 +1054,8 @@ class SqlUnitOfWork:
         assert self._db is not None
         self._transaction = self._db.begin()
         if self._connection is not None:
-            self._db.info[_BEGIN_LATER] = True  # autocommit mode: BEGIN comes with the next statement, if any
+            self._db.info[_BEGIN_LATER] = "BEGIN"  # autocommit mode: BEGIN comes with the next statement, if any
+        self._trusted = False
         if self._ahead is not None:
             self._ahead.end()
         self.audit.unlocked()
@@ -956,19 +1066,27 @@ def _owed(connection: Connection) -> list[str]:
     BEGIN of a unit of work that committed and goes on (``_BEGIN_LATER``: put off, so that the
     usual single commit costs no extra round trip) and the writes held back (``HeldWrites``).
     Owed no more once returned."""
-    owed = ["BEGIN"] if connection.info.pop(_BEGIN_LATER, False) else []
+    begin = connection.info.pop(_BEGIN_LATER, None)
+    owed = [begin] if begin else []
     held: HeldWrites | None = connection.info.get(_HELD)
     return owed + (held.take() if held is not None else [])
 
 
 def _before_statement(connection: Connection, *_: object) -> None:
-    """Before a statement on the writers' connection: send what it owes first (``_owed``)."""
+    """Before a statement on the writers' connection: send what it owes first (``_owed``). What
+    the last commit left (``Remembered``) is forgotten: the statement may change it."""
+    connection.info[_UNTRACKED] = True
+    connection.info.pop(_REMEMBERED, None)
     owed = _owed(connection)
     if owed:
         try:
             _simple_query(connection, "; ".join(owed))
         except IntegrityError as exc:  # as the commit would have said
             raise ConflictError("another request changed the same records at the same time; retry") from exc
+        except OperationalError as exc:
+            if _moved_on(exc):
+                raise _stale() from exc
+            raise
 
 
 class SqlDecisionStore:
