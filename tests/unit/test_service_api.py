@@ -3,6 +3,7 @@ flow over HTTP, and problem details for conflicts."""
 
 from __future__ import annotations
 
+import gc
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -178,3 +179,13 @@ def test_shutdown_hooks_run_when_the_server_stops() -> None:
         assert client.get("/health").status_code == 200
         assert closed == []
     assert closed == ["pool"]
+
+
+def test_while_serving_what_starting_made_is_kept_out_of_the_collectors_way() -> None:
+    """The lifespan freezes the objects made before serving (a full collection then does not
+    pause every request to scan them) and gives them back to the collector at shutdown."""
+    before = gc.get_freeze_count()
+    with api(rig(ScriptedSolver(None))) as client:
+        assert gc.get_freeze_count() > before
+        assert client.get("/health").status_code == 200
+    assert gc.get_freeze_count() == before

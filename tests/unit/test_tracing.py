@@ -128,6 +128,28 @@ def test_console_exporter_by_setting_and_off_by_default() -> None:
         tracing.use_provider(None)
 
 
+def test_with_tracing_off_requests_and_use_cases_make_no_spans(spans: InMemorySpanExporter) -> None:
+    """Off (no provider of ours, none set by a host application): the request middleware and
+    ``span`` step aside, and a use case's span takes attributes without recording them."""
+    tracing.use_provider(None)
+    assert not tracing.tracing_on()
+    with tracing.span("careshift.decide", unit=UNIT) as current:
+        current.set_attribute("careshift.outcome", "accepted")
+        assert not current.is_recording()
+    r = rig(ScriptedSolver(repaired()), mode=UnitMode.AUTO)
+    after_call_out(r)
+    headers = bearer("staffing.read", "staffing.decide", units=[UNIT])
+    assert api(r).post(f"/units/{UNIT}/repair", headers=headers).status_code == 200
+    assert spans.get_finished_spans() == ()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    tracing.use_provider(provider)
+    assert tracing.tracing_on()
+    with tracing.span("careshift.decide"):
+        pass
+    assert [s.name for s in spans.get_finished_spans()] == ["careshift.decide"]
+
+
 def test_the_server_prints_spans_when_the_setting_says_console(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -45,6 +45,14 @@ def tracer() -> Tracer:
     return trace.get_tracer(TRACER_NAME, __version__, tracer_provider=_provider)
 
 
+def tracing_on() -> bool:
+    """Whether spans go anywhere: a provider of ours, or a global one the host application set
+    (until then the global provider is OpenTelemetry's proxy, whose spans record nothing)."""
+    if _provider is not None:
+        return True
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider | trace.NoOpTracerProvider)
+
+
 def configure_tracing(exporter: Exporter) -> SdkTracerProvider | None:
     """Install a provider for ``exporter`` (``off``: none). Returns it so the caller can shut
     it down (flushing batched spans) at exit."""
@@ -73,7 +81,11 @@ def stop_tracing(provider: SdkTracerProvider) -> None:
 
 @contextmanager
 def span(name: str, **attributes: AttributeValue) -> Iterator[Span]:
-    """A span around one use case; an exception escaping it is recorded and marks it an error."""
+    """A span around one use case; an exception escaping it is recorded and marks it an error.
+    With tracing off, nothing is made (the invalid span takes and drops any attribute)."""
+    if not tracing_on():
+        yield trace.INVALID_SPAN
+        return
     with tracer().start_as_current_span(name, attributes=attributes) as current:
         yield current
 
@@ -93,7 +105,7 @@ class TraceRequests:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not tracing_on():  # off: not even the no-op tracer's context work
             await self.app(scope, receive, send)
             return
         method = str(scope.get("method", "GET"))
