@@ -12,7 +12,7 @@ from careshift.domain.checker import check
 from careshift.domain.problem import RosterProblem
 from careshift.domain.schedule import Schedule
 from careshift.engine import SolveOptions, build_model, solve
-from careshift.engine.columns import ColumnGeneration, Shares, complete, improve_by_columns
+from careshift.engine.columns import SCALE, ColumnGeneration, Shares, complete, improve_by_columns
 from careshift.engine.lines import LineSearch
 from careshift.engine.lns import _Hotspots, _neighbourhood
 from careshift.engine.solve import extract_schedule
@@ -99,3 +99,15 @@ def test_guided_neighbourhoods_free_only_the_days_the_guide_doubts() -> None:
 
     free = _neighbourhood(m, random.Random(0), "guided", 1.0, _Hotspots({}, {}), unsure)
     assert free and free <= doubted
+
+
+def test_the_certificate_proves_its_bound_from_integer_multipliers() -> None:
+    optimum = solve(WARD, SolveOptions(time_limit=60, workers=1, strategy="cpsat"))
+    assert optimum.status == "OPTIMAL" and optimum.objective is not None
+    search, generation = _generation(WARD)
+    stats = generation.generate(time.monotonic() + 60)
+    certificate = generation.certificate
+    assert certificate is not None and stats.bound == certificate.bound
+    assert certificate.bound == certificate.total / SCALE <= optimum.objective
+    assert set(certificate.least) == {member.id for member in WARD.staff}
+    assert all(isinstance(q, int) for q in certificate.multipliers)

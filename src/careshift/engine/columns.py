@@ -79,6 +79,24 @@ class ColumnStats:
     converged: bool = False
 
 
+@dataclass(frozen=True)
+class Certificate:
+    """A Lagrangian lower bound and what proves it: integer multipliers (scaled by
+    ``SCALE``, each within its row's slack price) per master row, and each person's least
+    ``SCALE × own − charges`` at them (a proven optimum of their pricing solve). Any
+    roster costs at least ``bound``: ``SCALE`` × its cost is ``total`` plus, per person,
+    how far their line lies above their least and, per row, a share that is never
+    negative (ADR 0003, sixth round). Integers throughout, so no rounding slack."""
+
+    multipliers: tuple[int, ...]
+    least: dict[str, int]
+    total: int
+
+    @property
+    def bound(self) -> float:
+        return self.total / SCALE
+
+
 @dataclass
 class ColumnGeneration:
     """Column generation for ``search.problem`` (its people's models come from ``search``)."""
@@ -109,6 +127,7 @@ class ColumnGeneration:
         self._variables: dict[str, list[pywraplp.Variable]] = {}
         self._people: dict[str, Person] = {}
         self.fixed: dict[str, tuple[int, ...]] = {}
+        self.certificate: Certificate | None = None
         self._fixed_variables: list[pywraplp.Variable] = []
 
     def _cover_rows(self, solver: pywraplp.Solver) -> list[pywraplp.Constraint]:
@@ -193,26 +212,29 @@ class ColumnGeneration:
             found = self._price_all(staff, duals, deadline, cap)
             if found is None:  # ran out of time in the middle of pricing
                 break
-            added, least, exact = found
-            bound = self._lagrangian(duals, least) if exact and not self.fixed else None
-            if bound is not None and (self.stats.bound is None or bound > self.stats.bound):
-                self.stats.bound = bound
+            added, certificate = found
+            if certificate is not None and not self.fixed:
+                bound = certificate.bound
+                if self.stats.bound is None or bound > self.stats.bound:
+                    self.stats.bound = bound
+                    self.certificate = certificate
             if not added:
-                self.stats.converged = exact
+                self.stats.converged = certificate is not None
                 break
         return self.stats
 
-    def _lagrangian(self, duals: Sequence[float], least: float) -> float | None:
-        """The Lagrangian bound of the master at ``duals``: what the cover rows promise
-        plus every person's least line value (``least``, summed), valid when each dual lies
-        within its row's slack price (else None)."""
-        promised = 0.0
+    def _multipliers(self, duals: Sequence[float]) -> list[int]:
+        """The duals as integer Lagrange multipliers (scaled by ``SCALE``), each clipped to
+        its row's slack price so that any of them give a valid bound."""
+        multipliers = []
         for term, dual in zip(self._terms, duals, strict=True):
-            low, high = (0.0, term.weight) if term.kind == "under" else (-term.weight, 0.0)
-            if not low - 1e-9 <= dual <= high + 1e-9:
-                return None
-            promised += dual * term.level
-        return promised + least
+            low, high = (0, SCALE * term.weight) if term.kind == "under" else (-SCALE * term.weight, 0)
+            multipliers.append(min(high, max(low, round(SCALE * dual))))
+        return multipliers
+
+    def charges(self, multipliers: Sequence[int]) -> dict[int, int]:
+        """What each cover line's rows pay (scaled) at ``multipliers`` for one more person on it."""
+        return {index: sum(multipliers[term] for term in terms) for index, terms in self._terms_of.items()}
 
     def _line_prices(self, duals: Sequence[float]) -> dict[int, float]:
         """What each cover line's rows pay at ``duals`` for one more person on it."""
@@ -220,16 +242,17 @@ class ColumnGeneration:
 
     def _price_all(
         self, staff: Sequence[Staff], duals: Sequence[float], deadline: float, cap: float
-    ) -> tuple[int, float, bool] | None:
-        """Price every person at the LP's ``duals``; (columns added: the lines found with a
-        negative reduced cost, the sum of every person's least line value ``own − duals``
-        (a lower bound), whether every solve was optimal), or None when ``deadline`` came
-        first."""
+    ) -> tuple[int, Certificate | None] | None:
+        """Price every person at the LP's ``duals`` (as integer multipliers); (columns
+        added: the lines found with a negative reduced cost, the Lagrangian certificate
+        when every solve was optimal), or None when ``deadline`` came first."""
         queue = list(staff)
         lock = threading.Lock()
-        results: dict[str, tuple[list[tuple[tuple[int, ...], int]], float, bool]] = {}
+        results: dict[str, tuple[list[tuple[tuple[int, ...], int]], int | None]] = {}
         out_of_time = [False]
         prices = self._line_prices(duals)
+        multipliers = self._multipliers(duals)
+        charges = self.charges(multipliers)
 
         def run() -> None:
             while True:
@@ -241,7 +264,7 @@ class ColumnGeneration:
                 if left <= 0.01:
                     out_of_time[0] = True
                     return
-                found = self._price(member, prices, min(cap, left))
+                found = self._price(member, charges, min(cap, left))
                 with lock:
                     results[member.id] = found
 
@@ -255,30 +278,32 @@ class ColumnGeneration:
         # read every convexity dual before the first new column changes the LP
         mus = {member.id: self._convexity[member.id].dual_value() for member in staff}
         added = 0
-        lowest = 0.0
-        exact = True
+        least: dict[str, int] = {}
         for member in staff:
-            lines, least, optimal = results[member.id]
-            exact = exact and optimal
-            lowest += least
+            lines, lowest = results[member.id]
+            if lowest is not None:
+                least[member.id] = lowest
             person = self._people[member.id]
             mu = mus[member.id]
             for line, own in lines:
                 paid = sum(prices.get(index, 0.0) for position in line for index in person.items[position][4])
                 if own - paid - mu < -1e-6 and self.add(member, line, own):
                     added += 1
-        return added, lowest, exact
+        certificate = None
+        if len(least) == len(staff):
+            promised = sum(q * term.level for q, term in zip(multipliers, self._terms, strict=True))
+            certificate = Certificate(tuple(multipliers), least, promised + sum(least.values()))
+        return added, certificate
 
     def _price(
-        self, member: Staff, line_prices: dict[int, float], cap: float
-    ) -> tuple[list[tuple[tuple[int, ...], int]], float, bool]:
+        self, member: Staff, charges: dict[int, int], cap: float
+    ) -> tuple[list[tuple[tuple[int, ...], int]], int | None]:
         """``member``'s lines found (with what their own rules charge) while minimising
-        ``own − prices``, a lower bound on that least value (−inf unless the solve was
-        optimal), and whether it was."""
+        ``SCALE × own − charges`` (``charges`` per cover line, scaled), and that least value
+        when the solve proved it (else None)."""
         person = self._person(member)
-        prices = [sum(line_prices.get(index, 0.0) for index in item[4]) for item in person.items]
+        charged = [-sum(charges.get(index, 0) for index in item[4]) for item in person.items]
         variables = [item[0] for item in person.items]
-        charged = [-round(SCALE * price) for price in prices]
         model = person.m.model
         # one thread prices one person at a time, so their model is ours while we solve
         cover = cp_model.LinearExpr.weighted_sum(variables, charged)
@@ -295,13 +320,9 @@ class ColumnGeneration:
         status = solver.solve(model, collector)
         self.stats.pricing_s += time.monotonic() - started
         self.stats.pricing_solves += 1
-        optimal = status == cp_model.OPTIMAL
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return [], 0.0, False
-        # the rounded objective's optimum is within half a unit per worked day of the exact one
-        slack = 0.5 * len(person.m.days) / SCALE
-        least = solver.objective_value / SCALE - slack if optimal else float("-inf")
-        return collector.found, least, optimal
+            return [], None
+        return collector.found, round(solver.objective_value) if status == cp_model.OPTIMAL else None
 
     def work_values(self) -> dict[tuple[str, int, str, str | None], float]:
         """The LP solution over the columns held now, as a value per (staff, day index,
