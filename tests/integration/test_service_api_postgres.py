@@ -5,8 +5,11 @@ background thread writes to the same audit chain; a conflict is still a 409."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
+import time
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import httpx
 import psycopg
@@ -119,12 +122,56 @@ def test_decisions_run_on_the_event_loop_and_all_land_beside_a_background_writer
                 context.writer.close()
 
 
-def test_only_a_postgresql_store_offers_writes_on_the_loop(tmp_path: object) -> None:
+def test_a_sqlite_file_offers_writes_on_the_loop_but_sqlite_in_memory_does_not(tmp_path: object) -> None:
     store = SqlDecisionStore(f"sqlite:///{tmp_path}/d.db")
+    in_memory = SqlDecisionStore("sqlite://")
     try:
-        assert store.cooperative is None  # SQLite: the writer thread, as before
+        assert store.cooperative is not None
+        assert in_memory.cooperative is None  # the writer thread, as before
     finally:
         store.close()
+        in_memory.close()
+
+
+def test_a_sqlite_write_waits_on_the_loop_for_another_processs_write_lock(tmp_path: Path) -> None:
+    """While another connection (another process, say ``careshift ingest``) holds SQLite's write
+    lock, a decision waits for it on the event loop, which keeps answering; the decision lands
+    once the lock is free."""
+    database = tmp_path / "d.db"
+    services, context, rec = served(f"sqlite:///{database}")
+    try:
+        assert services.writes_on_loop is not None
+        app = create_app(context)
+        token = mint(KEYS, subject="bob", scopes=["staffing.read", "staffing.decide"], now=datetime.now(UTC))
+        headers = {"Authorization": f"Bearer {token}"}
+        other = sqlite3.connect(database, isolation_level=None)
+
+        async def main() -> None:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://careshift") as client:
+                other.execute("BEGIN IMMEDIATE")  # the other writer holds the lock
+                try:
+                    decision = asyncio.ensure_future(
+                        client.post(f"/recommendations/{rec.id}/decisions", json=DEFER, headers=headers)
+                    )
+                    await asyncio.sleep(0.3)
+                    assert not decision.done()  # waiting for the lock
+                    started = time.monotonic()
+                    health = await asyncio.wait_for(client.get("/health"), 5)
+                    assert health.status_code == 200 and time.monotonic() - started < 1
+                    assert not decision.done()
+                finally:
+                    other.execute("COMMIT")
+                assert (await asyncio.wait_for(decision, 10)).status_code == 201
+
+        asyncio.run(main())
+        other.close()
+        assert [d.decision.outcome.value for d in services.service.decisions(rec.id)] == ["deferred"]
+        assert verify(services.audit.entries()).ok
+    finally:
+        services.close()
+        if context.writer is not None:
+            context.writer.close()
 
 
 def test_a_write_waiting_for_the_database_does_not_hold_up_the_event_loop() -> None:

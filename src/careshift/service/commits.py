@@ -5,7 +5,9 @@ When each request's own worker thread queued for the store's lock, the turn pass
 threads dozens of times a second, and every hand-over woke a sleeping thread that then had to
 win the interpreter lock back: on two cores that convoy cost more CPU than the transactions.
 ``SerialWriter`` runs the writes one after another on a single thread instead, so a busy
-writer goes straight from one transaction to the next.
+writer goes straight from one transaction to the next; or, when the store offers it (PostgreSQL,
+a SQLite file), on the request's own event loop, one after another in greenlets that hand the
+loop back while they wait for the database (``adapters.store.cooperative``).
 
 A store commits without waiting for the disk and then waits for a shared flush (group commit,
 ADR 0012). Inside :func:`deferred_durability` the store registers that wait here instead of

@@ -9,8 +9,11 @@ requests never claim the same chain position.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sqlite3
 import threading
+import time
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -42,7 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 
-from careshift.adapters.store.cooperative import cooperative_connect, run_cooperatively
+from careshift.adapters.store.cooperative import cooperative_connect, in_write, run_cooperatively, suspend
 from careshift.adapters.store.database import make_engine, sqlite_path, upgrade
 from careshift.adapters.store.durability import GroupSync, PostgresGroupSync, SqliteGroupSync
 from careshift.adapters.store.schema import UtcDateTime
@@ -798,6 +801,42 @@ class SqlAudit:
         return None if row is None else _entry(row)
 
 
+SQLITE_BUSY_SECONDS = 30.0  # as the engine's busy_timeout (adapters.store.database)
+
+
+def _sqlite(connection: Connection) -> sqlite3.Connection:
+    raw = connection.connection.driver_connection
+    assert isinstance(raw, sqlite3.Connection)
+    return raw
+
+
+def _begin_immediately(raw: sqlite3.Connection) -> None:
+    """A SQLite write on the event loop takes the database's write lock before its first
+    statement, waiting for it on the loop rather than inside SQLite (whose busy wait would hold
+    the loop for as long as another process writes, up to 30 s); once the lock is held, nothing
+    in the transaction waits for another writer."""
+    deadline = time.monotonic() + SQLITE_BUSY_SECONDS
+    pause = 0.001
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise ServiceUnavailableError(f"the decision store is unavailable ({exc})") from exc
+                if time.monotonic() > deadline:
+                    raise ServiceUnavailableError(
+                        f"the decision store stayed locked by another process for {SQLITE_BUSY_SECONDS:.0f} s; "
+                        "retry, and check what else writes to the SQLite file"
+                    ) from exc
+            suspend(asyncio.sleep(pause))
+            pause = min(pause * 2, 0.05)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
+
+
 def _driver(connection: Connection) -> psycopg.Connection[Any]:
     raw = connection.connection.driver_connection
     assert isinstance(raw, psycopg.Connection)
@@ -926,6 +965,8 @@ class SqlUnitOfWork:
         self._db = None
         self._db = self._engine.connect() if self._connection is None else self._connection()
         self._transaction = self._db.begin()
+        if self._writer and self._connection is None and in_write() and self._db.dialect.name == "sqlite":
+            _begin_immediately(_sqlite(self._db))
         if self._connection is not None:
             # Every write appends to the one audit chain, so writers are serialised from the
             # start of their transaction: what they read is then the latest committed state,
@@ -1101,10 +1142,13 @@ class SqlDecisionStore:
         self.engine = engine or make_engine(url, sqlite_synchronous="NORMAL" if path is not None else "FULL")
         self.cooperative: Cooperative | None = None
         """How the API runs writes on its event loop (``SerialWriter(on_loop=...)``): PostgreSQL
-        connections made by this store wait for the server cooperatively (ADR 0012)."""
+        connections made by this store wait for the server cooperatively; a SQLite file's writers
+        wait there for another process's write lock (ADR 0012)."""
         if engine is None and self.engine.dialect.name == "postgresql":
             event.listen(self.engine, "do_connect", cooperative_connect)
             self.cooperative = run_cooperatively
+        elif path is not None:
+            self.cooperative = run_cooperatively  # SQLite: only another writer's lock is waited for on the loop
         self._durable: GroupSync | None = None
         if path is not None:
             self._durable = SqliteGroupSync(path)
