@@ -117,3 +117,56 @@ def test_errors_go_to_their_own_caller_and_the_next_write_still_runs() -> None:
 def test_outside_an_event_loop_there_is_nothing_to_run_on() -> None:
     with pytest.raises(RuntimeError):
         run_cooperatively(lambda: None)
+
+
+def test_a_long_backlog_of_writes_that_never_wait_all_complete_and_let_the_loop_in() -> None:
+    """Writes that end without waiting (SQLite's, once another writer's lock is released) run
+    one after another without piling up the stack, and the loop gets turns in between."""
+    ticks: list[int] = []
+
+    def waits() -> None:
+        suspend(asyncio.sleep(0.01))
+
+    def quick(n: int) -> int:
+        sum(range(2000))  # a little work, as a short transaction
+        return n
+
+    async def ticker() -> None:
+        while True:
+            ticks.append(1)
+            await asyncio.sleep(0)
+
+    async def main() -> list[int]:
+        first = run_cooperatively(waits)
+        rest = [run_cooperatively(quick, n) for n in range(3000)]
+        tick = asyncio.ensure_future(ticker())
+        await first
+        results = list(await asyncio.wait_for(asyncio.gather(*rest), 30))
+        tick.cancel()
+        return results
+
+    assert asyncio.run(main()) == list(range(3000))
+    assert len(ticks) > 2  # the backlog did not hold the loop from start to end
+
+
+def test_a_write_whose_awaited_task_is_cancelled_hears_it_and_the_next_write_runs() -> None:
+    heard: list[str] = []
+
+    def waits_for(task: asyncio.Task[None]) -> None:
+        try:
+            suspend(task)
+        except asyncio.CancelledError:
+            heard.append("cancelled")
+            raise
+
+    async def main() -> tuple[BaseException | str, ...]:
+        sleeper = asyncio.ensure_future(asyncio.sleep(10))
+        first = run_cooperatively(waits_for, sleeper)
+        second = run_cooperatively(lambda: "second")
+        await asyncio.sleep(0.01)
+        sleeper.cancel()
+        return tuple(await asyncio.wait_for(asyncio.gather(first, second, return_exceptions=True), 5))
+
+    first, second = asyncio.run(main())
+    assert heard == ["cancelled"] and isinstance(first, asyncio.CancelledError)
+    assert second == "second"

@@ -61,6 +61,7 @@ def create_app(context: ApiContext) -> FastAPI:
         # What starting made (modules, planning data, solver objects) lives as long as the
         # process: out of the collector's way, a full collection scans only what requests made
         # instead of pausing every request for a quarter of a second (ADR 0012, item 20).
+        gc.collect()  # what is garbage now is not frozen with the rest
         gc.freeze()
         try:
             yield

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import select
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, cast
@@ -34,6 +35,7 @@ from psycopg import waiting
 from psycopg.abc import PQGen
 
 _WAIT_INTERVAL = 0.1  # psycopg's own
+_BUSY_SECONDS = 0.005  # writes that end without waiting, back to back, before the loop gets a turn
 RV = TypeVar("RV")
 
 
@@ -62,11 +64,15 @@ def suspend(awaitable: Awaitable[RV]) -> RV:
 
 
 def _ready_now(fileno: int, wait: int) -> int:
-    """What ``fileno`` is ready for at once (a socket asked for writing nearly always is)."""
-    readers = [fileno] if wait & waiting.WAIT_R else []
-    writers = [fileno] if wait & waiting.WAIT_W else []
-    r, w, _ = select.select(readers, writers, [], 0)
-    return (waiting.READY_R if r else 0) | (waiting.READY_W if w else 0)
+    """What ``fileno`` is ready for at once (a socket asked for writing nearly always is);
+    ``poll``, which takes any descriptor number (``select`` stops at 1024)."""
+    poller = select.poll()
+    asked = (select.POLLIN if wait & waiting.WAIT_R else 0) | (select.POLLOUT if wait & waiting.WAIT_W else 0)
+    poller.register(fileno, asked)
+    events = 0
+    for _, happened in poller.poll(0):
+        events |= happened
+    return (waiting.READY_R if events & select.POLLIN else 0) | (waiting.READY_W if events & select.POLLOUT else 0)
 
 
 class CooperativeConnection(psycopg.Connection[Any]):
@@ -104,6 +110,7 @@ class _Turns:
         self._loop = loop
         self._queue: deque[tuple[_Write, tuple[Any, ...], asyncio.Future[Any]]] = deque()
         self._running: tuple[_Write, asyncio.Future[Any]] | None = None
+        self._starting = False  # inside _next: a write that ends leaves the next to its loop
 
     def submit(self, function: Callable[..., Any], args: tuple[Any, ...]) -> asyncio.Future[Any]:
         future: asyncio.Future[Any] = self._loop.create_future()
@@ -112,15 +119,28 @@ class _Turns:
         return future
 
     def _next(self) -> None:
-        while self._running is None and self._queue:
-            write, args, future = self._queue.popleft()
-            self._running = (write, future)
-            self._step(write.switch, *args)
+        """Start queued writes while none is running (one loop, not a recursion: writes that
+        never wait end inside it); after ``_BUSY_SECONDS`` of them the loop gets a turn first."""
+        if self._starting:
+            return
+        self._starting = True
+        started = time.monotonic()
+        try:
+            while self._running is None and self._queue:
+                if time.monotonic() - started > _BUSY_SECONDS:
+                    self._loop.call_soon(self._next)
+                    return
+                write, args, future = self._queue.popleft()
+                self._running = (write, future)
+                self._step(write.switch, *args)
+        finally:
+            self._starting = False
 
     def _step(self, resume: Callable[..., Any], *value: Any) -> None:
         """Run the current write until it waits (register its wake-up) or ends (start the next)."""
         assert self._running is not None
         write, future = self._running
+        write.parent = getcurrent()  # whoever resumes it (a loop callback) hears where it stops
         try:
             request = resume(*value)
         except BaseException as exc:  # noqa: BLE001 - the write's own error goes to its caller
@@ -128,16 +148,24 @@ class _Turns:
             return
         if write.dead:
             self._end(future, result=request)
-        elif isinstance(request, _Socket):
-            self._on_socket(write, request)
-        else:
-            asyncio.ensure_future(request, loop=self._loop).add_done_callback(
-                lambda done: (
-                    self._step(write.throw, done.exception())
-                    if done.exception() is not None
-                    else self._step(write.switch, done.result())
+            return
+        try:
+            if isinstance(request, _Socket):
+                self._on_socket(write, request)
+            else:
+                asyncio.ensure_future(request, loop=self._loop).add_done_callback(
+                    lambda done: self._resume_after(write, done)
                 )
-            )
+        except BaseException as exc:  # noqa: BLE001 - cannot wait for that: the write fails there
+            self._step(write.throw, exc)
+
+    def _resume_after(self, write: _Write, done: asyncio.Future[Any]) -> None:
+        if done.cancelled():
+            self._step(write.throw, asyncio.CancelledError())
+        elif done.exception() is not None:
+            self._step(write.throw, done.exception())
+        else:
+            self._step(write.switch, done.result())
 
     def _on_socket(self, write: _Write, socket: _Socket) -> None:
         fileno, loop = socket.fileno, self._loop
