@@ -46,16 +46,14 @@ def serve(db: str, port: int) -> None:
     from careshift.api.auth import development_keys
     from careshift.api.deps import ApiContext
     from careshift.domain.recommendations import UnitMode
+    from careshift.domain.schedule import Schedule
     from careshift.service.bootstrap import build_services
     from careshift.service.messages import ChangeUnitMode, RepairAfterCallOut
-    from careshift.service.sample import sample_planning
+    from careshift.service.sample import first_night, sample_planning
     from careshift.settings import Settings
 
     planning = sample_planning((UNIT,), date.today(), days=7)
-    current = planning.inputs[UNIT].current or ()
-    first_night = min(a.day for a in current if a.shift == "N")
-    night = [a for a in current if a.shift == "N" and a.day == first_night]  # both: the floor breaks
-    for gone in night:
+    for gone in first_night(planning.inputs[UNIT].current or Schedule(())):
         planning.call_out(UNIT, gone.staff, gone.day)
     services = build_services(planning, database_url=db, time_limit=3.0)
     services.bus.handle(ChangeUnitMode(UNIT, UnitMode.RECOMMEND, actor="bench"))

@@ -21,10 +21,11 @@ from careshift.api.app import create_app
 from careshift.api.auth import generate_keys, mint
 from careshift.api.deps import ApiContext
 from careshift.domain.recommendations import UnitMode
+from careshift.domain.schedule import Schedule
 from careshift.service.bootstrap import Services, build_services
 from careshift.service.messages import ChangeUnitMode, RepairAfterCallOut
 from careshift.service.repositories import StoredRecommendation
-from careshift.service.sample import sample_planning
+from careshift.service.sample import first_night, sample_planning
 from careshift.telemetry.audit import record, verify
 from tests.integration.store_support import postgres_schema_url
 from tests.unit.service_builders import ScriptedSolver
@@ -39,9 +40,7 @@ def served(url: str) -> tuple[Services, ApiContext, StoredRecommendation]:
     """The sample unit 4W on ``url`` after its first night's nurses called out, in recommend mode
     with one repair waiting, and the API context over it with writes on the event loop."""
     planning = sample_planning((UNIT,), date(2026, 11, 30), days=7)
-    current = planning.inputs[UNIT].current or ()
-    first_night = min(a.day for a in current if a.shift == "N")
-    for gone in [a for a in current if a.shift == "N" and a.day == first_night]:
+    for gone in first_night(planning.inputs[UNIT].current or Schedule(())):
         planning.call_out(UNIT, gone.staff, gone.day)
     services = build_services(planning, database_url=url, solver=ScriptedSolver())
     services.bus.handle(ChangeUnitMode(UNIT, UnitMode.RECOMMEND, actor="admin"))

@@ -21,6 +21,8 @@ from careshift.adapters.store import open_store
 from careshift.api.auth import development_keys, mint
 from careshift.cli.serve import build_api
 from careshift.domain.events import StaffCalledOut
+from careshift.domain.schedule import Schedule
+from careshift.service.sample import first_night
 from tests.integration.fhir_server_process import FhirTestServer, running_fhir_server
 
 pytestmark = pytest.mark.services
@@ -70,9 +72,8 @@ def test_serve_writes_approved_changes_back(
 
     events = open_store(url)
     try:
-        current = services.service.planning.planning_input(UNIT).current or ()
-        first_night = min(a.day for a in current if a.shift == "N")
-        for n, gone in enumerate(a for a in current if a.shift == "N" and a.day == first_night):
+        current = services.service.planning.planning_input(UNIT).current or Schedule(())
+        for n, gone in enumerate(first_night(current)):
             called = StaffCalledOut(
                 occurred_at=now,
                 recorded_at=now,

@@ -84,6 +84,13 @@ class SamplePlanning(MemoryPlanningData):
     inputs: dict[str, PlanningInput] = field(default_factory=dict)
 
 
+def first_night(roster: Schedule) -> list[Assignment]:
+    """Who works ``roster``'s first night shift: calling them all out breaks the unit's floor
+    (the disruption the decision benchmark and the API's integration tests start from)."""
+    day = min(a.day for a in roster if a.shift == "N")
+    return [a for a in roster if a.shift == "N" and a.day == day]
+
+
 def sample_planning(units: tuple[str, ...], today: date, days: int = 14) -> SamplePlanning:
     """Sample units starting on the Monday of ``today``'s week, with rosters and templates."""
     start = today - timedelta(days=today.weekday())

@@ -38,13 +38,17 @@ def default_url() -> str:
     return f"sqlite:///{Path(user_data_dir('careshift')) / 'careshift.db'}"
 
 
+SQLITE_BUSY_SECONDS = 30
+"""How long a SQLite connection waits for another writer's lock before it gives up."""
+
+
 def _sqlite_pragmas(synchronous: str) -> Callable[[Any, Any], None]:
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
         cursor.close()
 
     return on_connect
@@ -72,7 +76,7 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": 30})
+        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_SECONDS})
         event.listen(engine, "connect", _sqlite_pragmas(sqlite_synchronous))
         return engine
     return create_engine(parsed, pool_pre_ping=True)

@@ -46,7 +46,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 
 from careshift.adapters.store.cooperative import cooperative_connect, in_write, run_cooperatively, suspend
-from careshift.adapters.store.database import make_engine, sqlite_path, upgrade
+from careshift.adapters.store.database import SQLITE_BUSY_SECONDS, make_engine, sqlite_path, upgrade
 from careshift.adapters.store.durability import GroupSync, PostgresGroupSync, SqliteGroupSync
 from careshift.adapters.store.schema import UtcDateTime
 from careshift.domain.decisions import Decision, Outcome
@@ -316,6 +316,10 @@ def _changed_meanwhile(recommendation_id: str) -> ConflictError:
 def _moved_on(exc: DBAPIError) -> bool:
     """``exc`` is the head guard of a writer that trusted ``Remembered`` (``_CHECK_HEAD``)."""
     return getattr(exc.orig, "sqlstate", None) == "40001"
+
+
+def _clash() -> ConflictError:
+    return ConflictError("another request changed the same records at the same time; retry")
 
 
 def _stale() -> StaleRead:
@@ -801,9 +805,6 @@ class SqlAudit:
         return None if row is None else _entry(row)
 
 
-SQLITE_BUSY_SECONDS = 30.0  # as the engine's busy_timeout (adapters.store.database)
-
-
 def _sqlite(connection: Connection) -> sqlite3.Connection:
     raw = connection.connection.driver_connection
     assert isinstance(raw, sqlite3.Connection)
@@ -828,13 +829,13 @@ def _begin_immediately(raw: sqlite3.Connection) -> None:
                     raise ServiceUnavailableError(f"the decision store is unavailable ({exc})") from exc
                 if time.monotonic() > deadline:
                     raise ServiceUnavailableError(
-                        f"the decision store stayed locked by another process for {SQLITE_BUSY_SECONDS:.0f} s; "
+                        f"the decision store stayed locked by another process for {SQLITE_BUSY_SECONDS} s; "
                         "retry, and check what else writes to the SQLite file"
                     ) from exc
             suspend(asyncio.sleep(pause))
             pause = min(pause * 2, 0.05)
     finally:
-        raw.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
+        raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
 
 
 def _driver(connection: Connection) -> psycopg.Connection[Any]:
@@ -1058,9 +1059,7 @@ class SqlUnitOfWork:
             self._committed = True
         except IntegrityError as exc:
             self._transaction.rollback()
-            if self._trusted:
-                raise _stale() from exc
-            raise ConflictError("another request changed the same records at the same time; retry") from exc
+            raise (_stale() if self._trusted else _clash()) from exc
         except (OperationalError, InterfaceError) as exc:
             if _moved_on(exc):
                 self._transaction.rollback()
@@ -1074,13 +1073,14 @@ class SqlUnitOfWork:
         """Whether this commit leaves ``Remembered`` for the next writer: a PostgreSQL writer's
         first transaction that knows the chain's head and ran only the decision path's reads and
         held writes."""
-        ahead = self._ahead
+        ahead, db = self._ahead, self._db
         return (
             self._connection is not None
+            and db is not None
             and ahead is not None
             and ahead.active
             and ahead.head_known
-            and not self._db.info.get(_UNTRACKED, False)  # type: ignore[union-attr]
+            and not db.info.get(_UNTRACKED, False)
         )
 
     def rollback(self) -> None:
@@ -1123,7 +1123,7 @@ def _before_statement(connection: Connection, *_: object) -> None:
         try:
             _simple_query(connection, "; ".join(owed))
         except IntegrityError as exc:  # as the commit would have said
-            raise ConflictError("another request changed the same records at the same time; retry") from exc
+            raise _clash() from exc
         except OperationalError as exc:
             if _moved_on(exc):
                 raise _stale() from exc
