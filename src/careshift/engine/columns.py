@@ -445,7 +445,7 @@ class _Lines(cp_model.CpSolverSolutionCallback):
 #: The column phase runs only on separable problems with at most this many ``work``
 #: variables (Curtois 1–12: at most 16 800): each person's model is built and priced
 #: every round, which the long instances could not afford in their time.
-COLUMNS_LIMIT = 20_000
+COLUMNS_LIMIT = 70_000
 
 WorkKey = tuple[str, int, str, str | None]
 
