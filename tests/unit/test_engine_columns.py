@@ -90,6 +90,16 @@ def test_solve_with_the_column_phase_reports_the_checkers_cost() -> None:
     assert dict(result.parameters)["columns"] == "True"
 
 
+def test_the_result_says_what_the_column_phase_and_the_lns_did() -> None:
+    # CP-SAT stops at its first roster, so the phase and the LNS run
+    options = SolveOptions(time_limit=4, workers=2, columns=True, parameters={"stop_after_first_solution": True})
+    result = solve(WARD, options)
+    assert result.schedule is not None and result.objective == check(WARD, result.schedule).cost
+    search = dict(result.search)
+    assert int(search["column_rounds"]) >= 1 and search["column_converged"] in ("True", "False")
+    assert int(search["lns_steps"]) >= int(search["lns_improved"]) >= 0
+
+
 def test_guided_neighbourhoods_free_only_the_days_the_guide_doubts() -> None:
     m = build_model(WARD)
     doubted = {("A", 2), ("B", 5)}
@@ -111,3 +121,22 @@ def test_the_certificate_proves_its_bound_from_integer_multipliers() -> None:
     assert certificate.bound == certificate.total / SCALE <= optimum.objective
     assert set(certificate.least) == {member.id for member in WARD.staff}
     assert all(isinstance(q, int) for q in certificate.multipliers)
+
+
+def test_a_phase_whose_generation_did_not_converge_still_guides_the_search() -> None:
+    # Instance19's generation does not converge in its share: the LP over the columns so
+    # far still gives the guide and the fixed-by-LP roster; no dive, no unproven bound
+    m = build_model(WARD)
+    search = LineSearch(WARD, workers=1)
+    assert search.first(time.monotonic() + 60, grace=0.0)
+    start = search.schedule()
+    worked = {(a.staff, WARD.horizon.index(a.day), a.shift, a.skill) for a in start}
+    incumbent = complete(m, worked, time.monotonic())
+    assert incumbent is not None
+    now = time.monotonic()
+    phase = improve_by_columns(m, incumbent, Shares(now, 5, now, now, now), seed=0, workers=1, started=now)
+    assert not phase.stats.converged and phase.stats.iterations == 0
+    assert phase.bound is None and phase.guide
+    schedule = extract_schedule(m, lambda var: phase.incumbent.values[var.index], "test")
+    report = check(WARD, schedule)
+    assert report.feasible and report.cost == phase.incumbent.objective <= incumbent.objective

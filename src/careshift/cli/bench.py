@@ -71,6 +71,7 @@ class BenchRow:
     checker_cost: int | None
     feasible: bool
     route: str = "whole_model"
+    search: str = ""  # what the search did (``SolveResult.search``), e.g. column_rounds=31
 
 
 class BenchError(CareshiftError):
@@ -191,6 +192,7 @@ def run_instance(
         checker_cost=checker_cost,
         feasible=feasible,
         route=result.route,
+        search=" ".join(f"{name}={value}" for name, value in result.search),
     )
 
 

@@ -469,7 +469,7 @@ class Shares:
 @dataclass(frozen=True)
 class ColumnPhase:
     """What the column phase hands on: the best incumbent, the proven bound (rounded up:
-    costs are integers; None when generation did not converge), the LP's value per
+    costs are integers; None when no pricing round proved one), the LP's value per
     ``work`` variable index (for the LNS's ``guided`` neighbourhoods) and the counters."""
 
     incumbent: Incumbent
@@ -499,9 +499,10 @@ def improve_by_columns(
         generation.add(member, line, own)
     stats = generation.generate(shares.lp)
     best = incumbent
-    if not stats.converged or stats.bound is None:
-        return ColumnPhase(best, None, None, stats)
-    bound = float(math.ceil(stats.bound - 1e-6))
+    # A round whose pricing solves were all optimal proves a bound even before the LP
+    # converges, and the LP over the columns so far still guides (Curtois Instance19:
+    # 84 days, not converged in 300 s); only the dive needs the converged LP.
+    bound = None if stats.bound is None else float(math.ceil(stats.bound - 1e-6))
 
     def offer(found: Incumbent | None) -> None:
         nonlocal best
@@ -511,13 +512,15 @@ def improve_by_columns(
                 on_improve(best)
 
     values = generation.work_values()
+    if not values:
+        return ColumnPhase(best, bound, None, stats)
     guide = {
         var.index: values[key]
         for (staff, d, slot), var in m.work.items()
         if (key := (staff, d, slot.shift, slot.skill)) in values
     }
     until = min(time.monotonic() + shares.fixed, shares.dive)
-    offer(_fixed_by_lp(m, values, best, until, bound, seed, workers, started))
+    offer(_fixed_by_lp(m, values, best, until, -math.inf if bound is None else bound, seed, workers, started))
 
     def roster_to_incumbent(roster: dict[str, tuple[int, ...]] | None) -> Incumbent | None:
         if roster is None:
@@ -530,7 +533,7 @@ def improve_by_columns(
         }
         return complete(m, keys, started)
 
-    if best.objective > bound and time.monotonic() < shares.dive_start:
+    if stats.converged and bound is not None and best.objective > bound and time.monotonic() < shares.dive_start:
         offer(roster_to_incumbent(generation.dive(shares.dive, rounds=DIVE_ROUNDS)))
         generation.surface()
         if best.objective > bound and time.monotonic() < shares.mip:

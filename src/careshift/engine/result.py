@@ -47,7 +47,9 @@ class SolveResult:
     proven lower bound on the optimum. ``time_to_best`` is the wall time when the returned
     roster was first found. ``route`` says what produced it: ``whole_model`` (CP-SAT on
     the whole model, then its neighbourhood search), ``lines`` (built and improved one
-    person at a time, ``engine.lines``; no bound beyond 0) or ``fallback``.
+    person at a time, ``engine.lines``; no bound beyond 0) or ``fallback``. ``search``
+    says what the search did (counters by name, e.g. the column phase's rounds and
+    whether it converged), for the logs and the benchmark tables.
     """
 
     status: str
@@ -62,6 +64,7 @@ class SolveResult:
     input_hash: str
     fallback: bool = False
     route: str = "whole_model"
+    search: tuple[tuple[str, str], ...] = ()
 
     @property
     def gap(self) -> float | None:

@@ -191,6 +191,7 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
         status = solver.solve(m.model, recorder)
         bound = max(bound, solver.best_objective_bound)
     status_name = solver.status_name(status)
+    search: list[tuple[str, str]] = []
     values: list[int] | None = None
     time_to_best = recorder.time_to_best
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -220,8 +221,15 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
             incumbent, guide = phase.incumbent, phase.guide
             if phase.bound is not None:
                 bound = max(bound, phase.bound)
+            done = phase.stats
+            search += [
+                ("column_rounds", str(done.iterations)),
+                ("column_converged", str(done.converged)),
+                ("column_pricing_s", f"{done.pricing_s:.0f}"),
+                ("column_bound", "–" if done.bound is None else f"{done.bound:.2f}"),
+            ]
 
-        incumbent, _stats = improve(
+        incumbent, lns = improve(
             m,
             incumbent,
             deadline,
@@ -234,6 +242,7 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
             guide=guide,
         )
         values, time_to_best = incumbent.values, incumbent.found_at
+        search += [("lns_steps", str(lns.steps)), ("lns_improved", str(lns.improved))]
         if incumbent.objective <= bound:
             status_name = "OPTIMAL"
     schedule = None
@@ -256,6 +265,7 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
         solver_version=_version(),
         parameters=_describe(options),
         input_hash=input_hash(problem),
+        search=tuple(search),
     )
 
 
