@@ -14,7 +14,8 @@ from careshift.domain.schedule import Schedule
 from careshift.engine import SolveOptions, build_model, solve
 from careshift.engine.columns import SCALE, ColumnGeneration, Shares, complete, improve_by_columns
 from careshift.engine.lines import LineSearch
-from careshift.engine.lns import _Hotspots, _neighbourhood
+from careshift.engine.lns import Incumbent, _Hotspots, _neighbourhood
+from careshift.engine.model import EngineModel
 from careshift.engine.solve import extract_schedule
 from tests.conftest import shared_path
 from tests.unit.test_engine_lines import WARD
@@ -29,6 +30,18 @@ def _generation(problem: RosterProblem) -> tuple[LineSearch, ColumnGeneration]:
         line, own = search.line_of(member, start)
         generation.add(member, line, own)
     return search, generation
+
+
+def _line_by_line_start() -> tuple[EngineModel, Incumbent]:
+    """The whole model of ``WARD`` and, as its incumbent, the roster built line by line."""
+    m = build_model(WARD)
+    search = LineSearch(WARD, workers=1)
+    assert search.first(time.monotonic() + 60, grace=0.0)
+    start = search.schedule()
+    worked = {(a.staff, WARD.horizon.index(a.day), a.shift, a.skill) for a in start}
+    incumbent = complete(m, worked, time.monotonic())
+    assert incumbent is not None and incumbent.objective == check(WARD, start).cost
+    return m, incumbent
 
 
 def test_the_bound_is_below_the_optimum_and_the_dive_gives_a_checked_roster() -> None:
@@ -63,13 +76,7 @@ def test_instance1_bound_stays_below_the_proven_optimum() -> None:
 
 
 def test_the_phase_hands_on_a_roster_at_the_checkers_cost_and_a_bound_below_it() -> None:
-    m = build_model(WARD)
-    search = LineSearch(WARD, workers=1)
-    assert search.first(time.monotonic() + 60, grace=0.0)
-    start = search.schedule()
-    worked = {(a.staff, WARD.horizon.index(a.day), a.shift, a.skill) for a in start}
-    incumbent = complete(m, worked, time.monotonic())
-    assert incumbent is not None and incumbent.objective == check(WARD, start).cost
+    m, incumbent = _line_by_line_start()
     now = time.monotonic()
     phase = improve_by_columns(
         m, incumbent, Shares(now + 60, 30, now + 100, now + 120, now + 150), seed=0, workers=2, started=now
@@ -126,13 +133,7 @@ def test_the_certificate_proves_its_bound_from_integer_multipliers() -> None:
 def test_a_phase_whose_generation_did_not_converge_still_guides_the_search() -> None:
     # Instance19's generation does not converge in its share: the LP over the columns so
     # far still gives the guide and the fixed-by-LP roster; no dive, no unproven bound
-    m = build_model(WARD)
-    search = LineSearch(WARD, workers=1)
-    assert search.first(time.monotonic() + 60, grace=0.0)
-    start = search.schedule()
-    worked = {(a.staff, WARD.horizon.index(a.day), a.shift, a.skill) for a in start}
-    incumbent = complete(m, worked, time.monotonic())
-    assert incumbent is not None
+    m, incumbent = _line_by_line_start()
     now = time.monotonic()
     phase = improve_by_columns(m, incumbent, Shares(now, 5, now, now, now), seed=0, workers=1, started=now)
     assert not phase.stats.converged and phase.stats.iterations == 0
