@@ -77,6 +77,7 @@ def test_solve_by_lines_reports_the_checker_cost_and_its_route() -> None:
     report = check(WARD, result.schedule)
     assert report.feasible and result.objective == report.cost
     assert sum(line.penalty for line in result.penalties) == report.cost
+    assert int(dict(result.search)["lines_solves"]) >= len(WARD.staff)  # a first line each, at least
 
 
 @pytest.mark.parametrize("number", [1, 2, 3, 4])

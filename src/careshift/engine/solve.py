@@ -308,9 +308,10 @@ def solve_by_lines(
         time_to_best=found_at[-1] if found_at else None,
         penalties=lines,
         solver_version=_version(),
-        parameters=(*_describe(options), ("route", "lines"), ("lines_solves", str(len(search.log)))),
+        parameters=(*_describe(options), ("route", "lines")),
         input_hash=input_hash(problem),
         route="lines",
+        search=(("lines_solves", str(len(search.log))),),
     )
 
 
