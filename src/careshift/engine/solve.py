@@ -242,7 +242,10 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
             guide=guide,
         )
         values, time_to_best = incumbent.values, incumbent.found_at
-        search += [("lns_steps", str(lns.steps)), ("lns_improved", str(lns.improved))]
+        by_kind = ",".join(
+            f"{kind}:{lns.improved_by_kind.get(kind, 0)}/{steps}" for kind, steps in sorted(lns.steps_by_kind.items())
+        )
+        search += [("lns_steps", str(lns.steps)), ("lns_improved", str(lns.improved)), ("lns_by_kind", by_kind)]
         if incumbent.objective <= bound:
             status_name = "OPTIMAL"
     schedule = None
