@@ -1,8 +1,10 @@
 """Column generation over people's lines: a lower bound and a roster from the columns.
 
-When cover is the only rule that couples people (``lines.separable``), a roster is one
-line per person, and the problem is a *master*: choose one line per person so that what
-their own rules charge plus what the cover charges is least. Its LP relaxation, over the
+When cover is the only rule that couples people (``lines.separable``, with
+``hard_cover=True``), a roster is one line per person, and the problem is a *master*:
+choose one line per person so that what their own rules charge plus what the cover charges
+is least; a hard cover floor (INRC-II's minimum cover) is a row whose slack costs
+``HARD_WEIGHT`` a person. Its LP relaxation, over the
 lines generated so far, prices every cover line (the duals); a person's best new line is
 then the optimum of their own model (``LineSearch.person``) with each ``work`` variable
 charged minus the duals of the cover lines it counts for (*pricing*). Lines with a
@@ -19,7 +21,9 @@ What this gives the search (ADR 0003, fifth round):
   large-neighbourhood search goes on, guided by the LP's solution (``improve_by_columns``).
 
 The LP is GLOP and the MIP SCIP (both bundled with OR-Tools, no new dependency); pricing
-is CP-SAT, one worker per solve, ``threads`` people at a time (CP-SAT releases the GIL).
+is a labelling over the days where the person's rules allow it (``engine.pricing``: runs,
+counts, weekends and requests, as in INRC-II), else CP-SAT, one worker per solve,
+``threads`` people at a time (CP-SAT releases the GIL).
 """
 
 from __future__ import annotations
@@ -39,9 +43,15 @@ from careshift.domain.workforce import Staff
 from careshift.engine.lines import LineSearch, Person
 from careshift.engine.lns import Incumbent
 from careshift.engine.model import EngineModel
+from careshift.engine.pricing import SequencePricer
 
 #: Duals are scaled by this and rounded to integers for the CP-SAT pricing objective.
 SCALE = 1000
+
+#: What the master charges per person short of a hard cover floor (INRC-II's minimum
+#: cover): far above any soft rule's weight (at most 30 there), so the LP meets the floors
+#: whenever its columns can, and a hard row's multiplier may rise as far as a bound needs.
+HARD_WEIGHT = 10_000
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,7 @@ class ColumnStats:
     lp_value: float | None = None
     bound: float | None = None
     converged: bool = False
+    labelled: int = 0  # pricing solves done by labelling (``engine.pricing``) instead of CP-SAT
 
 
 @dataclass(frozen=True)
@@ -106,6 +117,7 @@ class ColumnGeneration:
     seed: int = 0
     parameters: dict[str, object] = field(default_factory=dict)
     stats: ColumnStats = field(default_factory=ColumnStats)
+    labelling: bool = True
 
     def __post_init__(self) -> None:
         self._terms: list[_Term] = []
@@ -119,6 +131,9 @@ class ColumnGeneration:
                         self._add_term(_Term(index, "over", line.cap, rule.weight * line.weight_over))
                 elif line.floor > 0:
                     self._add_term(_Term(index, "under", line.floor, rule.weight))
+            if line.floor > 0 and self.search.hard_cover(index):
+                # a hard floor: its slack costs more than any roster's soft rules can
+                self._add_term(_Term(index, "under", line.floor, HARD_WEIGHT))
         self.columns: dict[str, list[Column]] = {}
         self._seen: set[tuple[str, tuple[int, ...]]] = set()
         self._lp = pywraplp.Solver.CreateSolver("GLOP")
@@ -129,6 +144,7 @@ class ColumnGeneration:
         self.fixed: dict[str, tuple[int, ...]] = {}
         self.certificate: Certificate | None = None
         self._fixed_variables: list[pywraplp.Variable] = []
+        self._pricers: dict[str, SequencePricer | None] = {}
 
     def _cover_rows(self, solver: pywraplp.Solver) -> list[pywraplp.Constraint]:
         """The master's cover rows in ``solver`` (one per term, with its slack charged in a
@@ -264,7 +280,7 @@ class ColumnGeneration:
                 if left <= 0.01:
                     out_of_time[0] = True
                     return
-                found = self._price(member, charges, min(cap, left))
+                found = self.price(member, charges, min(cap, left))
                 with lock:
                     results[member.id] = found
 
@@ -295,14 +311,25 @@ class ColumnGeneration:
             certificate = Certificate(tuple(multipliers), least, promised + sum(least.values()))
         return added, certificate
 
-    def _price(
+    def price(
         self, member: Staff, charges: dict[int, int], cap: float
     ) -> tuple[list[tuple[tuple[int, ...], int]], int | None]:
         """``member``'s lines found (with what their own rules charge) while minimising
         ``SCALE × own − charges`` (``charges`` per cover line, scaled), and that least value
-        when the solve proved it (else None)."""
+        when the solve proved it (else None): by labelling when ``labelling`` is on and the
+        person's rules allow it (``engine.pricing``), else by CP-SAT within ``cap`` seconds."""
         person = self._person(member)
         charged = [-sum(charges.get(index, 0) for index in item[4]) for item in person.items]
+        if member.id not in self._pricers:
+            self._pricers[member.id] = SequencePricer.of(person, scale=SCALE) if self.labelling else None
+        pricer = self._pricers[member.id]
+        if pricer is not None:  # labelling: exact, and milliseconds where CP-SAT takes a second
+            started = time.monotonic()
+            found = pricer.price(charged)
+            self.stats.pricing_s += time.monotonic() - started
+            self.stats.pricing_solves += 1
+            self.stats.labelled += 1
+            return [(line, own) for line, own, _value in found], found[0][2] if found else None
         variables = [item[0] for item in person.items]
         model = person.m.model
         # one thread prices one person at a time, so their model is ours while we solve
@@ -442,7 +469,7 @@ class _Lines(cp_model.CpSolverSolutionCallback):
 
 # -- the phase the solver runs ----------------------------------------------------------------
 
-#: The column phase runs only on separable problems with at most this many ``work``
+#: The column phase runs only on separable problems (hard cover allowed) with at most this many ``work``
 #: variables (Curtois 1–19: at most 60 480, Instance13): each person's model is built and
 #: priced every round, and the whole model is solved beside it; Curtois 21–24 (146 000
 #: and more) go person by person instead (``lines.LARGE``). 20 000 until the seventh
@@ -493,7 +520,7 @@ def improve_by_columns(
 ) -> ColumnPhase:
     """The column phase: a bound and, when they beat ``incumbent``, rosters from the
     columns (see the module docstring). ``m`` must be the whole model of a
-    ``lines.separable`` problem."""
+    ``lines.separable(..., hard_cover=True)`` problem."""
     search = LineSearch(m.problem, seed=seed, workers=workers)
     generation = ColumnGeneration(search, threads=workers, seed=seed, parameters=dict(PRICING))
     worked = _worked(m, incumbent.values)

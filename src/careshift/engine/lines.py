@@ -69,11 +69,12 @@ LINE_SETTINGS: dict[str, dict[str, int]] = {
 QUICK = 3.0
 
 
-def separable(problem: RosterProblem) -> bool:
+def separable(problem: RosterProblem, *, hard_cover: bool = False) -> bool:
     """True when a roster can be built line by line: no hard rule couples people, and one
     shift a day is hard for everyone (so a person counts at most once on a cover line and
-    the cover's cost is linear in one person's line)."""
-    if any(rule.hard and rule.family in SHARED for rule in problem.rules):
+    the cover's cost is linear in one person's line). With ``hard_cover``, hard cover rules
+    may couple them too (the column phase keeps them as rows of its master; INRC-II)."""
+    if not hard_cover and any(rule.hard and rule.family in SHARED for rule in problem.rules):
         return False
     exclusive = [rule for rule in problem.rules if rule.family == "one_shift_per_day" and rule.hard]
     return all(any(rule.scope.covers(member) for rule in exclusive) for member in problem.staff)
@@ -140,9 +141,12 @@ class LineSearch:
                 f"problem {self.problem.name}: rule(s) {', '.join(partial)} take effect or expire inside the "
                 "horizon; split the horizon at the effective date"
             )
+        hard = [rule for rule in self.problem.rules if rule.family in SHARED and rule.hard]
+        self._hard_cover: list[list[Rule]] = []
         for line in self.problem.cover:
             if line.day in self.problem.horizon:
                 self._cover.append((line, [rule for rule in shared if rule.scope.covers_unit(line.unit)]))
+                self._hard_cover.append([rule for rule in hard if rule.scope.covers_unit(line.unit)])
         self._count = [0] * len(self._cover)
         self._day_of = [self.problem.horizon.index(line.day) for line, _rules in self._cover]
         self._paid = [self._line_cost(index, 0) for index in range(len(self._cover))]  # per line, now
@@ -158,6 +162,11 @@ class LineSearch:
         """The cover lines in the horizon with the soft cover rules charging each; a
         person's ``items`` name them by position here."""
         return self._cover
+
+    def hard_cover(self, index: int) -> list[Rule]:
+        """The hard cover rules binding cover line ``index`` (none on a ``separable``
+        problem; the column phase makes them rows of its master)."""
+        return self._hard_cover[index]
 
     def line_of(self, member: Staff, schedule: Schedule) -> tuple[tuple[int, ...], int]:
         """``member``'s line in ``schedule`` (positions in their ``items``) and what their
@@ -237,10 +246,13 @@ class LineSearch:
             for rule in self.problem.rules
             if rule.family not in SHARED and (not rule.scope.staff or member.id in rule.scope.staff)
         )
+        # The cover lines stay when they name skills, so that the person's model has a slot
+        # per skill (INRC-II); no cover rule is kept, so they charge nothing here.
+        skilled = any(line.skill is not None for line in self.problem.cover)
         alone = dataclasses.replace(
             self.problem,
             staff=(member,),
-            cover=(),
+            cover=self.problem.cover if skilled else (),
             rules=rules,
             requests=tuple(request for request in self.problem.requests if request.staff == member.id),
         )

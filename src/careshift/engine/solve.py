@@ -42,8 +42,9 @@ class SolveOptions:
     ``extra`` adds a caller's own constraints to the model before the search (see
     ``build_model``); the problem's frozen days are always honoured.
     ``columns`` runs the column phase (``engine.columns``: a bound from column generation
-    and rosters from its LP) between CP-SAT and the LNS; None: when the problem is
-    separable and has at most ``COLUMNS_LIMIT`` ``work`` variables.
+    and rosters from its LP) between CP-SAT and the LNS; None: when cover is the only rule
+    coupling people (hard cover too) and the model has at most ``COLUMNS_LIMIT`` ``work``
+    variables.
     """
 
     time_limit: float = 10.0
@@ -204,10 +205,12 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
                 options.progress(Progress(round(found.objective), bound, found.found_at))
 
         guide: dict[int, float] | None = None
+        # the column phase also takes hard cover floors (INRC-II): rows of its master
+        coupled_by_cover = options.extra is None and separable(problem, hard_cover=True)
         columns = options.columns
         if columns is None:
-            columns = by_lines and work_count(problem) <= COLUMNS_LIMIT
-        if columns and by_lines:
+            columns = coupled_by_cover and work_count(problem) <= COLUMNS_LIMIT
+        if columns and coupled_by_cover:
             shares = Shares(
                 lp=started + COLUMN_SHARES[0] * options.time_limit,
                 fixed=COLUMN_SHARES[1] * options.time_limit,
@@ -226,6 +229,7 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
                 ("column_rounds", str(done.iterations)),
                 ("column_converged", str(done.converged)),
                 ("column_pricing_s", f"{done.pricing_s:.0f}"),
+                ("column_labelled", str(done.labelled)),
                 ("column_bound", "–" if done.bound is None else f"{done.bound:.2f}"),
             ]
 

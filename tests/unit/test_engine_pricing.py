@@ -1,0 +1,137 @@
+"""The labelling pricing (``engine.pricing``): its optimum is CP-SAT's, what it says a line
+costs is the checker's cost, with every border rule of history, and the column phase uses it
+on INRC-II, where minimum cover is hard."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+
+import pytest
+
+from careshift.adapters.benchmarks import curtois, inrc2
+from careshift.domain.checker import check
+from careshift.domain.problem import RosterProblem
+from careshift.domain.schedule import Schedule
+from careshift.domain.workforce import StaffHistory
+from careshift.engine import SolveOptions, solve
+from careshift.engine.columns import HARD_WEIGHT, PRICING, SCALE, ColumnGeneration
+from careshift.engine.lines import LineSearch, separable
+from careshift.engine.pricing import SequencePricer
+from tests.conftest import shared_path
+
+
+def _inrc2(history: int = 0, weeks: str = "1-2-3-3") -> RosterProblem:
+    return inrc2.read_instance(shared_path("benchmarks", "inrc2", "n005w4"), history, weeks)
+
+
+def _random_history(problem: RosterProblem, rng: random.Random) -> dict[str, StaffHistory]:
+    """A history per nurse as INRC-II writes them (a work run or a run of days off open),
+    with counters that reach past every bound, so each border rule is exercised."""
+    shifts = [shift.id for shift in problem.shift_types]
+    histories = {}
+    for member in problem.staff:
+        totals = {"total_assignments": rng.randint(0, 30), "total_working_weekends": rng.randint(0, 6)}
+        if rng.random() < 0.5:
+            work = rng.randint(1, 8)
+            histories[member.id] = StaffHistory(
+                last_shift=rng.choice(shifts),
+                consecutive_same_shift=rng.randint(1, work),
+                consecutive_work_days=work,
+                **totals,
+            )
+        else:
+            histories[member.id] = StaffHistory(consecutive_days_off=rng.randint(0, 6), **totals)
+    return histories
+
+
+def _charges(search: LineSearch, rng: random.Random) -> dict[int, int]:
+    """Scaled charges per cover line, both signs (an over row's multiplier is negative)."""
+    return {index: rng.choice([0, 45_000, rng.randint(-60_000, 60_000)]) for index in range(len(search.cover_lines()))}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_labelling_finds_the_cpsat_optimum_at_the_checkers_cost(seed: int) -> None:
+    rng = random.Random(seed)
+    problem = _inrc2()
+    if seed:  # seed 0 keeps the instance's own history
+        problem = dataclasses.replace(problem, history=_random_history(problem, rng))
+    search = LineSearch(problem, workers=1)
+    labelled = ColumnGeneration(search, threads=1)
+    by_cpsat = ColumnGeneration(search, threads=1, parameters=dict(PRICING), labelling=False)
+    charges = _charges(search, rng)
+    for member in problem.staff:
+        person = search.person(member)
+        pricer = SequencePricer.of(person, scale=SCALE)
+        assert pricer is not None, member.id
+        charged = [-sum(charges.get(index, 0) for index in item[4]) for item in person.items]
+        found = pricer.price(charged)
+        assert found, member.id
+        _lines, least = by_cpsat.price(member, charges, 30.0)
+        assert least is not None  # proven
+        assert found[0][2] == least, member.id
+        for line, own, value in found:
+            assert own == check(person.problem, Schedule.of(search.assignments(member, line))).cost
+            assert value == SCALE * own + sum(charged[position] for position in line)
+            assert value >= least
+        assert labelled.price(member, charges, 30.0) == ([(line, own) for line, own, _ in found], least)
+    assert labelled.stats.labelled == len(problem.staff)
+    assert by_cpsat.stats.labelled == 0
+
+
+def test_a_history_counter_past_its_maximum_is_charged_once_as_the_checker_does() -> None:
+    problem = _inrc2()
+    nurse = problem.staff[0]
+    history = dict(problem.history or {})
+    history[nurse.id] = StaffHistory(
+        last_shift=problem.shift_types[0].id,
+        consecutive_same_shift=9,
+        consecutive_work_days=9,
+        total_assignments=40,
+        total_working_weekends=9,
+    )
+    problem = dataclasses.replace(problem, history=history)
+    search = LineSearch(problem, workers=1)
+    person = search.person(nurse)
+    pricer = SequencePricer.of(person, scale=SCALE)
+    assert pricer is not None
+    # nothing charged by the cover: the cheapest line is the one the rules like best
+    (line, own, value), *_others = pricer.price([0] * len(person.items))
+    report = check(person.problem, Schedule.of(search.assignments(nurse, line)))
+    assert own == report.cost and value == SCALE * own
+    families = {finding.family for finding in report.violations}
+    assert {"assignment_count", "max_working_weekends"} <= families  # history alone breaks them
+
+
+def test_people_with_rules_the_labelling_does_not_model_stay_with_cpsat() -> None:
+    curtois_problem = curtois.read_instance(shared_path("benchmarks", "curtois_qu_nrp", "Instance1.txt"))
+    search = LineSearch(curtois_problem, workers=1)
+    assert SequencePricer.of(search.person(curtois_problem.staff[0]), scale=SCALE) is None
+    no_history = dataclasses.replace(_inrc2(), history=None)
+    search = LineSearch(no_history, workers=1)
+    assert SequencePricer.of(search.person(no_history.staff[0]), scale=SCALE) is None
+
+
+def test_hard_minimum_cover_becomes_rows_of_the_master() -> None:
+    problem = _inrc2()
+    assert not separable(problem) and separable(problem, hard_cover=True)
+    search = LineSearch(problem, workers=1)
+    generation = ColumnGeneration(search, threads=1)
+    floors = [index for index, (line, _rules) in enumerate(search.cover_lines()) if line.floor > 0]
+    assert floors
+    hard_terms = [term for term in generation._terms if term.weight == HARD_WEIGHT]
+    assert sorted(term.line for term in hard_terms) == floors
+
+
+def test_inrc2_solve_runs_the_column_phase_with_labelling_at_the_checkers_cost() -> None:
+    problem = _inrc2()
+    result = solve(problem, SolveOptions(time_limit=8, workers=2, seed=0))
+    assert result.schedule is not None and result.objective is not None
+    report = check(problem, result.schedule)
+    assert report.feasible
+    assert result.objective == report.cost
+    search = dict(result.search)
+    assert int(search["column_labelled"]) > 0
+    assert int(search["column_rounds"]) > 0
+    if search["column_bound"] != "–":
+        assert float(search["column_bound"]) <= result.objective
