@@ -12,7 +12,9 @@ import pytest
 from careshift.adapters.benchmarks import curtois, inrc2
 from careshift.domain.checker import check
 from careshift.domain.problem import RosterProblem
+from careshift.domain.rules import AssignmentCount
 from careshift.domain.schedule import Schedule
+from careshift.domain.time import Horizon
 from careshift.domain.workforce import StaffHistory
 from careshift.engine import SolveOptions, solve
 from careshift.engine.columns import HARD_WEIGHT, PRICING, SCALE, ColumnGeneration
@@ -31,17 +33,17 @@ def _random_history(problem: RosterProblem, rng: random.Random) -> dict[str, Sta
     shifts = [shift.id for shift in problem.shift_types]
     histories = {}
     for member in problem.staff:
-        totals = {"total_assignments": rng.randint(0, 30), "total_working_weekends": rng.randint(0, 6)}
+        totals = StaffHistory(total_assignments=rng.randint(0, 30), total_working_weekends=rng.randint(0, 6))
         if rng.random() < 0.5:
             work = rng.randint(1, 8)
-            histories[member.id] = StaffHistory(
+            histories[member.id] = dataclasses.replace(
+                totals,
                 last_shift=rng.choice(shifts),
                 consecutive_same_shift=rng.randint(1, work),
                 consecutive_work_days=work,
-                **totals,
             )
         else:
-            histories[member.id] = StaffHistory(consecutive_days_off=rng.randint(0, 6), **totals)
+            histories[member.id] = dataclasses.replace(totals, consecutive_days_off=rng.randint(0, 6))
     return histories
 
 
@@ -135,3 +137,61 @@ def test_inrc2_solve_runs_the_column_phase_with_labelling_at_the_checkers_cost()
     assert int(search["column_rounds"]) > 0
     if search["column_bound"] != "–":
         assert float(search["column_bound"]) <= result.objective
+
+
+def _cut(problem: RosterProblem, start: int, days: int) -> RosterProblem:
+    """``problem`` over ``days`` days from its day ``start`` (cover and requests cut to match)."""
+    first = problem.horizon.days[start]
+    horizon = Horizon(first, days)
+    return dataclasses.replace(
+        problem,
+        horizon=horizon,
+        cover=tuple(line for line in problem.cover if line.day in horizon),
+        requests=tuple(request for request in problem.requests if request.day in horizon),
+    )
+
+
+@pytest.mark.parametrize(("start", "days"), [(1, 3), (5, 1), (6, 1), (5, 4), (3, 9)])
+def test_short_horizons_and_lone_weekend_days_cost_what_the_checker_says(start: int, days: int) -> None:
+    # guards a bug: history's working weekends over the maximum were charged on a horizon
+    # without a weekend (Tuesday to Thursday), where the checker charges nothing
+    problem = _inrc2()
+    histories = dict(problem.history or {})
+    for member in problem.staff:
+        histories[member.id] = dataclasses.replace(histories[member.id], total_working_weekends=5)
+    problem = _cut(dataclasses.replace(problem, history=histories), start, days)
+    search = LineSearch(problem, workers=1)
+    rng = random.Random(start * 100 + days)
+    for member in problem.staff:
+        person = search.person(member)
+        pricer = SequencePricer.of(person, scale=SCALE)
+        assert pricer is not None
+        for _ in range(5):
+            charged = [rng.choice([-(10**9), 10**9]) for _item in person.items]  # forces a random line
+            for line, own, _value in pricer.price(charged):
+                assert own == check(person.problem, Schedule.of(search.assignments(member, line))).cost
+
+
+def test_inverted_ranges_and_frozen_days_stay_with_cpsat() -> None:
+    problem = _inrc2()
+    member = problem.staff[0]
+    inverted = dataclasses.replace(
+        problem,
+        rules=tuple(
+            dataclasses.replace(rule, spec=AssignmentCount(minimum=10, maximum=5))
+            if rule.family == "assignment_count"
+            else rule
+            for rule in problem.rules
+        ),
+    )
+    assert SequencePricer.of(LineSearch(inverted, workers=1).person(member), scale=SCALE) is None
+    frozen = dataclasses.replace(problem, reference=Schedule.of(()), frozen_days=frozenset({problem.horizon.days[0]}))
+    assert SequencePricer.of(LineSearch(frozen, workers=1).person(member), scale=SCALE) is None
+
+
+def test_a_hard_cover_target_is_not_a_master_row_so_the_phase_does_not_take_it() -> None:
+    problem = _inrc2()
+    rules = tuple(dataclasses.replace(rule, hard=rule.hard or rule.family == "cover_target") for rule in problem.rules)
+    hard_target = dataclasses.replace(problem, rules=rules)
+    assert separable(problem, hard_cover=True)
+    assert not separable(hard_target, hard_cover=True)

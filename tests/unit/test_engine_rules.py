@@ -203,6 +203,16 @@ CASES: dict[str, RosterProblem] = {
         cover=tuple(ShiftCover(date(2024, 1, 6 + d), "D", 0, 1, 1, weight_under=5) for d in range(4)),
         history={"A": StaffHistory(total_working_weekends=1), "B": StaffHistory()},
     ),
+    # guards a bug: the engine charged history's weekends over the maximum on a horizon
+    # without a weekend, where the checker charges nothing
+    "weekend history, no weekend in the horizon": tiny(
+        soft("weekends", MaxWorkingWeekends(maximum=1), weight=6),
+        soft("cover", CoverTarget()),
+        days=3,
+        shifts=(ShiftType("D", 480),),
+        cover=wanted("D", 1, days=3),
+        history={"A": StaffHistory(total_working_weekends=3), "B": StaffHistory()},
+    ),
     "days off and skills": tiny(
         hard("off", DaysOffRespected()),
         hard("skill", SkillRequired()),

@@ -145,6 +145,7 @@ class ColumnGeneration:
         self.certificate: Certificate | None = None
         self._fixed_variables: list[pywraplp.Variable] = []
         self._pricers: dict[str, SequencePricer | None] = {}
+        self._stats_lock = threading.Lock()
 
     def _cover_rows(self, solver: pywraplp.Solver) -> list[pywraplp.Constraint]:
         """The master's cover rows in ``solver`` (one per term, with its slack charged in a
@@ -326,9 +327,10 @@ class ColumnGeneration:
         if pricer is not None:  # labelling: exact, and milliseconds where CP-SAT takes a second
             started = time.monotonic()
             found = pricer.price(charged)
-            self.stats.pricing_s += time.monotonic() - started
-            self.stats.pricing_solves += 1
-            self.stats.labelled += 1
+            with self._stats_lock:
+                self.stats.pricing_s += time.monotonic() - started
+                self.stats.pricing_solves += 1
+                self.stats.labelled += 1
             return [(line, own) for line, own, _value in found], found[0][2] if found else None
         variables = [item[0] for item in person.items]
         model = person.m.model
@@ -345,8 +347,9 @@ class ColumnGeneration:
         collector = _Lines(person, variables)
         started = time.monotonic()
         status = solver.solve(model, collector)
-        self.stats.pricing_s += time.monotonic() - started
-        self.stats.pricing_solves += 1
+        with self._stats_lock:  # two pricing threads
+            self.stats.pricing_s += time.monotonic() - started
+            self.stats.pricing_solves += 1
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return [], None
         return collector.found, round(solver.objective_value) if status == cp_model.OPTIMAL else None

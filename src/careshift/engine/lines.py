@@ -72,9 +72,11 @@ QUICK = 3.0
 def separable(problem: RosterProblem, *, hard_cover: bool = False) -> bool:
     """True when a roster can be built line by line: no hard rule couples people, and one
     shift a day is hard for everyone (so a person counts at most once on a cover line and
-    the cover's cost is linear in one person's line). With ``hard_cover``, hard cover rules
-    may couple them too (the column phase keeps them as rows of its master; INRC-II)."""
-    if not hard_cover and any(rule.hard and rule.family in SHARED for rule in problem.rules):
+    the cover's cost is linear in one person's line). With ``hard_cover``, hard cover floors
+    may couple them too (the column phase keeps them as rows of its master; INRC-II's
+    minimum cover); a hard cover target still does not."""
+    allowed = {"cover_floor"} if hard_cover else set()
+    if any(rule.hard and rule.family in SHARED - allowed for rule in problem.rules):
         return False
     exclusive = [rule for rule in problem.rules if rule.family == "one_shift_per_day" and rule.hard]
     return all(any(rule.scope.covers(member) for rule in exclusive) for member in problem.staff)

@@ -57,6 +57,9 @@ HARD_FAMILIES = frozenset({"one_shift_per_day", "forbidden_successions", "skill_
 
 #: Larger than any path's cost; kept far below int64's limit so sums cannot overflow.
 INF = np.int64(2**60)
+#: Any value from here up is unreachable (INF with charges added; a real path's cost, at
+#: most a few billion per day even with the hard rows' multipliers, stays far below).
+UNREACHABLE = INF // 2
 
 IntArray = npt.NDArray[np.int64]
 
@@ -293,12 +296,15 @@ class SequencePricer:
             edges = self._edges[self._roles[d]]
             candidate = values[-1][edges.source] + edges.cost + action_cost[d, edges.action]
             following = np.full(self._states, INF, dtype=np.int64)
-            following[edges.targets] = np.minimum(np.minimum.reduceat(candidate, edges.starts), INF)
+            following[edges.targets] = np.minimum.reduceat(candidate, edges.starts)
+            # unreachable stays unreachable: INF plus a negative charge is still INF
+            following[following >= UNREACHABLE] = INF
             values.append(following)
-        final = np.minimum(values[-1] + self._final, INF)
+        final = values[-1] + self._final
+        final[final >= UNREACHABLE] = INF
         found: list[tuple[tuple[int, ...], int, int]] = []
         for end in np.argsort(final, kind="stable")[: max(1, lines)]:
-            if final[end] >= INF:
+            if final[end] >= UNREACHABLE:
                 break
             path = self._path(values, action_cost, int(end))
             line = tuple(sorted(best_item[(d, a - 1)] for d, a in enumerate(path) if a > 0))
@@ -338,6 +344,8 @@ class SequencePricer:
         history = problem.history_of(member.id)
         if history is None:
             return None
+        if problem.reference is not None and any(day in problem.horizon for day in problem.frozen_days):
+            return None  # frozen days are fixed in the person's model, not here
         days = len(problem.horizon.days)
         rules = [rule for rule in problem.rules if rule.scope.covers(member)]
         if any(not _plain(rule) for rule in rules):
@@ -364,6 +372,10 @@ class SequencePricer:
             if len(found) > 1:
                 return None
             single[family] = _bounds(found[0], reach=most) if found else Bounds()
+            spec = found[0].spec if found else None
+            low, high = getattr(spec, "minimum", None), getattr(spec, "maximum", None)
+            if low is not None and high is not None and low > high:
+                return None  # the checker charges one side of an inverted range; the states charge both
         if len(by_family.get("complete_weekends", [])) > 1 or len(by_family.get("shift_requests", [])) > 1:
             return None
         complete = sum(rule.weight for rule in by_family.get("complete_weekends", []))
@@ -400,8 +412,10 @@ class SequencePricer:
         constant = 0
         if total.weight and total.maximum is not None and history.total_assignments > total.maximum:
             constant += total.weight * (history.total_assignments - total.maximum)
-        if weekends.weight and weekends.maximum is not None and history.total_working_weekends > weekends.maximum:
-            constant += weekends.weight * (history.total_working_weekends - weekends.maximum)
+        judged = bool(problem.horizon.weekends())  # the checker judges no weekend count without a weekend
+        beyond = history.total_working_weekends - (weekends.maximum or 0)
+        if judged and weekends.weight and weekends.maximum is not None and beyond > 0:
+            constant += weekends.weight * beyond
         start = (
             kind,
             shift,

@@ -14,6 +14,8 @@ def at_most_weekends_worked(m: EngineModel, rule: Rule) -> None:
     spec = rule.spec
     assert isinstance(spec, MaxWorkingWeekends)
     weekends = m.problem.horizon.weekends()
+    if not weekends:  # as the checker: no weekend in the horizon, nothing to judge (history alone is not charged)
+        return
     for member in m.staff_in_scope(rule):
         history = m.problem.history_of(member.id)
         before = 0 if history is None else history.total_working_weekends
