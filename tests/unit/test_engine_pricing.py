@@ -12,7 +12,7 @@ import pytest
 from careshift.adapters.benchmarks import curtois, inrc2
 from careshift.domain.checker import check
 from careshift.domain.problem import RosterProblem
-from careshift.domain.rules import AssignmentCount
+from careshift.domain.rules import AssignmentCount, ConsecutiveSameShift
 from careshift.domain.schedule import Schedule
 from careshift.domain.time import Horizon
 from careshift.domain.workforce import StaffHistory
@@ -67,11 +67,11 @@ def test_labelling_finds_the_cpsat_optimum_at_the_checkers_cost(seed: int) -> No
         pricer = SequencePricer.of(person, scale=SCALE)
         assert pricer is not None, member.id
         charged = [-sum(charges.get(index, 0) for index in item[4]) for item in person.items]
-        found = pricer.price(charged)
+        found, dp_least = pricer.price(charged)
         assert found, member.id
         _lines, least = by_cpsat.price(member, charges, 30.0)
         assert least is not None  # proven
-        assert found[0][2] == least, member.id
+        assert found[0][2] == least == dp_least, member.id
         for line, own, value in found:
             assert own == check(person.problem, Schedule.of(search.assignments(member, line))).cost
             assert value == SCALE * own + sum(charged[position] for position in line)
@@ -98,7 +98,7 @@ def test_a_history_counter_past_its_maximum_is_charged_once_as_the_checker_does(
     pricer = SequencePricer.of(person, scale=SCALE)
     assert pricer is not None
     # nothing charged by the cover: the cheapest line is the one the rules like best
-    (line, own, value), *_others = pricer.price([0] * len(person.items))
+    (line, own, value), *_others = pricer.price([0] * len(person.items))[0]
     report = check(person.problem, Schedule.of(search.assignments(nurse, line)))
     assert own == report.cost and value == SCALE * own
     families = {finding.family for finding in report.violations}
@@ -168,7 +168,7 @@ def test_short_horizons_and_lone_weekend_days_cost_what_the_checker_says(start: 
         assert pricer is not None
         for _ in range(5):
             charged = [rng.choice([-(10**9), 10**9]) for _item in person.items]  # forces a random line
-            for line, own, _value in pricer.price(charged):
+            for line, own, _value in pricer.price(charged)[0]:
                 assert own == check(person.problem, Schedule.of(search.assignments(member, line))).cost
 
 
@@ -195,3 +195,42 @@ def test_a_hard_cover_target_is_not_a_master_row_so_the_phase_does_not_take_it()
     hard_target = dataclasses.replace(problem, rules=rules)
     assert separable(problem, hard_cover=True)
     assert not separable(hard_target, hard_cover=True)
+
+
+@pytest.mark.parametrize("maximum", [28, 29, 30])
+def test_a_same_shift_maximum_only_the_history_run_can_pass_is_charged_on_that_line(maximum: int) -> None:
+    # as INRC-II's "at most 56 Early shifts in a row" for a nurse who ended the history on
+    # Early shifts: the states stop at the minimum and the line that continues the run from
+    # day one is charged afterwards, as the checker charges it
+    problem = _inrc2()
+    days = len(problem.horizon.days)
+    rules = tuple(
+        dataclasses.replace(rule, spec=ConsecutiveSameShift(shift="Early", minimum=2, maximum=maximum))
+        if rule.id == "S2a:Early"
+        else rule
+        for rule in problem.rules
+    )
+    problem = dataclasses.replace(problem, rules=rules)
+    andrea = next(member for member in problem.staff if member.id == "Andrea")
+    history = (problem.history or {})[andrea.id]
+    assert history.last_shift == "Early" and history.consecutive_same_shift == 3 and maximum < days + 3
+    search = LineSearch(problem, workers=1)
+    person = search.person(andrea)
+    pricer = SequencePricer.of(person, scale=SCALE)
+    assert pricer is not None and pricer.history_run is not None  # the states do not count to the maximum
+    # charges that make working Early every day by far the cheapest
+    charged = [-(10**9) if item[2] == "Early" else 10**9 for item in person.items]
+    (line, own, value), *_others = found = pricer.price(charged)[0]
+    least = pricer.price(charged)[1]
+    report = check(person.problem, Schedule.of(search.assignments(andrea, line)))
+    assert len(line) == days  # the run continues every day
+    assert own == report.cost
+    past = [finding for finding in report.violations if finding.family == "consecutive_same_shift"]
+    assert sum(finding.amount for finding in past) == 3 + days - maximum  # the days it adds past the maximum
+    assert least is not None and least <= value
+    assert all(other[2] >= value for other in found)
+    # the labelling's own CP-SAT check: the same optimum
+    by_cpsat = ColumnGeneration(search, threads=1, parameters=dict(PRICING), labelling=False)
+    charges = dict.fromkeys(range(len(search.cover_lines())), 0)
+    plain, cpsat_least = pricer.price([0] * len(person.items)), by_cpsat.price(andrea, charges, 30.0)[1]
+    assert plain[1] == cpsat_least == plain[0][0][2]

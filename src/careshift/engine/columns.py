@@ -326,12 +326,12 @@ class ColumnGeneration:
         pricer = self._pricers[member.id]
         if pricer is not None:  # labelling: exact, and milliseconds where CP-SAT takes a second
             started = time.monotonic()
-            found = pricer.price(charged)
+            found, least = pricer.price(charged)
             with self._stats_lock:
                 self.stats.pricing_s += time.monotonic() - started
                 self.stats.pricing_solves += 1
                 self.stats.labelled += 1
-            return [(line, own) for line, own, _value in found], found[0][2] if found else None
+            return [(line, own) for line, own, _value in found], least
         variables = [item[0] for item in person.items]
         model = person.m.model
         # one thread prices one person at a time, so their model is ours while we solve

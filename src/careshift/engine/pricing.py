@@ -38,6 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from careshift.domain.rules.base import Rule
+from careshift.domain.rules.rest import ForbiddenSuccessions
 from careshift.engine.lines import Person
 
 #: Families the labelling models: soft runs, counts, weekends and requests; hard one shift a
@@ -93,15 +94,38 @@ class Bounds:
 
 
 @dataclass(frozen=True)
+class HistoryRun:
+    """A same-shift maximum only the run carried over from history can pass (INRC-II's "at
+    most 56 Early shifts in a row" over 8 weeks, for a nurse who ended the history on two Early
+    shifts). A counter up to the maximum would make the states ten times as many, so the states
+    stop at the minimum and the charge is added to the line afterwards: the one path it can
+    reach is the shift worked every day from the first. The labelling's optimum is then a
+    lower bound that every line but that path meets exactly (see ``SequencePricer.price``)."""
+
+    shift: int  # the action number of the shift (``s + 1``)
+    carried: int  # the run's length in the history
+    maximum: int
+    weight: int
+
+    def charge(self, path: Sequence[int]) -> int:
+        """What the run charges (unscaled) when ``path`` (actions per day) continues it: one
+        ``weight`` per day past the maximum, not counting the days in history."""
+        length = next((d for d, action in enumerate(path) if action != self.shift), len(path))
+        return self.weight * max(0, length - max(0, self.maximum - self.carried))
+
+
+@dataclass(frozen=True)
 class _Edges:
     """Every transition of one day role, sorted by target state: ``starts`` are the
-    positions where each target in ``targets`` begins."""
+    positions where each target in ``targets`` begins, ``actions`` the action that enters
+    each target (a state says what was done on its day)."""
 
     source: IntArray
     action: IntArray
     cost: IntArray
     targets: IntArray
     starts: IntArray
+    actions: IntArray
 
 
 class SequencePricer:
@@ -122,6 +146,7 @@ class SequencePricer:
         requests: IntArray,
         start: tuple[int, int, int, int, int, int, int],
         constant: int,
+        history_run: HistoryRun | None = None,
     ) -> None:
         self.person = person
         self.scale = scale
@@ -134,6 +159,7 @@ class SequencePricer:
         self._forbidden = forbidden
         self._requests = requests  # per day and action: what the requests charge (unscaled)
         self._constant = constant  # what history alone already costs (unscaled)
+        self.history_run = history_run
         # counters stop at their caps
         self._caps = (
             off.cap(),
@@ -143,10 +169,19 @@ class SequencePricer:
             (weekends.maximum or 0) if weekends.weight else 0,
         )
         oc, wc, mc, nc, kc = self._caps
+        # the (work run, same-shift run) pairs a work state can hold: both at least 1, and the
+        # same-shift run no longer than the work run unless the work run is held at its cap
+        self._pair = np.full((wc + 1, mc + 1), -1, dtype=np.int64)
+        pairs = [(w, m) for w in range(1, wc + 1) for m in range(1, mc + 1) if m <= w or w == wc]
+        for number, (w, m) in enumerate(pairs):
+            self._pair[w, m] = number
+        self._pairs = np.array(pairs, dtype=np.int64).reshape(-1, 2)
         self._off_states = (oc + 1) * (nc + 1) * (kc + 1)
-        self._states = self._off_states + len(self._shifts) * (wc + 1) * (mc + 1) * (nc + 1) * (kc + 1)
+        self._states = self._off_states + len(self._shifts) * len(pairs) * (nc + 1) * (kc + 1)
         kind, shift, w, m, o, n, k = start  # history's counters, held at the caps
         held = (kind, shift, min(w, wc), min(m, mc), min(o, oc), min(n, nc), min(k, kc))
+        if kind and self._pair[held[2], held[3]] < 0:
+            raise ValueError(f"history of {person.member.id}: a same-shift run longer than the work run")
         self._start = int(self._index(*(np.array(value) for value in held)))
         # positions in ``items`` per (day, shift)
         self._items: dict[tuple[int, int], list[int]] = {}
@@ -158,6 +193,7 @@ class SequencePricer:
             last = person.problem.horizon.index(weekend[-1])
             roles[last] = _SUNDAY if len(weekend) == 2 else _LONE
         self._roles = roles
+        self._table = self._all_states()
         self._edges = {role: self._transitions(role) for role in set(roles)}
         self._final = self.scale * self._final_costs()
 
@@ -167,10 +203,11 @@ class SequencePricer:
         self, kind: IntArray, shift: IntArray, w: IntArray, m: IntArray, o: IntArray, n: IntArray, k: IntArray
     ) -> IntArray:
         """Flat state numbers: off states first (``o``, ``n``, ``k``), then work states
-        (``shift``, ``w``, ``m``, ``n``, ``k``)."""
+        (``shift``, the pair ``w``, ``m``, then ``n``, ``k``)."""
         oc, wc, mc, nc, kc = self._caps
         off = (o * (nc + 1) + n) * (kc + 1) + k
-        work = self._off_states + (((shift * (wc + 1) + w) * (mc + 1) + m) * (nc + 1) + n) * (kc + 1) + k
+        pair = self._pair[w, m]
+        work = self._off_states + ((shift * len(self._pairs) + pair) * (nc + 1) + n) * (kc + 1) + k
         return np.where(kind == 0, off, work).astype(np.int64)
 
     def _all_states(self) -> tuple[IntArray, ...]:
@@ -182,13 +219,13 @@ class SequencePricer:
         off = (np.zeros_like(o), np.full_like(o, -1), np.zeros_like(o), np.zeros_like(o), o, n, k)
         grids = np.meshgrid(
             np.arange(len(self._shifts)),
-            np.arange(wc + 1),
-            np.arange(mc + 1),
+            np.arange(len(self._pairs)),
             np.arange(nc + 1),
             np.arange(kc + 1),
             indexing="ij",
         )
-        t, w, m, n2, k2 = (a.ravel() for a in grids)
+        t, pair, n2, k2 = (a.ravel() for a in grids)
+        w, m = self._pairs[pair, 0], self._pairs[pair, 1]
         work = (np.ones_like(t), t, w, m, np.zeros_like(t), n2, k2)
         return tuple(np.concatenate([a, b]).astype(np.int64) for a, b in zip(off, work, strict=True))
 
@@ -196,7 +233,7 @@ class SequencePricer:
         """Every (state, action) of a day with ``role``: the next state and what the rules
         charge for it (scaled)."""
         oc, wc, mc, nc, kc = self._caps
-        kind, shift, w, m, o, n, k = self._all_states()
+        kind, shift, w, m, o, n, k = self._table
         worked_before = kind == 1
         same_min = np.array([b.minimum or 0 for b in self._same] or [0])
         same_weight = np.array([b.weight if b.minimum is not None else 0 for b in self._same] or [0])
@@ -252,7 +289,9 @@ class SequencePricer:
         order = np.argsort(target, kind="stable")
         source, action, cost, target = source[order], action[order], cost[order], target[order]
         unique, starts = np.unique(target, return_index=True)
-        return _Edges(source, action, self.scale * cost, unique.astype(np.int64), starts.astype(np.int64))
+        return _Edges(
+            source, action, self.scale * cost, unique.astype(np.int64), starts.astype(np.int64), action[starts]
+        )
 
     def _weekend(self, k: IntArray, saturday: IntArray, today: IntArray, role: int) -> tuple[IntArray, IntArray]:
         """The weekend count after a day of ``role`` and what the weekend rules charge."""
@@ -268,17 +307,21 @@ class SequencePricer:
 
     def _final_costs(self) -> IntArray:
         """What each end state still owes: assignments under the minimum."""
-        *_, n, _k = self._all_states()
+        *_, n, _k = self._table
         if not self._total.weight or self._total.minimum is None:
             return np.zeros(self._states, dtype=np.int64)
         return (self._total.weight * np.maximum(0, self._total.minimum - n)).astype(np.int64)
 
     # -- pricing ------------------------------------------------------------------------------
 
-    def price(self, charged: Sequence[int], *, lines: int = 3) -> list[tuple[tuple[int, ...], int, int]]:
+    def price(
+        self, charged: Sequence[int], *, lines: int = 3
+    ) -> tuple[list[tuple[tuple[int, ...], int, int]], int | None]:
         """The person's cheapest lines at ``charged`` (per position in ``items``: what the
         cover adds, already scaled), cheapest first: (positions worked, what their own rules
-        charge, ``scale`` × that plus the cover's charges). The first is the optimum; up to
+        charge, ``scale`` × that plus the cover's charges), and the least value any line can
+        have (None: no line at all). The first line is the optimum, and its value that least
+        value, unless it continues the history's run past a maximum (``HistoryRun``); up to
         ``lines − 1`` more end in other states (other totals or weekends), for the master."""
         charged_items = np.asarray(charged, dtype=np.int64)
         shifts = len(self._shifts)
@@ -294,9 +337,10 @@ class SequencePricer:
         values[0][self._start] = self.scale * self._constant
         for d in range(self._days):
             edges = self._edges[self._roles[d]]
-            candidate = values[-1][edges.source] + edges.cost + action_cost[d, edges.action]
+            candidate = values[-1][edges.source] + edges.cost
             following = np.full(self._states, INF, dtype=np.int64)
-            following[edges.targets] = np.minimum.reduceat(candidate, edges.starts)
+            # the day's action is the target's, so its charge is added once per target
+            following[edges.targets] = np.minimum.reduceat(candidate, edges.starts) + action_cost[d, edges.actions]
             # unreachable stays unreachable: INF plus a negative charge is still INF
             following[following >= UNREACHABLE] = INF
             values.append(following)
@@ -312,8 +356,10 @@ class SequencePricer:
             own, remainder = divmod(int(final[end]) - paid, self.scale)
             if remainder:
                 raise AssertionError(f"labelling pricing of {self.person.member.id}: cost not a multiple of scale")
-            found.append((line, own, int(final[end])))
-        return found
+            late = self.history_run.charge(path) if self.history_run is not None else 0
+            found.append((line, own + late, int(final[end]) + self.scale * late))
+        found.sort(key=lambda entry: entry[2])
+        return found, (int(final.min()) if found else None)
 
     def _path(self, values: list[IntArray], action_cost: IntArray, end: int) -> list[int]:
         """The actions (0 off, ``s + 1`` shift ``s``) of a cheapest path to ``end``."""
@@ -353,13 +399,18 @@ class SequencePricer:
         by_family: dict[str, list[Rule]] = {}
         for rule in rules:
             by_family.setdefault(rule.family, []).append(rule)
+        shifts = [shift.id for shift in problem.shift_types]
         same: dict[str, Bounds] = {}
+        history_run = None
         for rule in by_family.get("consecutive_same_shift", []):
             shift = getattr(rule.spec, "shift", "")
             if shift in same:
                 return None
             carried = history.consecutive_same_shift if history.last_shift == shift else 0
-            same[shift] = _bounds(rule, reach=days + carried)
+            same[shift] = _bounds(rule, reach=days)  # a run inside the horizon cannot pass ``days``
+            maximum = getattr(rule.spec, "maximum", None)
+            if maximum is not None and days <= maximum < days + carried and shift in shifts:
+                history_run = HistoryRun(shifts.index(shift) + 1, carried, maximum, rule.weight)
         reach = {
             "consecutive_working_days": days + history.consecutive_work_days,
             "consecutive_days_off": days + history.consecutive_days_off,
@@ -379,12 +430,10 @@ class SequencePricer:
         if len(by_family.get("complete_weekends", [])) > 1 or len(by_family.get("shift_requests", [])) > 1:
             return None
         complete = sum(rule.weight for rule in by_family.get("complete_weekends", []))
-        shifts = [shift.id for shift in problem.shift_types]
         forbidden: set[tuple[str, str]] = set()
         for rule in by_family.get("forbidden_successions", []):
-            forbidden.update(getattr(rule.spec, "extra_pairs", frozenset()))
-            for shift in problem.shift_types:
-                forbidden.update((shift.id, following) for following in shift.forbidden_next)
+            if isinstance(rule.spec, ForbiddenSuccessions):
+                forbidden.update(rule.spec.pairs(problem.shift_types))
         requests = np.zeros((len(problem.horizon.days), len(shifts) + 1), dtype=np.int64)
         for rule in by_family.get("shift_requests", []):
             for request in problem.requests:
@@ -403,6 +452,8 @@ class SequencePricer:
         if history.last_shift is not None and history.last_shift in shifts:
             if history.consecutive_days_off:
                 return None  # a run of days off and of work both open: not one state
+            if not 1 <= history.consecutive_same_shift <= history.consecutive_work_days:
+                return None  # runs the states cannot hold (the same shift run outlasting the work)
             kind, shift = 1, shifts.index(history.last_shift)
         else:
             if history.consecutive_work_days or history.consecutive_same_shift:
@@ -438,6 +489,7 @@ class SequencePricer:
             requests=requests,
             start=start,
             constant=constant,
+            history_run=history_run,
         )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar
@@ -13,6 +13,7 @@ from careshift.domain.timeline import PlacedShift, placed_by_staff
 
 if TYPE_CHECKING:
     from careshift.domain.checker import CheckContext
+    from careshift.domain.workforce import ShiftType
 
 
 def _minutes_between(earlier: datetime, later: datetime) -> int:
@@ -33,10 +34,15 @@ class ForbiddenSuccessions(RuleSpec):
     title: ClassVar[str] = "Forbidden shift succession"
     extra_pairs: frozenset[tuple[str, str]] = frozenset()
 
+    def pairs(self, shift_types: Iterable[ShiftType]) -> frozenset[tuple[str, str]]:
+        """Every forbidden (first, second) pair: the shift types' ``forbidden_next`` and ``extra_pairs``."""
+        found = set(self.extra_pairs)
+        for shift in shift_types:
+            found.update((shift.id, following) for following in shift.forbidden_next)
+        return frozenset(found)
+
     def violations(self, rule: Rule, ctx: CheckContext) -> Iterator[Finding]:
-        pairs = set(self.extra_pairs)
-        for shift in ctx.problem.shift_types:
-            pairs.update((shift.id, following) for following in shift.forbidden_next)
+        pairs = self.pairs(ctx.problem.shift_types)
         if not pairs:
             return
         first_day = ctx.problem.horizon.start

@@ -12,8 +12,8 @@ from careshift.engine.model import EngineModel
 def forbidden_pairs(m: EngineModel, spec: ForbiddenSuccessions) -> dict[str, set[str]]:
     """Shift type → the shift types that may not follow it the next day."""
     known = set(m.shift_ids)
-    pairs: dict[str, set[str]] = {shift.id: set(shift.forbidden_next) & known for shift in m.problem.shift_types}
-    for first, second in spec.extra_pairs:
+    pairs: dict[str, set[str]] = {shift.id: set() for shift in m.problem.shift_types}
+    for first, second in spec.pairs(m.problem.shift_types):
         if first in known and second in known:
             pairs.setdefault(first, set()).add(second)
     return pairs
