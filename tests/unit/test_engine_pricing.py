@@ -197,40 +197,53 @@ def test_a_hard_cover_target_is_not_a_master_row_so_the_phase_does_not_take_it()
     assert not separable(hard_target, hard_cover=True)
 
 
-@pytest.mark.parametrize("maximum", [28, 29, 30])
-def test_a_same_shift_maximum_only_the_history_run_can_pass_is_charged_on_that_line(maximum: int) -> None:
-    # as INRC-II's "at most 56 Early shifts in a row" for a nurse who ended the history on
-    # Early shifts: the states stop at the minimum and the line that continues the run from
-    # day one is charged afterwards, as the checker charges it
+def _with_early_maximum(maximum: int, carried: int) -> RosterProblem:
+    """n005w4 with "at most ``maximum`` Early shifts in a row" and Andrea's history ending on
+    ``carried`` Early shifts (her work run as long)."""
     problem = _inrc2()
-    days = len(problem.horizon.days)
     rules = tuple(
         dataclasses.replace(rule, spec=ConsecutiveSameShift(shift="Early", minimum=2, maximum=maximum))
         if rule.id == "S2a:Early"
         else rule
         for rule in problem.rules
     )
-    problem = dataclasses.replace(problem, rules=rules)
+    history = dict(problem.history or {})
+    history["Andrea"] = dataclasses.replace(
+        history["Andrea"], last_shift="Early", consecutive_same_shift=carried, consecutive_work_days=carried
+    )
+    return dataclasses.replace(problem, rules=rules, history=history)
+
+
+@pytest.mark.parametrize(("maximum", "carried"), [(28, 3), (29, 3), (30, 3), (28, 30), (29, 40)])
+def test_a_same_shift_maximum_only_the_history_run_can_pass_is_charged_as_the_checker_does(
+    maximum: int, carried: int
+) -> None:
+    # as INRC-II's "at most 56 Early shifts in a row" for a nurse who ended the history on
+    # Early shifts: the states stop at the minimum and the run from history is a chain beside
+    # them, so the optimum stays CP-SAT's even when the cover pays for Early every day
+    problem = _with_early_maximum(maximum, carried)
+    days = len(problem.horizon.days)
     andrea = next(member for member in problem.staff if member.id == "Andrea")
-    history = (problem.history or {})[andrea.id]
-    assert history.last_shift == "Early" and history.consecutive_same_shift == 3 and maximum < days + 3
     search = LineSearch(problem, workers=1)
     person = search.person(andrea)
     pricer = SequencePricer.of(person, scale=SCALE)
     assert pricer is not None and pricer.history_run is not None  # the states do not count to the maximum
-    # charges that make working Early every day by far the cheapest
-    charged = [-(10**9) if item[2] == "Early" else 10**9 for item in person.items]
-    (line, own, value), *_others = found = pricer.price(charged)[0]
-    least = pricer.price(charged)[1]
-    report = check(person.problem, Schedule.of(search.assignments(andrea, line)))
-    assert len(line) == days  # the run continues every day
-    assert own == report.cost
-    past = [finding for finding in report.violations if finding.family == "consecutive_same_shift"]
-    assert sum(finding.amount for finding in past) == 3 + days - maximum  # the days it adds past the maximum
-    assert least is not None and least <= value
-    assert all(other[2] >= value for other in found)
-    # the labelling's own CP-SAT check: the same optimum
     by_cpsat = ColumnGeneration(search, threads=1, parameters=dict(PRICING), labelling=False)
-    charges = dict.fromkeys(range(len(search.cover_lines())), 0)
-    plain, cpsat_least = pricer.price([0] * len(person.items)), by_cpsat.price(andrea, charges, 30.0)[1]
-    assert plain[1] == cpsat_least == plain[0][0][2]
+    early = {index for index, (line, _rules) in enumerate(search.cover_lines()) if line.shift == "Early"}
+    for pay in (0, 50_000, 200_000, 10**9):
+        charges = {index: (pay if index in early else 0) for index in range(len(search.cover_lines()))}
+        charged = [-sum(charges.get(index, 0) for index in item[4]) for item in person.items]
+        found, least = pricer.price(charged)
+        _lines, optimum = by_cpsat.price(andrea, charges, 30.0)
+        assert optimum is not None
+        assert least == found[0][2] == optimum, pay
+        for line, own, value in found:
+            report = check(person.problem, Schedule.of(search.assignments(andrea, line)))
+            assert own == report.cost
+            assert value == SCALE * own + sum(charged[position] for position in line)
+        if pay == 10**9:  # Early every day: the run passes the maximum, charged per added day
+            line = found[0][0]
+            report = check(person.problem, Schedule.of(search.assignments(andrea, line)))
+            assert len(line) == days
+            past = sum(finding.amount for finding in report.violations if finding.family == "consecutive_same_shift")
+            assert past == days - max(0, maximum - carried)

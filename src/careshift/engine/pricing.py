@@ -96,22 +96,33 @@ class Bounds:
 @dataclass(frozen=True)
 class HistoryRun:
     """A same-shift maximum only the run carried over from history can pass (INRC-II's "at
-    most 56 Early shifts in a row" over 8 weeks, for a nurse who ended the history on two Early
-    shifts). A counter up to the maximum would make the states ten times as many, so the states
-    stop at the minimum and the charge is added to the line afterwards: the one path it can
-    reach is the shift worked every day from the first. The labelling's optimum is then a
-    lower bound that every line but that path meets exactly (see ``SequencePricer.price``)."""
+    most 56 Early shifts in a row" over 8 weeks, for a nurse who ended the history on Early
+    shifts). A counter up to the maximum would make the states ten times as many, so the
+    states stop at the minimum and the run is followed by a chain beside them instead: one
+    state a day for "the history's shift worked every day so far", whose every other state
+    component is then known. Staying on the chain pays the maximum's charge; any other
+    action leaves it for the ordinary state it lands in (see ``SequencePricer._chain``)."""
 
     shift: int  # the action number of the shift (``s + 1``)
     carried: int  # the run's length in the history
     maximum: int
     weight: int
 
-    def charge(self, path: Sequence[int]) -> int:
-        """What the run charges (unscaled) when ``path`` (actions per day) continues it: one
-        ``weight`` per day past the maximum, not counting the days in history."""
-        length = next((d for d, action in enumerate(path) if action != self.shift), len(path))
-        return self.weight * max(0, length - max(0, self.maximum - self.carried))
+    def over(self, day: int) -> int:
+        """What working the shift on ``day`` (from 0) as part of the run charges (unscaled):
+        one ``weight`` once the run passes the maximum; the days in history are not charged."""
+        return self.weight if self.carried + day + 1 > self.maximum else 0
+
+
+@dataclass(frozen=True)
+class _Link:
+    """One day of the history's run (``HistoryRun``): the ordinary state it stands for, what
+    staying on the run costs (scaled; None: the shift cannot follow itself), and each other
+    action's (action, ordinary target, scaled cost)."""
+
+    state: int
+    stay: int | None
+    leave: tuple[tuple[int, int, int], ...]
 
 
 @dataclass(frozen=True)
@@ -123,6 +134,7 @@ class _Edges:
     source: IntArray
     action: IntArray
     cost: IntArray
+    target: IntArray
     targets: IntArray
     starts: IntArray
     actions: IntArray
@@ -196,6 +208,7 @@ class SequencePricer:
         self._table = self._all_states()
         self._edges = {role: self._transitions(role) for role in set(roles)}
         self._final = self.scale * self._final_costs()
+        self._links = self._chain() if history_run is not None else []
 
     # -- states -------------------------------------------------------------------------------
 
@@ -290,7 +303,7 @@ class SequencePricer:
         source, action, cost, target = source[order], action[order], cost[order], target[order]
         unique, starts = np.unique(target, return_index=True)
         return _Edges(
-            source, action, self.scale * cost, unique.astype(np.int64), starts.astype(np.int64), action[starts]
+            source, action, self.scale * cost, target, unique.astype(np.int64), starts.astype(np.int64), action[starts]
         )
 
     def _weekend(self, k: IntArray, saturday: IntArray, today: IntArray, role: int) -> tuple[IntArray, IntArray]:
@@ -312,6 +325,30 @@ class SequencePricer:
             return np.zeros(self._states, dtype=np.int64)
         return (self._total.weight * np.maximum(0, self._total.minimum - n)).astype(np.int64)
 
+    def _chain(self) -> list[_Link]:
+        """The history's run a day at a time (``HistoryRun``), from the first state."""
+        assert self.history_run is not None
+        run = self.history_run.shift
+        links: list[_Link] = []
+        state: int | None = self._start
+        for d in range(self._days):
+            if state is None:
+                break
+            edges = self._edges[self._roles[d]]
+            out = np.nonzero(edges.source == state)[0]
+            stay, following, leave = None, None, []
+            for edge in out:
+                action, target, cost = int(edges.action[edge]), int(edges.target[edge]), int(edges.cost[edge])
+                if action == run:
+                    stay, following = cost + self.scale * self.history_run.over(d), target
+                else:
+                    leave.append((action, target, cost))
+            links.append(_Link(state, stay, tuple(leave)))
+            state = following
+        if state is not None:
+            links.append(_Link(state, None, ()))  # the run kept to the end
+        return links
+
     # -- pricing ------------------------------------------------------------------------------
 
     def price(
@@ -319,10 +356,9 @@ class SequencePricer:
     ) -> tuple[list[tuple[tuple[int, ...], int, int]], int | None]:
         """The person's cheapest lines at ``charged`` (per position in ``items``: what the
         cover adds, already scaled), cheapest first: (positions worked, what their own rules
-        charge, ``scale`` × that plus the cover's charges), and the least value any line can
-        have (None: no line at all). The first line is the optimum, and its value that least
-        value, unless it continues the history's run past a maximum (``HistoryRun``); up to
-        ``lines − 1`` more end in other states (other totals or weekends), for the master."""
+        charge, ``scale`` × that plus the cover's charges), and the least value (None: no line
+        at all). The first line is the optimum, its value the least; up to ``lines − 1`` more
+        end in other states (other totals or weekends), for the master."""
         charged_items = np.asarray(charged, dtype=np.int64)
         shifts = len(self._shifts)
         cover = np.full((self._days, shifts + 1), INF, dtype=np.int64)
@@ -334,36 +370,57 @@ class SequencePricer:
             cover[d, s + 1] = charged_items[chosen]
         action_cost = np.minimum(self.scale * self._requests + cover, INF)
         values = [np.full(self._states, INF, dtype=np.int64)]
-        values[0][self._start] = self.scale * self._constant
+        # the history's run, if followed, stands beside the states: its value a day
+        chain = [int(INF)] * (self._days + 1)
+        if self._links:
+            chain[0] = self.scale * self._constant
+        else:
+            values[0][self._start] = self.scale * self._constant
         for d in range(self._days):
             edges = self._edges[self._roles[d]]
             candidate = values[-1][edges.source] + edges.cost
             following = np.full(self._states, INF, dtype=np.int64)
             # the day's action is the target's, so its charge is added once per target
             following[edges.targets] = np.minimum.reduceat(candidate, edges.starts) + action_cost[d, edges.actions]
+            if d < len(self._links) and chain[d] < UNREACHABLE:
+                link = self._links[d]
+                for action, target, cost in link.leave:
+                    following[target] = min(following[target], chain[d] + cost + action_cost[d, action])
+                if link.stay is not None:
+                    chain[d + 1] = chain[d] + link.stay + int(action_cost[d, self._links_shift])
             # unreachable stays unreachable: INF plus a negative charge is still INF
             following[following >= UNREACHABLE] = INF
             values.append(following)
+            if chain[d + 1] >= UNREACHABLE:
+                chain[d + 1] = int(INF)
         final = values[-1] + self._final
         final[final >= UNREACHABLE] = INF
+        ends = [(int(final[end]), int(end)) for end in np.argsort(final, kind="stable")[: max(1, lines)]]
+        if len(self._links) > self._days and chain[-1] < UNREACHABLE:
+            ends.append((chain[-1] + int(self._final[self._links[-1].state]), -1))  # -1: the run kept to the end
         found: list[tuple[tuple[int, ...], int, int]] = []
-        for end in np.argsort(final, kind="stable")[: max(1, lines)]:
-            if final[end] >= UNREACHABLE:
+        for value, end in sorted(ends)[: max(1, lines)]:
+            if value >= UNREACHABLE:
                 break
-            path = self._path(values, action_cost, int(end))
+            path = self._path(values, chain, action_cost, end)
             line = tuple(sorted(best_item[(d, a - 1)] for d, a in enumerate(path) if a > 0))
             paid = sum(int(cover[d, a]) for d, a in enumerate(path))
-            own, remainder = divmod(int(final[end]) - paid, self.scale)
+            own, remainder = divmod(value - paid, self.scale)
             if remainder:
                 raise AssertionError(f"labelling pricing of {self.person.member.id}: cost not a multiple of scale")
-            late = self.history_run.charge(path) if self.history_run is not None else 0
-            found.append((line, own + late, int(final[end]) + self.scale * late))
-        found.sort(key=lambda entry: entry[2])
-        return found, (int(final.min()) if found else None)
+            found.append((line, own, value))
+        return found, (found[0][2] if found else None)
 
-    def _path(self, values: list[IntArray], action_cost: IntArray, end: int) -> list[int]:
-        """The actions (0 off, ``s + 1`` shift ``s``) of a cheapest path to ``end``."""
-        path = [0] * self._days
+    @property
+    def _links_shift(self) -> int:
+        return self.history_run.shift if self.history_run is not None else 0
+
+    def _path(self, values: list[IntArray], chain: list[int], action_cost: IntArray, end: int) -> list[int]:
+        """The actions (0 off, ``s + 1`` shift ``s``) of a cheapest path to ``end`` (-1: the
+        history's run kept to the end)."""
+        path = [self._links_shift] * self._days
+        if end < 0:
+            return path
         state = end
         for d in range(self._days - 1, -1, -1):
             edges = self._edges[self._roles[d]]
@@ -374,10 +431,17 @@ class SequencePricer:
             action = edges.action[begin:stop]
             candidate = values[d][source] + edges.cost[begin:stop] + action_cost[d, action]
             chosen = int(np.argmin(candidate))
-            if candidate[chosen] != values[d + 1][state]:
-                raise AssertionError(f"labelling pricing of {self.person.member.id}: no way back on day {d}")
-            path[d] = int(action[chosen])
-            state = int(source[chosen])
+            if candidate[chosen] == values[d + 1][state]:
+                path[d] = int(action[chosen])
+                state = int(source[chosen])
+                continue
+            # reached from the history's run: every day before ``d`` worked its shift
+            if d < len(self._links) and chain[d] < UNREACHABLE:
+                for leaving, target, cost in self._links[d].leave:
+                    if target == state and chain[d] + cost + action_cost[d, leaving] == values[d + 1][state]:
+                        path[d] = leaving
+                        return path
+            raise AssertionError(f"labelling pricing of {self.person.member.id}: no way back on day {d}")
         return path
 
     # -- construction ---------------------------------------------------------------------------
