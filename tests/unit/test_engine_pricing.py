@@ -17,9 +17,17 @@ from careshift.domain.schedule import Schedule
 from careshift.domain.time import Horizon
 from careshift.domain.workforce import StaffHistory
 from careshift.engine import SolveOptions, solve
-from careshift.engine.columns import HARD_WEIGHT, PRICING, SCALE, ColumnGeneration
+from careshift.engine.columns import (
+    COLUMNS_LIMIT,
+    HARD_WEIGHT,
+    LABELLED_COLUMNS_LIMIT,
+    PRICING,
+    SCALE,
+    ColumnGeneration,
+    column_limit,
+)
 from careshift.engine.lines import LineSearch, separable
-from careshift.engine.pricing import SequencePricer
+from careshift.engine.pricing import SequencePricer, labelled
 from tests.conftest import shared_path
 
 
@@ -247,3 +255,13 @@ def test_a_same_shift_maximum_only_the_history_run_can_pass_is_charged_as_the_ch
             assert len(line) == days
             past = sum(finding.amount for finding in report.violations if finding.family == "consecutive_same_shift")
             assert past == days - max(0, maximum - carried)
+
+
+def test_the_column_phase_takes_larger_problems_when_the_labelling_prices_everyone() -> None:
+    problem = _inrc2()
+    assert labelled(problem)
+    assert column_limit(problem) == LABELLED_COLUMNS_LIMIT > COLUMNS_LIMIT
+    curtois_problem = curtois.read_instance(shared_path("benchmarks", "curtois_qu_nrp", "Instance1.txt"))
+    assert not labelled(curtois_problem)  # its rules need CP-SAT pricing
+    assert column_limit(curtois_problem) == COLUMNS_LIMIT
+    assert not labelled(dataclasses.replace(problem, history=None))  # no history: CP-SAT prices

@@ -38,12 +38,13 @@ from dataclasses import dataclass, field
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
+from careshift.domain.problem import RosterProblem
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.domain.workforce import Staff
 from careshift.engine.lines import LineSearch, Person
 from careshift.engine.lns import Incumbent
 from careshift.engine.model import EngineModel
-from careshift.engine.pricing import SequencePricer
+from careshift.engine.pricing import SequencePricer, labelled
 
 #: Duals are scaled by this and rounded to integers for the CP-SAT pricing objective.
 SCALE = 1000
@@ -479,6 +480,17 @@ class _Lines(cp_model.CpSolverSolutionCallback):
 #: round of ADR 0003, which measured Instance13 with the phase: 1465 against 9609 (1354,
 #: within 0.5 % of the optimum, in the eighth round's rerun).
 COLUMNS_LIMIT = 70_000
+
+#: The limit when the labelling prices everyone (``pricing.labelled``): a person costs
+#: milliseconds a round there, not CP-SAT's tens of milliseconds to seconds, so INRC-II's
+#: 8-week instances of 80–120 nurses (71 680–107 520 ``work`` variables) get the phase too.
+LABELLED_COLUMNS_LIMIT = 150_000
+
+
+def column_limit(problem: RosterProblem) -> int:
+    """How many ``work`` variables the column phase takes for ``problem``."""
+    return LABELLED_COLUMNS_LIMIT if labelled(problem) else COLUMNS_LIMIT
+
 
 WorkKey = tuple[str, int, str, str | None]
 
