@@ -21,10 +21,12 @@ from careshift.engine.columns import (
     COLUMNS_LIMIT,
     HARD_WEIGHT,
     LABELLED_COLUMNS_LIMIT,
+    LINES,
     PRICING,
     SCALE,
     ColumnGeneration,
     column_limit,
+    lines_per_person,
 )
 from careshift.engine.lines import LineSearch, separable
 from careshift.engine.pricing import SequencePricer, labelled
@@ -265,3 +267,18 @@ def test_the_column_phase_takes_larger_problems_when_the_labelling_prices_everyo
     assert not labelled(curtois_problem)  # its rules need CP-SAT pricing
     assert column_limit(curtois_problem) == COLUMNS_LIMIT
     assert not labelled(dataclasses.replace(problem, history=None))  # no history: CP-SAT prices
+
+
+def test_a_slow_lp_makes_each_person_add_one_line_a_round() -> None:
+    assert lines_per_person(2.0, 1.0) == 1
+    assert lines_per_person(0.5, 1.0) == LINES > 1
+    problem = _inrc2()
+    search = LineSearch(problem, workers=1)
+    member = problem.staff[0]
+    person = search.person(member)
+    pricer = SequencePricer.of(person, scale=SCALE)
+    assert pricer is not None
+    charged = [0] * len(person.items)
+    several, least = pricer.price(charged)
+    (single,), same_least = pricer.price(charged, lines=1)
+    assert len(several) > 1 and single == several[0] and least == same_least

@@ -54,6 +54,17 @@ SCALE = 1000
 #: whenever its columns can, and a hard row's multiplier may rise as far as a bound needs.
 HARD_WEIGHT = 10_000
 
+#: Lines a labelled person may add to the master in a round: the optimum and two more that
+#: end in other states (``SequencePricer.price``); one when the LP is the slower part.
+LINES = 3
+
+
+def lines_per_person(lp_seconds: float, pricing_seconds: float) -> int:
+    """How many lines a labelled person may add next round: one when the LP took longer than
+    the pricing (INRC-II over 8 weeks: thousands of columns of 40 shifts, where the LP would
+    take most of the time), which keeps the master small; else ``LINES``."""
+    return 1 if lp_seconds > pricing_seconds else LINES
+
 
 @dataclass(frozen=True)
 class _Term:
@@ -89,6 +100,7 @@ class ColumnStats:
     bound: float | None = None
     converged: bool = False
     labelled: int = 0  # pricing solves done by labelling (``engine.pricing``) instead of CP-SAT
+    one_line: int = 0  # rounds that added at most one line a person (the LP took longer than the pricing)
 
 
 @dataclass(frozen=True)
@@ -146,6 +158,7 @@ class ColumnGeneration:
         self.certificate: Certificate | None = None
         self._fixed_variables: list[pywraplp.Variable] = []
         self._pricers: dict[str, SequencePricer | None] = {}
+        self._lines = LINES  # lines a labelled person may add in a round
         self._stats_lock = threading.Lock()
 
     def _cover_rows(self, solver: pywraplp.Solver) -> list[pywraplp.Constraint]:
@@ -220,7 +233,8 @@ class ColumnGeneration:
         while time.monotonic() < deadline and (rounds is None or done < rounds):
             started = time.monotonic()
             status = self._lp.Solve()
-            self.stats.lp_s += time.monotonic() - started
+            solved = time.monotonic()
+            self.stats.lp_s += solved - started
             if status != pywraplp.Solver.OPTIMAL:
                 break
             done += 1
@@ -230,6 +244,8 @@ class ColumnGeneration:
             found = self._price_all(staff, duals, deadline, cap)
             if found is None:  # ran out of time in the middle of pricing
                 break
+            self._lines = lines_per_person(solved - started, time.monotonic() - solved)
+            self.stats.one_line += self._lines == 1
             added, certificate = found
             if certificate is not None and not self.fixed:
                 bound = certificate.bound
@@ -327,7 +343,7 @@ class ColumnGeneration:
         pricer = self._pricers[member.id]
         if pricer is not None:  # labelling: exact, and milliseconds where CP-SAT takes a second
             started = time.monotonic()
-            found, least = pricer.price(charged)
+            found, least = pricer.price(charged, lines=self._lines)
             with self._stats_lock:
                 self.stats.pricing_s += time.monotonic() - started
                 self.stats.pricing_solves += 1
