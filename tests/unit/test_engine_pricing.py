@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import time
 
 import pytest
+from ortools.sat.python import cp_model
 
 from careshift.adapters.benchmarks import curtois, inrc2
 from careshift.domain.checker import check
@@ -16,7 +18,7 @@ from careshift.domain.rules import AssignmentCount, ConsecutiveSameShift
 from careshift.domain.schedule import Schedule
 from careshift.domain.time import Horizon
 from careshift.domain.workforce import StaffHistory
-from careshift.engine import SolveOptions, solve
+from careshift.engine import SolveOptions, build_model, solve
 from careshift.engine.columns import (
     COLUMNS_LIMIT,
     HARD_WEIGHT,
@@ -25,11 +27,15 @@ from careshift.engine.columns import (
     PRICING,
     SCALE,
     ColumnGeneration,
+    Shares,
     column_limit,
+    improve_by_columns,
     lines_per_person,
 )
 from careshift.engine.lines import LineSearch, separable
+from careshift.engine.lns import Incumbent
 from careshift.engine.pricing import SequencePricer, labelled
+from careshift.engine.solve import extract_schedule
 from tests.conftest import shared_path
 
 
@@ -282,3 +288,21 @@ def test_a_slow_lp_makes_each_person_add_one_line_a_round() -> None:
     several, least = pricer.price(charged)
     (single,), same_least = pricer.price(charged, lines=1)
     assert len(several) > 1 and single == several[0] and least == same_least
+
+
+def test_a_phase_too_late_to_dive_on_a_labelled_problem_solves_the_master_as_a_mip() -> None:
+    problem = _inrc2()
+    m = build_model(problem)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 5.0
+    assert solver.solve(m.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    start = Incumbent(list(solver.response_proto.solution), solver.objective_value, 0.0)
+    now = time.monotonic()
+    # generation for 2 s, the fixed-by-LP roster for 2 s, no time to dive, the MIP until 30 s
+    phase = improve_by_columns(m, start, Shares(now + 2, 2, now, now, now + 30), seed=0, workers=1, started=now)
+    assert phase.bound is None or start.objective > phase.bound  # room left: 5 s of CP-SAT are far from it
+    assert phase.stats.master_mips == 1
+    schedule = extract_schedule(m, lambda var: phase.incumbent.values[var.index], "test")
+    report = check(problem, schedule)
+    assert report.feasible and report.cost == phase.incumbent.objective <= start.objective

@@ -101,6 +101,7 @@ class ColumnStats:
     converged: bool = False
     labelled: int = 0  # pricing solves done by labelling (``engine.pricing``) instead of CP-SAT
     one_line: int = 0  # rounds that added at most one line a person (the LP took longer than the pricing)
+    master_mips: int = 0  # master MIPs solved over the columns
 
 
 @dataclass(frozen=True)
@@ -455,6 +456,7 @@ class ColumnGeneration:
             for member in self.search.problem.staff:
                 if member.id in extra:
                     self.add(member, *extra[member.id])
+        self.stats.master_mips += 1
         mip = pywraplp.Solver.CreateSolver("SCIP")
         rows = self._cover_rows(mip)
         chosen: list[tuple[str, Column, pywraplp.Variable]] = []
@@ -594,15 +596,23 @@ def improve_by_columns(
         }
         return complete(m, keys, started)
 
+    def master_mip() -> None:
+        # every column generated so far, the best roster's lines among them
+        held = _worked(m, best.values)
+        extra = {member.id: search.line_of(member, _schedule_of(m, held, member.id)) for member in m.problem.staff}
+        until = min(time.monotonic() + shares.fixed, shares.mip)
+        offer(roster_to_incumbent(generation.master_mip(until, extra=extra)))
+
+    proven = -math.inf if bound is None else bound
     if stats.converged and bound is not None and best.objective > bound and time.monotonic() < shares.dive_start:
         offer(roster_to_incumbent(generation.dive(shares.dive, rounds=DIVE_ROUNDS)))
         generation.surface()
         if best.objective > bound and time.monotonic() < shares.mip:
-            # every column generated so far, the best roster's lines among them
-            held = _worked(m, best.values)
-            extra = {member.id: search.line_of(member, _schedule_of(m, held, member.id)) for member in m.problem.staff}
-            until = min(time.monotonic() + shares.fixed, shares.mip)
-            offer(roster_to_incumbent(generation.master_mip(until, extra=extra)))
+            master_mip()
+    elif labelled(m.problem) and best.objective > proven and time.monotonic() < shares.mip:
+        # too late to dive (INRC-II over 8 weeks): the columns as a MIP still make rosters
+        # from many people's good lines, where the whole model's search starts far off
+        master_mip()
     return ColumnPhase(best, bound, guide, stats)
 
 
