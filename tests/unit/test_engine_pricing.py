@@ -20,15 +20,12 @@ from careshift.domain.time import Horizon
 from careshift.domain.workforce import StaffHistory
 from careshift.engine import SolveOptions, build_model, solve
 from careshift.engine.columns import (
-    COLUMNS_LIMIT,
     HARD_WEIGHT,
-    LABELLED_COLUMNS_LIMIT,
     LINES,
     PRICING,
     SCALE,
     ColumnGeneration,
     Shares,
-    column_limit,
     improve_by_columns,
     lines_per_person,
 )
@@ -265,13 +262,11 @@ def test_a_same_shift_maximum_only_the_history_run_can_pass_is_charged_as_the_ch
             assert past == days - max(0, maximum - carried)
 
 
-def test_the_column_phase_takes_larger_problems_when_the_labelling_prices_everyone() -> None:
+def test_a_problem_is_labelled_when_every_rule_is_one_the_labelling_models() -> None:
     problem = _inrc2()
     assert labelled(problem)
-    assert column_limit(problem) == LABELLED_COLUMNS_LIMIT > COLUMNS_LIMIT
     curtois_problem = curtois.read_instance(shared_path("benchmarks", "curtois_qu_nrp", "Instance1.txt"))
     assert not labelled(curtois_problem)  # its rules need CP-SAT pricing
-    assert column_limit(curtois_problem) == COLUMNS_LIMIT
     assert not labelled(dataclasses.replace(problem, history=None))  # no history: CP-SAT prices
 
 

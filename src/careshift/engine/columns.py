@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
-from careshift.domain.problem import RosterProblem
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.domain.workforce import Staff
 from careshift.engine.lines import LineSearch, Person
@@ -496,18 +495,10 @@ class _Lines(cp_model.CpSolverSolutionCallback):
 #: priced every round, and the whole model is solved beside it; Curtois 21–24 (146 000
 #: and more) go person by person instead (``lines.LARGE``). 20 000 until the seventh
 #: round of ADR 0003, which measured Instance13 with the phase: 1465 against 9609 (1354,
-#: within 0.5 % of the optimum, in the eighth round's rerun).
+#: within 0.5 % of the optimum, in the eighth round's rerun). INRC-II's 8-week instances of
+#: 80–120 nurses (71 680–107 520) stay above it: with the phase, n120w8_0 ended at 8975 and
+#: 9940 against 7860 without it (ADR 0003, tenth round).
 COLUMNS_LIMIT = 70_000
-
-#: The limit when the labelling prices everyone (``pricing.labelled``): a person costs
-#: milliseconds a round there, not CP-SAT's tens of milliseconds to seconds, so INRC-II's
-#: 8-week instances of 80–120 nurses (71 680–107 520 ``work`` variables) get the phase too.
-LABELLED_COLUMNS_LIMIT = 150_000
-
-
-def column_limit(problem: RosterProblem) -> int:
-    """How many ``work`` variables the column phase takes for ``problem``."""
-    return LABELLED_COLUMNS_LIMIT if labelled(problem) else COLUMNS_LIMIT
 
 
 WorkKey = tuple[str, int, str, str | None]

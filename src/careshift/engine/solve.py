@@ -13,7 +13,7 @@ from careshift.domain.errors import DomainError, InfeasibleError
 from careshift.domain.problem import RosterProblem
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.engine.build import ExtraConstraints, build_model
-from careshift.engine.columns import Shares, column_limit, improve_by_columns
+from careshift.engine.columns import COLUMNS_LIMIT, Shares, improve_by_columns
 from careshift.engine.lines import LARGE, LineSearch, separable, work_count
 from careshift.engine.lns import KINDS, Incumbent, improve
 from careshift.engine.model import EngineModel
@@ -43,8 +43,8 @@ class SolveOptions:
     ``build_model``); the problem's frozen days are always honoured.
     ``columns`` runs the column phase (``engine.columns``: a bound from column generation
     and rosters from its LP) between CP-SAT and the LNS; None: when cover is the only rule
-    coupling people (hard cover too) and the model has at most ``columns.column_limit``
-    ``work`` variables.
+    coupling people (hard cover too) and the model has at most ``COLUMNS_LIMIT`` ``work``
+    variables.
     """
 
     time_limit: float = 10.0
@@ -209,7 +209,7 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
         coupled_by_cover = options.extra is None and separable(problem, hard_cover=True)
         columns = options.columns
         if columns is None:
-            columns = coupled_by_cover and work_count(problem) <= column_limit(problem)
+            columns = coupled_by_cover and work_count(problem) <= COLUMNS_LIMIT
         if columns and coupled_by_cover:
             shares = Shares(
                 lp=started + COLUMN_SHARES[0] * options.time_limit,
