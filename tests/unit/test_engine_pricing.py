@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import random
-import time
 
 import pytest
-from ortools.sat.python import cp_model
 
 from careshift.adapters.benchmarks import curtois, inrc2
 from careshift.domain.checker import check
@@ -18,21 +16,15 @@ from careshift.domain.rules import AssignmentCount, ConsecutiveSameShift
 from careshift.domain.schedule import Schedule
 from careshift.domain.time import Horizon
 from careshift.domain.workforce import StaffHistory
-from careshift.engine import SolveOptions, build_model, solve
+from careshift.engine import SolveOptions, solve
 from careshift.engine.columns import (
     HARD_WEIGHT,
-    LINES,
     PRICING,
     SCALE,
     ColumnGeneration,
-    Shares,
-    improve_by_columns,
-    lines_per_person,
 )
 from careshift.engine.lines import LineSearch, separable
-from careshift.engine.lns import Incumbent
-from careshift.engine.pricing import SequencePricer, labelled
-from careshift.engine.solve import extract_schedule
+from careshift.engine.pricing import SequencePricer
 from tests.conftest import shared_path
 
 
@@ -260,44 +252,3 @@ def test_a_same_shift_maximum_only_the_history_run_can_pass_is_charged_as_the_ch
             assert len(line) == days
             past = sum(finding.amount for finding in report.violations if finding.family == "consecutive_same_shift")
             assert past == days - max(0, maximum - carried)
-
-
-def test_a_problem_is_labelled_when_every_rule_is_one_the_labelling_models() -> None:
-    problem = _inrc2()
-    assert labelled(problem)
-    curtois_problem = curtois.read_instance(shared_path("benchmarks", "curtois_qu_nrp", "Instance1.txt"))
-    assert not labelled(curtois_problem)  # its rules need CP-SAT pricing
-    assert not labelled(dataclasses.replace(problem, history=None))  # no history: CP-SAT prices
-
-
-def test_a_slow_lp_makes_each_person_add_one_line_a_round() -> None:
-    assert lines_per_person(2.0, 1.0) == 1
-    assert lines_per_person(0.5, 1.0) == LINES > 1
-    problem = _inrc2()
-    search = LineSearch(problem, workers=1)
-    member = problem.staff[0]
-    person = search.person(member)
-    pricer = SequencePricer.of(person, scale=SCALE)
-    assert pricer is not None
-    charged = [0] * len(person.items)
-    several, least = pricer.price(charged)
-    (single,), same_least = pricer.price(charged, lines=1)
-    assert len(several) > 1 and single == several[0] and least == same_least
-
-
-def test_a_phase_too_late_to_dive_on_a_labelled_problem_solves_the_master_as_a_mip() -> None:
-    problem = _inrc2()
-    m = build_model(problem)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = 5.0
-    assert solver.solve(m.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-    start = Incumbent(list(solver.response_proto.solution), solver.objective_value, 0.0)
-    now = time.monotonic()
-    # generation for 2 s, the fixed-by-LP roster for 2 s, no time to dive, the MIP until 30 s
-    phase = improve_by_columns(m, start, Shares(now + 2, 2, now, now, now + 30), seed=0, workers=1, started=now)
-    assert phase.bound is None or start.objective > phase.bound  # room left: 5 s of CP-SAT are far from it
-    assert phase.stats.master_mips == 1
-    schedule = extract_schedule(m, lambda var: phase.incumbent.values[var.index], "test")
-    report = check(problem, schedule)
-    assert report.feasible and report.cost == phase.incumbent.objective <= start.objective

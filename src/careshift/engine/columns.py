@@ -43,7 +43,7 @@ from careshift.domain.workforce import Staff
 from careshift.engine.lines import LineSearch, Person
 from careshift.engine.lns import Incumbent
 from careshift.engine.model import EngineModel
-from careshift.engine.pricing import SequencePricer, labelled
+from careshift.engine.pricing import SequencePricer
 
 #: Duals are scaled by this and rounded to integers for the CP-SAT pricing objective.
 SCALE = 1000
@@ -52,17 +52,6 @@ SCALE = 1000
 #: cover): far above any soft rule's weight (at most 30 there), so the LP meets the floors
 #: whenever its columns can, and a hard row's multiplier may rise as far as a bound needs.
 HARD_WEIGHT = 10_000
-
-#: Lines a labelled person may add to the master in a round: the optimum and two more that
-#: end in other states (``SequencePricer.price``); one when the LP is the slower part.
-LINES = 3
-
-
-def lines_per_person(lp_seconds: float, pricing_seconds: float) -> int:
-    """How many lines a labelled person may add next round: one when the LP took longer than
-    the pricing (INRC-II over 8 weeks: thousands of columns of 40 shifts, where the LP would
-    take most of the time), which keeps the master small; else ``LINES``."""
-    return 1 if lp_seconds > pricing_seconds else LINES
 
 
 @dataclass(frozen=True)
@@ -99,7 +88,6 @@ class ColumnStats:
     bound: float | None = None
     converged: bool = False
     labelled: int = 0  # pricing solves done by labelling (``engine.pricing``) instead of CP-SAT
-    one_line: int = 0  # rounds that added at most one line a person (the LP took longer than the pricing)
     master_mips: int = 0  # master MIPs solved over the columns
 
 
@@ -158,7 +146,6 @@ class ColumnGeneration:
         self.certificate: Certificate | None = None
         self._fixed_variables: list[pywraplp.Variable] = []
         self._pricers: dict[str, SequencePricer | None] = {}
-        self._lines = LINES  # lines a labelled person may add in a round
         self._stats_lock = threading.Lock()
 
     def _cover_rows(self, solver: pywraplp.Solver) -> list[pywraplp.Constraint]:
@@ -244,8 +231,6 @@ class ColumnGeneration:
             found = self._price_all(staff, duals, deadline, cap)
             if found is None:  # ran out of time in the middle of pricing
                 break
-            self._lines = lines_per_person(solved - started, time.monotonic() - solved)
-            self.stats.one_line += self._lines == 1
             added, certificate = found
             if certificate is not None and not self.fixed:
                 bound = certificate.bound
@@ -343,7 +328,7 @@ class ColumnGeneration:
         pricer = self._pricers[member.id]
         if pricer is not None:  # labelling: exact, and milliseconds where CP-SAT takes a second
             started = time.monotonic()
-            found, least = pricer.price(charged, lines=self._lines)
+            found, least = pricer.price(charged)
             with self._stats_lock:
                 self.stats.pricing_s += time.monotonic() - started
                 self.stats.pricing_solves += 1
@@ -594,16 +579,11 @@ def improve_by_columns(
         until = min(time.monotonic() + shares.fixed, shares.mip)
         offer(roster_to_incumbent(generation.master_mip(until, extra=extra)))
 
-    proven = -math.inf if bound is None else bound
     if stats.converged and bound is not None and best.objective > bound and time.monotonic() < shares.dive_start:
         offer(roster_to_incumbent(generation.dive(shares.dive, rounds=DIVE_ROUNDS)))
         generation.surface()
         if best.objective > bound and time.monotonic() < shares.mip:
             master_mip()
-    elif labelled(m.problem) and best.objective > proven and time.monotonic() < shares.mip:
-        # too late to dive (INRC-II over 8 weeks): the columns as a MIP still make rosters
-        # from many people's good lines, where the whole model's search starts far off
-        master_mip()
     return ColumnPhase(best, bound, guide, stats)
 
 

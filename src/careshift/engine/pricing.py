@@ -37,10 +37,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from careshift.domain.problem import RosterProblem
 from careshift.domain.rules.base import Rule
 from careshift.domain.rules.rest import ForbiddenSuccessions
-from careshift.engine.lines import SHARED, Person
+from careshift.engine.lines import Person
 
 #: Families the labelling models: soft runs, counts, weekends and requests; hard one shift a
 #: day, successions and skills (the last by the person's ``items``, which hold only their skills).
@@ -556,15 +555,6 @@ class SequencePricer:
             constant=constant,
             history_run=history_run,
         )
-
-
-def labelled(problem: RosterProblem) -> bool:
-    """True when the labelling should price every person of ``problem``: each rule is one of
-    the families it models (or cover, which the master holds), in effect all the time, and
-    the problem has a history. ``SequencePricer.of`` still has the last word per person."""
-    if problem.history is None:
-        return False
-    return all(_plain(rule) or rule.family in SHARED for rule in problem.rules)
 
 
 def _plain(rule: Rule) -> bool:

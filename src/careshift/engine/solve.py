@@ -230,7 +230,6 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
                 ("column_converged", str(done.converged)),
                 ("column_pricing_s", f"{done.pricing_s:.0f}"),
                 ("column_lp_s", f"{done.lp_s:.0f}"),
-                ("column_one_line", str(done.one_line)),
                 ("column_mips", str(done.master_mips)),
                 ("column_labelled", str(done.labelled)),
                 ("column_bound", "–" if done.bound is None else f"{done.bound:.2f}"),
