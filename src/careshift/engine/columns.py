@@ -220,8 +220,7 @@ class ColumnGeneration:
         while time.monotonic() < deadline and (rounds is None or done < rounds):
             started = time.monotonic()
             status = self._lp.Solve()
-            solved = time.monotonic()
-            self.stats.lp_s += solved - started
+            self.stats.lp_s += time.monotonic() - started
             if status != pywraplp.Solver.OPTIMAL:
                 break
             done += 1
@@ -328,12 +327,12 @@ class ColumnGeneration:
         pricer = self._pricers[member.id]
         if pricer is not None:  # labelling: exact, and milliseconds where CP-SAT takes a second
             started = time.monotonic()
-            found, least = pricer.price(charged)
+            found = pricer.price(charged)
             with self._stats_lock:
                 self.stats.pricing_s += time.monotonic() - started
                 self.stats.pricing_solves += 1
                 self.stats.labelled += 1
-            return [(line, own) for line, own, _value in found], least
+            return [(line, own) for line, own, _value in found], found[0][2] if found else None
         variables = [item[0] for item in person.items]
         model = person.m.model
         # one thread prices one person at a time, so their model is ours while we solve
@@ -482,7 +481,7 @@ class _Lines(cp_model.CpSolverSolutionCallback):
 #: round of ADR 0003, which measured Instance13 with the phase: 1465 against 9609 (1354,
 #: within 0.5 % of the optimum, in the eighth round's rerun). INRC-II's 8-week instances of
 #: 80–120 nurses (71 680–107 520) stay above it: with the phase, n120w8_0 ended at 8975 and
-#: 9940 against 7860 without it (ADR 0003, tenth round).
+#: 9940 against 7860 without it, n080w8_1 at 6630 against 7765 (ADR 0003, tenth round).
 COLUMNS_LIMIT = 70_000
 
 
@@ -572,18 +571,15 @@ def improve_by_columns(
         }
         return complete(m, keys, started)
 
-    def master_mip() -> None:
-        # every column generated so far, the best roster's lines among them
-        held = _worked(m, best.values)
-        extra = {member.id: search.line_of(member, _schedule_of(m, held, member.id)) for member in m.problem.staff}
-        until = min(time.monotonic() + shares.fixed, shares.mip)
-        offer(roster_to_incumbent(generation.master_mip(until, extra=extra)))
-
     if stats.converged and bound is not None and best.objective > bound and time.monotonic() < shares.dive_start:
         offer(roster_to_incumbent(generation.dive(shares.dive, rounds=DIVE_ROUNDS)))
         generation.surface()
         if best.objective > bound and time.monotonic() < shares.mip:
-            master_mip()
+            # every column generated so far, the best roster's lines among them
+            held = _worked(m, best.values)
+            extra = {member.id: search.line_of(member, _schedule_of(m, held, member.id)) for member in m.problem.staff}
+            until = min(time.monotonic() + shares.fixed, shares.mip)
+            offer(roster_to_incumbent(generation.master_mip(until, extra=extra)))
     return ColumnPhase(best, bound, guide, stats)
 
 

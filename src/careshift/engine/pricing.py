@@ -351,14 +351,11 @@ class SequencePricer:
 
     # -- pricing ------------------------------------------------------------------------------
 
-    def price(
-        self, charged: Sequence[int], *, lines: int = 3
-    ) -> tuple[list[tuple[tuple[int, ...], int, int]], int | None]:
+    def price(self, charged: Sequence[int], *, lines: int = 3) -> list[tuple[tuple[int, ...], int, int]]:
         """The person's cheapest lines at ``charged`` (per position in ``items``: what the
         cover adds, already scaled), cheapest first: (positions worked, what their own rules
-        charge, ``scale`` × that plus the cover's charges), and the least value (None: no line
-        at all). The first line is the optimum, its value the least; up to ``lines − 1`` more
-        end in other states (other totals or weekends), for the master."""
+        charge, ``scale`` × that plus the cover's charges). The first is the optimum; up to
+        ``lines − 1`` more end in other states (other totals or weekends), for the master."""
         charged_items = np.asarray(charged, dtype=np.int64)
         shifts = len(self._shifts)
         cover = np.full((self._days, shifts + 1), INF, dtype=np.int64)
@@ -409,7 +406,7 @@ class SequencePricer:
             if remainder:
                 raise AssertionError(f"labelling pricing of {self.person.member.id}: cost not a multiple of scale")
             found.append((line, own, value))
-        return found, (found[0][2] if found else None)
+        return found
 
     @property
     def _links_shift(self) -> int:
