@@ -643,6 +643,7 @@ def _fixed_by_lp(
             domain = proto.variables[var.index].domain
             domain.clear()
             domain.extend([round(value), round(value)])
+    sub.clear_hints()  # type: ignore[no-untyped-call]  # a warm start's hint is in the model
     proto.solution_hint.vars.extend(range(len(incumbent.values)))
     proto.solution_hint.values.extend(incumbent.values)
     solver = cp_model.CpSolver()

@@ -219,6 +219,7 @@ def improve(
             if kick:
                 ones = sum(current.values[index] for staff, d, index in work_index if (staff, d) in free)
                 sub.add(sum(moved) >= max(4, ones // 5))
+            sub.clear_hints()  # type: ignore[no-untyped-call]  # a warm start's hint is in the model
             proto.solution_hint.vars.extend(range(len(current.values)))
             proto.solution_hint.values.extend(current.values)
             solver = cp_model.CpSolver()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -12,12 +13,14 @@ from careshift.domain.checker import check
 from careshift.domain.errors import DomainError, InfeasibleError
 from careshift.domain.problem import RosterProblem
 from careshift.domain.schedule import Assignment, Schedule
+from careshift.domain.workforce import StaffHistory
 from careshift.engine.build import ExtraConstraints, build_model
-from careshift.engine.columns import COLUMNS_LIMIT, Shares, improve_by_columns
+from careshift.engine.columns import COLUMNS_LIMIT, Shares, complete, improve_by_columns
 from careshift.engine.lines import LARGE, LineSearch, separable, work_count
 from careshift.engine.lns import KINDS, Incumbent, improve
 from careshift.engine.model import EngineModel
 from careshift.engine.result import PenaltyLine, Progress, SolveResult, input_hash, penalty_lines
+from careshift.engine.split import LOOKAHEAD, boundaries, carry, part, splittable
 
 ProgressCallback = Callable[[Progress], None]
 
@@ -25,6 +28,10 @@ ProgressCallback = Callable[[Progress], None]
 #: with the LP's integral values fixed for 10 % more, then (only if that ended before
 #: 40 %) diving until 75 % and the master MIP for 10 % more but not after 80 % (ADR 0003).
 COLUMN_SHARES = (0.5, 0.1, 0.4, 0.75, 0.8)
+
+#: Share of the time limit the parts of a long horizon take together (``engine.split``),
+#: each an equal piece of it; the rest goes to the whole model's LNS from their roster.
+PARTS_SHARE = 0.7
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,10 @@ class SolveOptions:
     and rosters from its LP) between CP-SAT and the LNS; None: when cover is the only rule
     coupling people (hard cover too) and the model has at most ``COLUMNS_LIMIT`` ``work``
     variables.
+    ``parts`` solves a long horizon in parts of four weeks, each from where the one before
+    ended, and then improves their roster on the whole (``engine.split``); None: when the
+    problem allows it (``split.splittable``), cover is the only rule coupling people, and
+    there is no hint or extra constraint (``lns`` only).
     """
 
     time_limit: float = 10.0
@@ -59,6 +70,7 @@ class SolveOptions:
     lns_kinds: tuple[str, ...] = KINDS
     extra: ExtraConstraints | None = None
     columns: bool | None = None
+    parts: bool | None = None
 
 
 class _Recorder(cp_model.CpSolverSolutionCallback):
@@ -98,6 +110,13 @@ def hint_schedule(m: EngineModel, schedule: Schedule) -> None:
     chosen = {(a.staff, a.day, a.shift, a.skill) for a in schedule}
     for (staff, d, slot), var in m.work.items():
         m.model.add_hint(var, (staff, m.days[d], slot.shift, slot.skill) in chosen)
+
+
+def _hinted(m: EngineModel, hint: Schedule, started: float) -> Incumbent | None:
+    """``hint`` as the whole model's solution (penalties at their least), or None when it
+    breaks a hard rule (or is not solved in time)."""
+    index = {day: d for d, day in enumerate(m.days)}
+    return complete(m, {(a.staff, index[a.day], a.shift, a.skill) for a in hint if a.day in index}, started)
 
 
 def extract_schedule(m: EngineModel, value: Callable[[cp_model.IntVar], int], source: str) -> Schedule:
@@ -169,6 +188,16 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
     started = time.monotonic()
     deadline = started + options.time_limit
     by_lines = options.extra is None and separable(problem)
+    parts = options.parts
+    if parts is None:
+        parts = options.hint is None and options.extra is None and splittable(problem)
+        parts = parts and separable(problem, hard_cover=True)
+    search: list[tuple[str, str]] = []
+    if options.strategy == "lns" and parts:
+        in_parts = solve_in_parts(problem, options, started, deadline)
+        if isinstance(in_parts, SolveResult):
+            return in_parts
+        search.append(("parts_failed", in_parts))  # the whole model takes the time left
     if options.strategy == "lines" or (options.strategy == "lns" and by_lines and work_count(problem) > LARGE):
         # too big for the whole model (Curtois 21-24: no roster in 600 s, up to 6.5 GB):
         # build and improve the roster one person at a time
@@ -182,23 +211,32 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
     recorder = _Recorder(started, options.progress)
     status = solver.solve(m.model, recorder)
     bound = solver.best_objective_bound
-    if status == cp_model.UNKNOWN and options.strategy == "lns" and by_lines and time.monotonic() < deadline:
+    # the hinted roster itself, when it keeps the hard rules: the search starts from it at worst
+    hinted = _hinted(m, options.hint, started) if options.hint is not None and options.strategy == "lns" else None
+    unknown = status == cp_model.UNKNOWN and hinted is None
+    if unknown and options.strategy == "lns" and by_lines and time.monotonic() < deadline:
         # no roster from the whole model in its share: one person at a time for the rest
         return solve_by_lines(problem, options, started, deadline, bound=max(0.0, bound))
-    if status == cp_model.UNKNOWN and options.strategy == "lns" and time.monotonic() < deadline:
+    if unknown and options.strategy == "lns" and time.monotonic() < deadline:
         # no roster yet: keep going on the whole problem until the first one
         solver.parameters.max_time_in_seconds = max(0.01, deadline - time.monotonic())
         solver.parameters.stop_after_first_solution = True
         status = solver.solve(m.model, recorder)
         bound = max(bound, solver.best_objective_bound)
     status_name = solver.status_name(status)
-    search: list[tuple[str, str]] = []
     values: list[int] | None = None
     time_to_best = recorder.time_to_best
+    first_objective = 0.0
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         values = list(solver.response_proto.solution)
+        first_objective = solver.objective_value
+        search.append(("cpsat_first", f"{first_objective:.0f}"))
+    if hinted is not None and (values is None or hinted.objective < first_objective):
+        values, first_objective, time_to_best = hinted.values, hinted.objective, hinted.found_at
+        status, status_name = cp_model.FEASIBLE, "FEASIBLE"
+        search.append(("hinted", f"{first_objective:.0f}"))
     if status == cp_model.FEASIBLE and options.strategy == "lns" and values is not None:
-        incumbent = Incumbent(values, solver.objective_value, time_to_best or 0.0)
+        incumbent = Incumbent(values, first_objective, time_to_best or 0.0)
 
         def report(found: Incumbent) -> None:
             if options.progress is not None:
@@ -275,6 +313,64 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
         parameters=_describe(options),
         input_hash=input_hash(problem),
         search=tuple(search),
+    )
+
+
+def solve_in_parts(problem: RosterProblem, options: SolveOptions, started: float, deadline: float) -> SolveResult | str:
+    """``problem`` solved in parts (``engine.split``), each from the history the one before
+    left (solved with ``LOOKAHEAD`` days more, then cut), in ``PARTS_SHARE`` of the time; then
+    the whole model's LNS (no column phase) from the parts' roster until ``deadline``. When a
+    part has no roster in its time, which one (the caller then solves the whole as usual)."""
+    if not splittable(problem):
+        raise DomainError(f"problem {problem.name} cannot be solved in parts (see engine.split.splittable)")
+    pieces = boundaries(problem)
+    each = PARTS_SHARE * options.time_limit / len(pieces)
+    history = {member.id: problem.history_of(member.id) or StaffHistory() for member in problem.staff}
+    assignments: list[Assignment] = []
+    costs: list[str] = []
+    days = problem.horizon.days
+    for start, length in pieces:
+        # solved with a look at the next part's first days, which are then dropped
+        ahead = min(length + LOOKAHEAD, len(days) - start)
+        sub = part(problem, start, ahead, history)
+        limit = min(each, deadline - time.monotonic())
+        found = solve(sub, dataclasses.replace(options, time_limit=limit, progress=None, parts=False))
+        if found.schedule is None:
+            return f"days {start + 1}-{start + ahead}: {found.status}"
+        costs.append(f"{found.objective}")
+        kept = days[start : start + length]
+        held = Schedule.of([a for a in found.schedule if a.day in kept])
+        assignments.extend(held)
+        history = carry(sub, held, kept)
+    offset = time.monotonic() - started
+    progress = options.progress
+
+    def shifted(found: Progress) -> None:
+        if progress is not None:
+            progress(dataclasses.replace(found, wall_time=found.wall_time + offset))
+
+    whole = solve(
+        problem,
+        dataclasses.replace(
+            options,
+            time_limit=max(0.01, deadline - time.monotonic()),
+            hint=Schedule.of(assignments),
+            progress=shifted,
+            columns=False,
+            parts=False,
+        ),
+    )
+    return dataclasses.replace(
+        whole,
+        wall_time=time.monotonic() - started,
+        time_to_best=None if whole.time_to_best is None else whole.time_to_best + offset,
+        parameters=(*_describe(options), ("route", "parts")),
+        route="parts",
+        search=(
+            ("parts", "+".join(str(length) for _start, length in pieces)),
+            ("part_costs", "+".join(costs)),
+            *whole.search,
+        ),
     )
 
 

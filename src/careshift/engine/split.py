@@ -1,0 +1,171 @@
+"""A long horizon in parts: the first weeks, then the next ones from where they ended.
+
+Eight weeks of INRC-II are too long for the column phase (generation does not converge in
+time and its dive never starts, ADR 0003, tenth round) and for the LNS on the whole model,
+while four weeks are within 5 % of the best known in the same ten minutes. So a problem
+whose rules are all local in time, plus totals that history carries (INRC-II), is solved
+in parts of ``PART_DAYS``: each part is a problem of its own, whose history is where the
+part before it ended (``carry``). A part's totals are those of the whole scaled to its
+share of the days, except the last part's, which are the whole's exactly (history holds
+what the parts before it counted). The parts' rosters together are a roster of the whole,
+which the whole model's LNS then improves (``engine.solve``). A part is solved with
+``LOOKAHEAD`` days of the next one, which are then dropped, so that it leaves a history the
+next part can start from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from datetime import date
+
+from careshift.domain.problem import RosterProblem
+from careshift.domain.rules.base import Rule, RuleSpec
+from careshift.domain.rules.weekend import MaxWorkingWeekends
+from careshift.domain.rules.workload import AssignmentCount
+from careshift.domain.schedule import Schedule
+from careshift.domain.time import Horizon
+from careshift.domain.workforce import StaffHistory
+
+#: Days per part: four weeks, the length the column phase handles in its share of the time.
+PART_DAYS = 28
+
+#: Days a part looks ahead into the next one: solved with the part, then dropped. Without it
+#: a part can end where the next cannot start: on INRC-II n005w4 over eight weeks, the
+#: second part was proven infeasible (a minimum cover on its first day that only nurses
+#: whose last shift forbids it could meet).
+LOOKAHEAD = 7
+
+#: Rule families a part charges as the whole does, given the history it starts from.
+LOCAL = frozenset(
+    {
+        "one_shift_per_day",
+        "cover_floor",
+        "cover_target",
+        "forbidden_successions",
+        "skill_required",
+        "consecutive_same_shift",
+        "consecutive_working_days",
+        "consecutive_days_off",
+        "complete_weekends",
+        "shift_requests",
+    }
+)
+
+#: Rule families counted over the whole horizon from history's totals: scaled in every part
+#: but the last.
+TOTALS = frozenset({"assignment_count", "max_working_weekends"})
+
+
+def splittable(problem: RosterProblem) -> bool:
+    """True when ``problem`` can be solved in parts: it has history (the border data each part
+    starts from), at least two parts' worth of days, no frozen or reference schedule, and
+    only rules that are ``LOCAL`` or ``TOTALS`` and in effect over the whole horizon."""
+    days = problem.horizon.days
+    if problem.history is None or problem.reference is not None or problem.frozen_days:
+        return False
+    if len(days) < 2 * PART_DAYS or problem.interval_cover or problem.census:
+        return False
+    return all(
+        rule.family in LOCAL | TOTALS and rule.in_effect(days[0]) and rule.in_effect(days[-1]) for rule in problem.rules
+    )
+
+
+def boundaries(problem: RosterProblem) -> list[tuple[int, int]]:
+    """The parts as (first day index, length): ``PART_DAYS`` each, the last taking what is
+    left (from ``PART_DAYS`` to twice that less a day); a border never falls between a
+    Saturday and its Sunday (a weekend stays in one part)."""
+    total = len(problem.horizon.days)
+    parts = []
+    start = 0
+    while total - start >= 2 * PART_DAYS:
+        length = PART_DAYS
+        if problem.horizon.days[start + length].weekday() == 6:  # would split a weekend
+            length += 1
+        parts.append((start, length))
+        start += length
+    parts.append((start, total - start))
+    return parts
+
+
+def part(problem: RosterProblem, start: int, length: int, history: dict[str, StaffHistory]) -> RosterProblem:
+    """Days ``start`` to ``start + length`` of ``problem`` as a problem of their own, from
+    ``history``; its totals scaled to the part's share of the days unless it is the last."""
+    days = problem.horizon.days
+    horizon = Horizon(days[start], length, problem.horizon.timezone)
+    last = start + length == len(days)
+    share = length / len(days)
+    rules = problem.rules if last else tuple(_scaled(rule, share) for rule in problem.rules)
+    return dataclasses.replace(
+        problem,
+        name=f"{problem.name} days {start + 1}-{start + length}",
+        horizon=horizon,
+        rules=rules,
+        cover=tuple(line for line in problem.cover if line.day in horizon),
+        requests=tuple(request for request in problem.requests if request.day in horizon),
+        history=history,
+    )
+
+
+def _scaled(rule: Rule, share: float) -> Rule:
+    spec = rule.spec
+    if isinstance(spec, AssignmentCount):
+        scaled: RuleSpec = AssignmentCount(_times(spec.minimum, share), _times(spec.maximum, share))
+    elif isinstance(spec, MaxWorkingWeekends):
+        scaled = MaxWorkingWeekends(round(spec.maximum * share))
+    else:
+        return rule
+    return dataclasses.replace(rule, spec=scaled)
+
+
+def _times(value: int | None, share: float) -> int | None:
+    return None if value is None else round(value * share)
+
+
+def carry(problem: RosterProblem, schedule: Schedule, days: Sequence[date]) -> dict[str, StaffHistory]:
+    """Each person's history after ``days`` (consecutive, in ``problem``'s horizon, the first
+    right after ``problem``'s own history) worked as in ``schedule``: the runs ending on the
+    last day (continued from history when they span every day) and the totals."""
+    if not days:
+        raise ValueError("carry needs at least one day")
+    worked: dict[tuple[str, date], str] = {(a.staff, a.day): a.shift for a in schedule if a.day in set(days)}
+    weekends = [weekend for weekend in problem.horizon.weekends() if weekend[0] in days and weekend[-1] in days]
+    carried = {}
+    for member in problem.staff:
+        before = problem.history_of(member.id) or StaffHistory()
+        shifts = [worked.get((member.id, day)) for day in days]
+        last = shifts[-1]
+        work_run = _run(shifts, lambda shift: shift is not None)
+        off_run = _run(shifts, lambda shift: shift is None)
+        same_run = _run(shifts, lambda shift, last=last: shift is not None and shift == last)  # type: ignore[misc]
+        if last is None:
+            off = off_run + (before.consecutive_days_off if off_run == len(days) else 0)
+            work = same = 0
+        else:
+            off = 0
+            work = work_run + (before.consecutive_work_days if work_run == len(days) else 0)
+            same = same_run + (
+                before.consecutive_same_shift if same_run == len(days) and before.last_shift == last else 0
+            )
+        carried[member.id] = dataclasses.replace(
+            before,
+            last_shift=last,
+            consecutive_same_shift=same,
+            consecutive_work_days=work,
+            consecutive_days_off=off,
+            total_assignments=before.total_assignments + sum(shift is not None for shift in shifts),
+            total_working_weekends=before.total_working_weekends
+            + sum(any(worked.get((member.id, day)) for day in weekend) for weekend in weekends),
+            last_shift_end=None,
+        )
+    return carried
+
+
+def _run(shifts: Sequence[str | None], holds: Callable[[str | None], bool]) -> int:
+    """How many of the last days in a row ``holds``."""
+    count = 0
+    for shift in reversed(shifts):
+        if not holds(shift):
+            break
+        count += 1
+    return count
