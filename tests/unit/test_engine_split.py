@@ -16,6 +16,7 @@ from careshift.domain.schedule import Assignment, Schedule
 from careshift.domain.time import Horizon
 from careshift.domain.workforce import StaffHistory
 from careshift.engine import SolveOptions, solve
+from careshift.engine.result import Progress
 from careshift.engine.split import PART_DAYS, boundaries, carry, part, splittable
 from tests.conftest import shared_path
 from tests.unit.test_engine_pricing import _random_history
@@ -144,10 +145,8 @@ def test_only_long_horizons_with_history_and_known_rules_are_split() -> None:
 
 def test_an_eight_week_solve_goes_in_parts_at_the_checkers_cost() -> None:
     problem = _eight_weeks()
-    progress: list[float] = []
-    result = solve(
-        problem, SolveOptions(time_limit=16, workers=2, seed=0, progress=lambda found: progress.append(found.wall_time))
-    )
+    progress: list[Progress] = []
+    result = solve(problem, SolveOptions(time_limit=16, workers=2, seed=0, progress=progress.append))
     assert result.route == "parts"
     assert result.schedule is not None and result.objective is not None
     report = check(problem, result.schedule)
@@ -155,12 +154,41 @@ def test_an_eight_week_solve_goes_in_parts_at_the_checkers_cost() -> None:
     assert result.objective == report.cost
     search = dict(result.search)
     assert search["parts"] == "28+28"
-    first, last = (int(cost) for cost in search["part_costs"].split("+"))
-    assert first >= 0 and last >= 0
-    # the whole's first roster is the parts' roster, never worse
-    assert int(search["cpsat_first"]) >= result.objective
-    assert result.time_to_best is not None and result.time_to_best <= result.wall_time
-    assert all(at >= 0 for at in progress)
+    assert len(search["part_costs"].split("+")) == 2
+    # the whole's search starts from the parts' roster: never worse than it
+    assert result.objective <= int(search["parts_roster"])
+    # progress: the parts' roster first, then the whole's rosters after it, down to the result
+    assert progress[0].objective == int(search["parts_roster"])
+    assert all(found.wall_time >= progress[0].wall_time for found in progress)
+    assert min(found.objective for found in progress) == result.objective
+    assert result.time_to_best is not None and progress[0].wall_time <= result.time_to_best <= result.wall_time
+
+
+def test_a_middle_part_counts_its_totals_from_the_horizons_start() -> None:
+    # history carries what the parts before counted, so a middle part's limits are the
+    # whole's scaled to the days from the start to its end, not to its own days
+    problem = inrc2.read_instance(shared_path("benchmarks", "inrc2", "n005w4"), 0, "1-2-3-3-1-2-3-3-1-2-3-3")
+    assert boundaries(problem) == [(0, 28), (28, 28), (56, 28)]
+    history = {member.id: StaffHistory() for member in problem.staff}
+    middle = part(problem, 28, 35, history)
+    whole = {rule.id: rule.spec for rule in problem.rules}
+    checked = 0
+    for rule in middle.rules:
+        original = whole[rule.id]
+        if isinstance(rule.spec, AssignmentCount) and isinstance(original, AssignmentCount):
+            assert original.maximum is not None
+            assert rule.spec.maximum == int(original.maximum * 63 / 84 + 0.5)
+            checked += 1
+    assert checked > 0
+
+
+def test_carry_continues_a_rest_that_spans_the_part() -> None:
+    problem = _eight_weeks()
+    history = {member.id: StaffHistory(consecutive_days_off=3) for member in problem.staff}
+    problem = dataclasses.replace(problem, history=history)
+    days = problem.horizon.days[:10]
+    carried = carry(problem, Schedule.of([]), days)
+    assert all(carried[member.id] == StaffHistory(consecutive_days_off=13) for member in problem.staff)
 
 
 def test_solving_in_parts_can_be_turned_off() -> None:

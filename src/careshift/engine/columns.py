@@ -606,15 +606,16 @@ def _schedule_of(m: EngineModel, worked: set[WorkKey], staff: str) -> Schedule:
     )
 
 
-def complete(m: EngineModel, worked: set[WorkKey], started: float) -> Incumbent | None:
+def complete(m: EngineModel, worked: set[WorkKey], started: float, limit: float = 10.0) -> Incumbent | None:
     """The whole model's solution for the roster ``worked`` (every ``work`` variable
-    fixed, the penalties at their least), as an incumbent; None if it breaks a hard rule."""
+    fixed, the penalties at their least), as an incumbent; None if it breaks a hard rule
+    (or is not solved within ``limit`` seconds)."""
     fixed = m.model.clone()
     for (staff, d, slot), var in m.work.items():
         fixed.add(fixed.get_bool_var_from_proto_index(var.index) == int((staff, d, slot.shift, slot.skill) in worked))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = 10.0
+    solver.parameters.max_time_in_seconds = max(0.01, limit)
     if solver.solve(fixed) != cp_model.OPTIMAL:
         return None
     return Incumbent(list(solver.response_proto.solution), solver.objective_value, time.monotonic() - started)

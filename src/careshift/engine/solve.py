@@ -53,9 +53,10 @@ class SolveOptions:
     coupling people (hard cover too) and the model has at most ``COLUMNS_LIMIT`` ``work``
     variables.
     ``parts`` solves a long horizon in parts of four weeks, each from where the one before
-    ended, and then improves their roster on the whole (``engine.split``); None: when the
-    problem allows it (``split.splittable``), cover is the only rule coupling people, and
-    there is no hint or extra constraint (``lns`` only).
+    ended, and then improves their roster on the whole (``engine.split``; ``lns`` only); None:
+    when the problem allows it (``split.splittable``), cover is the only rule coupling people,
+    and there is no hint or extra constraint. True on a problem that does not allow it, or
+    with extra constraints, is an error; a hint is not used by the parts.
     """
 
     time_limit: float = 10.0
@@ -112,11 +113,12 @@ def hint_schedule(m: EngineModel, schedule: Schedule) -> None:
         m.model.add_hint(var, (staff, m.days[d], slot.shift, slot.skill) in chosen)
 
 
-def _hinted(m: EngineModel, hint: Schedule, started: float) -> Incumbent | None:
+def _hinted(m: EngineModel, hint: Schedule, started: float, deadline: float) -> Incumbent | None:
     """``hint`` as the whole model's solution (penalties at their least), or None when it
-    breaks a hard rule (or is not solved in time)."""
+    breaks a hard rule (or is not solved within 10 s and before ``deadline``)."""
     index = {day: d for d, day in enumerate(m.days)}
-    return complete(m, {(a.staff, index[a.day], a.shift, a.skill) for a in hint if a.day in index}, started)
+    worked = {(a.staff, index[a.day], a.shift, a.skill) for a in hint if a.day in index}
+    return complete(m, worked, started, limit=min(10.0, deadline - time.monotonic()))
 
 
 def extract_schedule(m: EngineModel, value: Callable[[cp_model.IntVar], int], source: str) -> Schedule:
@@ -193,6 +195,8 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
         parts = options.hint is None and options.extra is None and splittable(problem)
         parts = parts and separable(problem, hard_cover=True)
     search: list[tuple[str, str]] = []
+    if options.strategy == "lns" and parts and options.extra is not None:
+        raise DomainError("solving in parts cannot take extra constraints (their day indexes are the whole's)")
     if options.strategy == "lns" and parts:
         in_parts = solve_in_parts(problem, options, started, deadline)
         if isinstance(in_parts, SolveResult):
@@ -212,7 +216,9 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
     status = solver.solve(m.model, recorder)
     bound = solver.best_objective_bound
     # the hinted roster itself, when it keeps the hard rules: the search starts from it at worst
-    hinted = _hinted(m, options.hint, started) if options.hint is not None and options.strategy == "lns" else None
+    hinted = None
+    if options.hint is not None and options.strategy == "lns" and status != cp_model.OPTIMAL:
+        hinted = _hinted(m, options.hint, started, deadline)
     unknown = status == cp_model.UNKNOWN and hinted is None
     if unknown and options.strategy == "lns" and by_lines and time.monotonic() < deadline:
         # no roster from the whole model in its share: one person at a time for the rest
@@ -241,6 +247,9 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
         def report(found: Incumbent) -> None:
             if options.progress is not None:
                 options.progress(Progress(round(found.objective), bound, found.found_at))
+
+        if "hinted" in dict(search):
+            report(incumbent)  # the search's start, better than any roster CP-SAT reported
 
         guide: dict[int, float] | None = None
         # the column phase also takes hard cover floors (INRC-II): rows of its master
@@ -342,35 +351,52 @@ def solve_in_parts(problem: RosterProblem, options: SolveOptions, started: float
         held = Schedule.of([a for a in found.schedule if a.day in kept])
         assignments.extend(held)
         history = carry(sub, held, kept)
-    offset = time.monotonic() - started
+    joined = Schedule.of(assignments, source="engine", policy_version=problem.policy_version)
+    checked = check(problem, joined)
+    joined_at = time.monotonic() - started
+    if not checked.feasible:  # cannot happen: each part keeps the hard rules from its history
+        raise InfeasibleError(f"the parts' roster of {problem.name} breaks {len(checked.hard_violations)} hard rule(s)")
     progress = options.progress
+    if progress is not None:
+        progress(Progress(checked.cost, 0.0, joined_at))
 
     def shifted(found: Progress) -> None:
         if progress is not None:
-            progress(dataclasses.replace(found, wall_time=found.wall_time + offset))
+            progress(dataclasses.replace(found, wall_time=found.wall_time + joined_at))
 
     whole = solve(
         problem,
         dataclasses.replace(
             options,
             time_limit=max(0.01, deadline - time.monotonic()),
-            hint=Schedule.of(assignments),
+            hint=joined,
             progress=shifted,
             columns=False,
             parts=False,
         ),
     )
+    record = (
+        ("parts", "+".join(str(length) for _start, length in pieces)),
+        ("part_costs", "+".join(costs)),
+        ("parts_roster", str(checked.cost)),
+    )
+    if whole.schedule is None or whole.objective is None or whole.objective > checked.cost:
+        # the whole model had no roster in its time (or only a worse one): keep the parts'
+        whole = dataclasses.replace(
+            whole,
+            status="FEASIBLE",
+            schedule=joined,
+            objective=checked.cost,
+            time_to_best=0.0,
+            penalties=penalty_lines(checked),
+        )
     return dataclasses.replace(
         whole,
         wall_time=time.monotonic() - started,
-        time_to_best=None if whole.time_to_best is None else whole.time_to_best + offset,
+        time_to_best=None if whole.time_to_best is None else whole.time_to_best + joined_at,
         parameters=(*_describe(options), ("route", "parts")),
         route="parts",
-        search=(
-            ("parts", "+".join(str(length) for _start, length in pieces)),
-            ("part_costs", "+".join(costs)),
-            *whole.search,
-        ),
+        search=(*record, *whole.search),
     )
 
 

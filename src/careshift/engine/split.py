@@ -16,6 +16,7 @@ next part can start from.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Sequence
 from datetime import date
 
@@ -72,9 +73,9 @@ def splittable(problem: RosterProblem) -> bool:
 
 
 def boundaries(problem: RosterProblem) -> list[tuple[int, int]]:
-    """The parts as (first day index, length): ``PART_DAYS`` each, the last taking what is
-    left (from ``PART_DAYS`` to twice that less a day); a border never falls between a
-    Saturday and its Sunday (a weekend stays in one part)."""
+    """The parts as (first day index, length): ``PART_DAYS`` each (a day more where the
+    border would fall between a Saturday and its Sunday: a weekend stays in one part), the
+    last taking what is left (``PART_DAYS`` − 1 to twice that less a day)."""
     total = len(problem.horizon.days)
     parts = []
     start = 0
@@ -90,11 +91,12 @@ def boundaries(problem: RosterProblem) -> list[tuple[int, int]]:
 
 def part(problem: RosterProblem, start: int, length: int, history: dict[str, StaffHistory]) -> RosterProblem:
     """Days ``start`` to ``start + length`` of ``problem`` as a problem of their own, from
-    ``history``; its totals scaled to the part's share of the days unless it is the last."""
+    ``history``; its totals scaled to the share of the days from the horizon's start to the
+    part's end (``history`` holds what the days before it counted), unless it is the last."""
     days = problem.horizon.days
     horizon = Horizon(days[start], length, problem.horizon.timezone)
     last = start + length == len(days)
-    share = length / len(days)
+    share = (start + length) / len(days)
     rules = problem.rules if last else tuple(_scaled(rule, share) for rule in problem.rules)
     return dataclasses.replace(
         problem,
@@ -112,14 +114,18 @@ def _scaled(rule: Rule, share: float) -> Rule:
     if isinstance(spec, AssignmentCount):
         scaled: RuleSpec = AssignmentCount(_times(spec.minimum, share), _times(spec.maximum, share))
     elif isinstance(spec, MaxWorkingWeekends):
-        scaled = MaxWorkingWeekends(round(spec.maximum * share))
+        scaled = MaxWorkingWeekends(_half_up(spec.maximum * share))
     else:
         return rule
     return dataclasses.replace(rule, spec=scaled)
 
 
 def _times(value: int | None, share: float) -> int | None:
-    return None if value is None else round(value * share)
+    return None if value is None else _half_up(value * share)
+
+
+def _half_up(value: float) -> int:
+    return math.floor(value + 0.5)
 
 
 def carry(problem: RosterProblem, schedule: Schedule, days: Sequence[date]) -> dict[str, StaffHistory]:
