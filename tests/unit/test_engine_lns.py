@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from ortools.sat.python import cp_model
 
 from careshift.domain.checker import check
 from careshift.engine import SolveOptions, solve
 from careshift.engine.build import build_model
 from careshift.engine.lns import KINDS, Incumbent, improve
+from careshift.engine.result import SolveResult
 from careshift.engine.solve import hint_schedule
 from tests.unit.test_engine_lines import WARD
+
+
+@pytest.fixture(scope="module")
+def cpsat_roster() -> SolveResult:
+    """CP-SAT's roster of the ward, the warm start of the tests below."""
+    found = solve(WARD, SolveOptions(time_limit=2, workers=2, columns=False, strategy="cpsat"))
+    assert found.schedule is not None
+    return found
 
 
 def test_the_result_names_each_kinds_steps_and_improvements() -> None:
@@ -27,14 +37,12 @@ def test_the_result_names_each_kinds_steps_and_improvements() -> None:
     assert improved == int(search["lns_improved"]) and steps == int(search["lns_steps"])
 
 
-def test_the_search_from_a_hinted_roster_solves_its_neighbourhoods() -> None:
+def test_the_search_from_a_hinted_roster_solves_its_neighbourhoods(cpsat_roster: SolveResult) -> None:
     # guards a bug: the hint of a warm start stayed in the model each neighbourhood is
     # cloned from, the step's own hint was appended to it, and CP-SAT rejected every step
     # as an invalid model (2580 steps, none improving, on INRC-II n040w8_0 in parts)
     m = build_model(WARD)
-    first = solve(WARD, SolveOptions(time_limit=2, workers=2, columns=False, strategy="cpsat"))
-    assert first.schedule is not None
-    hint_schedule(m, first.schedule)
+    hint_schedule(m, cpsat_roster.schedule)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.stop_after_first_solution = True
@@ -45,9 +53,9 @@ def test_the_search_from_a_hinted_roster_solves_its_neighbourhoods() -> None:
     assert stats.closed > 0  # neighbourhoods solved to optimality, not rejected
 
 
-def test_a_warm_start_is_never_lost_when_cpsat_has_no_time_for_a_roster() -> None:
-    first = solve(WARD, SolveOptions(time_limit=2, workers=2, columns=False, strategy="cpsat"))
-    assert first.schedule is not None and first.objective is not None
+def test_a_warm_start_is_never_lost_when_cpsat_has_no_time_for_a_roster(cpsat_roster: SolveResult) -> None:
+    first = cpsat_roster
+    assert first.objective is not None
     # no time for CP-SAT's own first roster: the search must start from the hint itself
     stop = {"stop_after_presolve": True}
     result = solve(

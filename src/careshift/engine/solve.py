@@ -241,6 +241,8 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
         values, first_objective, time_to_best = hinted.values, hinted.objective, hinted.found_at
         status, status_name = cp_model.FEASIBLE, "FEASIBLE"
         search.append(("hinted", f"{first_objective:.0f}"))
+    else:
+        hinted = None  # CP-SAT's roster is the start
     if status == cp_model.FEASIBLE and options.strategy == "lns" and values is not None:
         incumbent = Incumbent(values, first_objective, time_to_best or 0.0)
 
@@ -248,7 +250,7 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
             if options.progress is not None:
                 options.progress(Progress(round(found.objective), bound, found.found_at))
 
-        if "hinted" in dict(search):
+        if hinted is not None:
             report(incumbent)  # the search's start, better than any roster CP-SAT reported
 
         guide: dict[int, float] | None = None

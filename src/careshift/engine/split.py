@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import operator
 from collections.abc import Callable, Sequence
 from datetime import date
+from functools import partial
 
 from careshift.domain.problem import RosterProblem
 from careshift.domain.rules.base import Rule, RuleSpec
@@ -134,25 +136,23 @@ def carry(problem: RosterProblem, schedule: Schedule, days: Sequence[date]) -> d
     last day (continued from history when they span every day) and the totals."""
     if not days:
         raise ValueError("carry needs at least one day")
-    worked: dict[tuple[str, date], str] = {(a.staff, a.day): a.shift for a in schedule if a.day in set(days)}
-    weekends = [weekend for weekend in problem.horizon.weekends() if weekend[0] in days and weekend[-1] in days]
+    within = set(days)
+    worked: dict[tuple[str, date], str] = {(a.staff, a.day): a.shift for a in schedule if a.day in within}
+    weekends = [weekend for weekend in problem.horizon.weekends() if weekend[0] in within and weekend[-1] in within]
     carried = {}
     for member in problem.staff:
         before = problem.history_of(member.id) or StaffHistory()
         shifts = [worked.get((member.id, day)) for day in days]
         last = shifts[-1]
-        work_run = _run(shifts, lambda shift: shift is not None)
-        off_run = _run(shifts, lambda shift: shift is None)
-        same_run = _run(shifts, lambda shift, last=last: shift is not None and shift == last)  # type: ignore[misc]
+        work = off = same = 0
         if last is None:
-            off = off_run + (before.consecutive_days_off if off_run == len(days) else 0)
-            work = same = 0
+            off = _run(shifts, partial(operator.is_, None))
+            off += before.consecutive_days_off if off == len(days) else 0
         else:
-            off = 0
-            work = work_run + (before.consecutive_work_days if work_run == len(days) else 0)
-            same = same_run + (
-                before.consecutive_same_shift if same_run == len(days) and before.last_shift == last else 0
-            )
+            work = _run(shifts, partial(operator.is_not, None))
+            work += before.consecutive_work_days if work == len(days) else 0
+            same = _run(shifts, partial(operator.eq, last))
+            same += before.consecutive_same_shift if same == len(days) and before.last_shift == last else 0
         carried[member.id] = dataclasses.replace(
             before,
             last_shift=last,
