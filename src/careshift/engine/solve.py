@@ -300,7 +300,12 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
         by_kind = ",".join(
             f"{kind}:{lns.improved_by_kind.get(kind, 0)}/{steps}" for kind, steps in sorted(lns.steps_by_kind.items())
         )
-        search += [("lns_steps", str(lns.steps)), ("lns_improved", str(lns.improved)), ("lns_by_kind", by_kind)]
+        search += [
+            ("lns_steps", str(lns.steps)),
+            ("lns_improved", str(lns.improved)),
+            ("lns_closed", str(lns.closed)),
+            ("lns_by_kind", by_kind),
+        ]
         if incumbent.objective <= bound:
             status_name = "OPTIMAL"
     schedule = None
