@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import time
 
 import pytest
 
@@ -252,3 +253,26 @@ def test_a_same_shift_maximum_only_the_history_run_can_pass_is_charged_as_the_ch
             assert len(line) == days
             past = sum(finding.amount for finding in report.violations if finding.family == "consecutive_same_shift")
             assert past == days - max(0, maximum - carried)
+
+
+def test_smoothed_pricing_converges_to_the_lp_optimum_of_plain_pricing() -> None:
+    # prices drawn towards the best bound's duals change the path, not the end: convergence
+    # is only declared by a round at the LP's own duals that finds no line
+    problem = _inrc2()
+    first = solve(
+        problem,
+        SolveOptions(time_limit=10, workers=1, strategy="cpsat", parameters={"stop_after_first_solution": True}),
+    )
+    assert first.schedule is not None
+    search = LineSearch(problem, workers=1)
+    optimum: dict[float, float] = {}
+    for smoothing in (0.0, 0.5, 0.9):
+        generation = ColumnGeneration(search, threads=1, smoothing=smoothing)
+        for member in problem.staff:
+            generation.add(member, *search.line_of(member, first.schedule))
+        stats = generation.generate(time.monotonic() + 60)
+        assert stats.converged and stats.bound is not None and stats.lp_value is not None
+        assert stats.lp_value - 1 <= stats.bound <= stats.lp_value + 1e-6
+        optimum[smoothing] = stats.lp_value
+    assert optimum[0.5] == pytest.approx(optimum[0.0], abs=1e-6)
+    assert optimum[0.9] == pytest.approx(optimum[0.0], abs=1e-6)
