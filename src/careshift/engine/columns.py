@@ -48,13 +48,15 @@ from careshift.engine.pricing import SequencePricer
 #: Duals are scaled by this and rounded to integers for the CP-SAT pricing objective.
 SCALE = 1000
 
-#: How far towards the best bound's duals people are priced (``ColumnGeneration.generate``).
-#: On the first part (35 days) of three 8-week INRC-II instances, from the same first
-#: roster, generation converged in 58 rounds at 45 s against 82 at 60 s without it
-#: (n040w8_2), in 70 rounds at 73 s against 94 at 101 s (n060w8_2), and in 48 rounds at 89 s where without it
-#: the bound was still 1049 against the LP's 1649 after 106 s (n120w8_0, converged at 1640)
-#: (ADR 0003, thirteenth round).
-SMOOTHING = 0.5
+#: How far towards the best bound's duals people are priced (``ColumnGeneration.generate``);
+#: 0 prices at the LP's own duals. On the first part (35 days) of three 8-week INRC-II
+#: instances, from the same first roster, 0.5 converged in 58 rounds at 45 s against 82 at
+#: 60 s (n040w8_2) and in 70 at 73 s against 94 at 101 s (n060w8_2); on n120w8_0 in 48 rounds
+#: at 89 s where without it the bound was still 1049 against the LP's 1649 after 106 s. But
+#: 600-s runs with it went both ways against runs without it (n035w8_1 2775 against 2805,
+#: n060w8_2 3580 against 3280), so it stays off until more runs decide (ADR 0003,
+#: thirteenth round).
+SMOOTHING = 0.0
 
 #: What the master charges per person short of a hard cover floor (INRC-II's minimum
 #: cover): far above any soft rule's weight (at most 30 there), so the LP meets the floors
@@ -223,12 +225,13 @@ class ColumnGeneration:
         Every person needs a column first (``add``). With nobody fixed, each round whose
         pricing solves were all optimal gives a bound (``stats.bound``, the best so far).
 
-        With nobody fixed, people are priced at duals *smoothed* towards those of the best
-        bound so far (``smoothing`` of the way; Wentges' stabilisation): the LP's own duals
-        swing from round to round while the first columns are poor, and lines priced at
-        them overshoot. A line still enters only when its reduced cost at the LP's own duals
-        is negative; a round that finds none (a mispricing) is followed by one at the LP's
-        own duals, and only such a round finding none proves convergence."""
+        With ``smoothing`` above 0 and nobody fixed, people are priced at duals *smoothed*
+        towards those of the best bound so far (``smoothing`` of the way; Wentges'
+        stabilisation): the LP's own duals swing from round to round while the first columns
+        are poor, and lines priced at them overshoot. A line still enters only when its
+        reduced cost at the LP's own duals is negative; a round that finds none (a
+        mispricing) is followed by one at the LP's own duals, and only such a round finding
+        none proves convergence."""
         staff = [member for member in self.search.problem.staff if member.id not in self.fixed]
         missing = [member.id for member in staff if member.id not in self.columns]
         if missing:
