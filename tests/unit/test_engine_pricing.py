@@ -273,6 +273,8 @@ def test_smoothed_pricing_converges_to_the_lp_optimum_of_plain_pricing() -> None
         stats = generation.generate(time.monotonic() + 60)
         assert stats.converged and stats.bound is not None and stats.lp_value is not None
         assert stats.lp_value - 1 <= stats.bound <= stats.lp_value + 1e-6
+        # with smoothing, only a round at the LP's own duals after a mispricing can converge
+        assert (stats.smoothed > 0) == (stats.mispriced > 0) == (smoothing > 0)
         optimum[smoothing] = stats.lp_value
     assert optimum[0.5] == pytest.approx(optimum[0.0], abs=1e-6)
     assert optimum[0.9] == pytest.approx(optimum[0.0], abs=1e-6)

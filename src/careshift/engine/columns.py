@@ -99,6 +99,8 @@ class ColumnStats:
     converged: bool = False
     labelled: int = 0  # pricing solves done by labelling (``engine.pricing``) instead of CP-SAT
     master_mips: int = 0  # master MIPs solved over the columns
+    smoothed: int = 0  # rounds priced at smoothed duals (``ColumnGeneration.smoothing``)
+    mispriced: int = 0  # of those, rounds that found no line, followed by one at the LP's duals
 
 
 @dataclass(frozen=True)
@@ -260,7 +262,9 @@ class ColumnGeneration:
                     self.stats.bound = bound
                     self.certificate = certificate
                     self._center = [q / SCALE for q in certificate.multipliers]
+            self.stats.smoothed += int(share > 0)
             self._exact_next = not added and share > 0
+            self.stats.mispriced += int(self._exact_next)
             if not added and not self._exact_next:
                 self.stats.converged = certificate is not None
                 break
