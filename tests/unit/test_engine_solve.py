@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -10,6 +12,8 @@ from careshift.domain.checker import check
 from careshift.domain.errors import CareshiftError
 from careshift.domain.rules import FairShare, MinRestBetweenShifts, Rule
 from careshift.engine import Progress, SolveOptions, UnsupportedRuleError, build_model, input_hash, solve
+from careshift.engine.lns import Incumbent
+from tests.unit.test_engine_lines import WARD
 from tests.unit.test_engine_rules import CASES
 
 
@@ -101,3 +105,30 @@ def test_the_lns_walker_kicks_out_of_a_stall_and_keeps_the_best_roster() -> None
     schedule = extract_schedule(m, lambda var: best.values[var.index], "test")
     cost, _lines = exact_penalties(m, schedule)
     assert cost == check(p, schedule).cost <= best.objective
+
+
+def test_progress_ends_at_the_results_cost_when_the_searchs_roster_carried_slack(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a roster may carry slack in a penalty variable; the result re-reads its cost exactly,
+    # and the caller's progress must end at that cost, not at the slack one
+    solve_module = importlib.import_module("careshift.engine.solve")  # the package's `solve` is the function
+
+    real = solve_module.improve
+
+    def with_slack(*args: Any, **kwargs: Any) -> tuple[Incumbent, Any]:
+        found, stats = real(*args, **kwargs)
+        slack = replace(found, objective=found.objective + 15)
+        kwargs["on_improve"](slack)  # as the search reports an improving roster
+        return slack, stats
+
+    monkeypatch.setattr(solve_module, "improve", with_slack)
+    p = WARD  # CP-SAT stops at its first roster, not proven optimal, so the LNS runs
+    seen: list[Progress] = []
+    options = SolveOptions(
+        time_limit=2, columns=False, workers=1, progress=seen.append, parameters={"stop_after_first_solution": True}
+    )
+    result = solve(p, options)
+    assert result.schedule is not None and result.objective == check(p, result.schedule).cost
+    assert any(found.objective == result.objective + 15 for found in seen)
+    assert seen[-1].objective == result.objective

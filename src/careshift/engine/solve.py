@@ -232,19 +232,19 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
     status_name = solver.status_name(status)
     values: list[int] | None = None
     time_to_best = recorder.time_to_best
-    first_objective = 0.0
+    held_objective = 0.0  # the roster held: CP-SAT's first, the hint, then the LNS's
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         values = list(solver.response_proto.solution)
-        first_objective = solver.objective_value
-        search.append(("cpsat_first", f"{first_objective:.0f}"))
-    if hinted is not None and (values is None or hinted.objective < first_objective):
-        values, first_objective, time_to_best = hinted.values, hinted.objective, hinted.found_at
+        held_objective = solver.objective_value
+        search.append(("cpsat_first", f"{held_objective:.0f}"))
+    if hinted is not None and (values is None or hinted.objective < held_objective):
+        values, held_objective, time_to_best = hinted.values, hinted.objective, hinted.found_at
         status, status_name = cp_model.FEASIBLE, "FEASIBLE"
-        search.append(("hinted", f"{first_objective:.0f}"))
+        search.append(("hinted", f"{held_objective:.0f}"))
     else:
         hinted = None  # CP-SAT's roster is the start
     if status == cp_model.FEASIBLE and options.strategy == "lns" and values is not None:
-        incumbent = Incumbent(values, first_objective, time_to_best or 0.0)
+        incumbent = Incumbent(values, held_objective, time_to_best or 0.0)
 
         def report(found: Incumbent) -> None:
             if options.progress is not None:
@@ -296,7 +296,7 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
             kinds=options.lns_kinds if guide is None else (*options.lns_kinds, "guided"),
             guide=guide,
         )
-        values, time_to_best = incumbent.values, incumbent.found_at
+        values, time_to_best, held_objective = incumbent.values, incumbent.found_at, incumbent.objective
         by_kind = ",".join(
             f"{kind}:{lns.improved_by_kind.get(kind, 0)}/{steps}" for kind, steps in sorted(lns.steps_by_kind.items())
         )
@@ -317,6 +317,10 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
         objective, lines = exact_penalties(m, schedule)
         if status_name == "OPTIMAL":
             bound = float(objective)
+        if options.progress is not None and objective < round(held_objective):
+            # the search's roster carried slack in a penalty: the last progress reported
+            # more than the result, so the caller hears of the result's cost too
+            options.progress(Progress(objective, bound, time_to_best or 0.0))
     return SolveResult(
         status=status_name,
         schedule=schedule,
