@@ -250,8 +250,11 @@ class ColumnGeneration:
             self.stats.iterations += 1
             self.stats.lp_value = self._lp.Objective().Value()
             duals = [row.dual_value() for row in self._rows]
-            share = 0.0 if self.fixed or self._exact_next or self._center is None else self.smoothing
-            priced_at = [share * c + (1 - share) * d for c, d in zip(self._center or duals, duals, strict=True)]
+            center = None if self.fixed or self._exact_next else self._center
+            share, priced_at = 0.0, duals
+            if center is not None and self.smoothing > 0:
+                share = self.smoothing
+                priced_at = [share * c + (1 - share) * d for c, d in zip(center, duals, strict=True)]
             found = self._price_all(staff, duals, priced_at, deadline, cap)
             if found is None:  # ran out of time in the middle of pricing
                 break
