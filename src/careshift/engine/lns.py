@@ -108,37 +108,41 @@ def _neighbourhood(
     size: float,
     hot: _Hotspots,
     unsure: Callable[[str], set[int]] | None = None,
+    span: range | None = None,
 ) -> set[tuple[str, int]]:
     """(staff, day) pairs left free in this step; ``size`` counts staff (or, for a window
     of every staff member, days scaled so the free area is comparable). The ``costly``
     kinds start from a staff member or a day where the incumbent pays, drawn in
     proportion to what it pays there. ``guided`` takes three times as many staff as
     ``staff`` but frees only their days ``unsure`` names (where a guide, the LP of the
-    column phase, is fractional or disagrees with the incumbent)."""
+    column phase, is fractional or disagrees with the incumbent). ``span`` (default: every
+    day) holds the day indexes a neighbourhood may free."""
     staff = [member.id for member in m.problem.staff]
-    horizon = len(m.days)
+    span = range(len(m.days)) if span is None else span
+    horizon = len(span)
     if kind == "guided" and unsure is not None:
         chosen = rng.sample(staff, max(1, min(len(staff), round(size * 3))))
         return {(s, d) for s in chosen for d in unsure(s)}
     if kind == "costly_staff" and hot.staff:
         first = str(_pick(rng, hot.staff))
         others = rng.sample([s for s in staff if s != first], max(0, min(len(staff) - 1, round(size) - 1)))
-        return {(s, d) for s in [first, *others] for d in range(horizon)}
+        return {(s, d) for s in [first, *others] for d in span}
     if kind in ("costly_window", "costly_staff", "window"):
         width = max(2, min(horizon, round(size * horizon / max(1, len(staff)))))
-        centre = _pick(rng, hot.days) if kind != "window" else None
+        days = {d: paid for d, paid in hot.days.items() if d in span}
+        centre = _pick(rng, days) if kind != "window" else None
         if isinstance(centre, int):
-            start = min(max(0, centre - width // 2), horizon - width)
+            start = min(max(0, centre - span.start - width // 2), horizon - width)
         else:
             start = rng.randrange(0, horizon - width + 1)
-        return {(s, d) for s in staff for d in range(start, start + width)}
+        return {(s, d) for s in staff for d in span[start : start + width]}
     if kind == "staff":
         chosen = rng.sample(staff, max(1, min(len(staff), round(size))))
-        return {(s, d) for s in chosen for d in range(horizon)}
+        return {(s, d) for s in chosen for d in span}
     chosen = rng.sample(staff, max(1, min(len(staff), round(size * 2))))
     width = max(2, horizon // 2)
     start = rng.randrange(0, horizon - width + 1)
-    return {(s, d) for s in chosen for d in range(start, start + width)}
+    return {(s, d) for s in chosen for d in span[start : start + width]}
 
 
 def improve(
@@ -157,6 +161,7 @@ def improve(
     kinds: Sequence[str] = KINDS,
     kick_after: int | None = None,
     guide: Mapping[int, float] | None = None,
+    span: range | None = None,
 ) -> tuple[Incumbent, LnsStats]:
     """Improve ``incumbent`` by LNS until ``deadline`` (a ``time.monotonic`` value) or until
     it reaches ``bound``, a proven lower bound (then it is optimal).
@@ -169,6 +174,9 @@ def improve(
     ADR 0003) turns odd threads into iterated local search: they keep their own roster and,
     after that many steps without progress, restart from the best roster and re-solve a
     neighbourhood forced to change at least a fifth of its assignments.
+
+    ``span`` (default: the whole horizon) holds the day indexes the neighbourhoods may
+    free; days outside it keep the incumbent's values (a cut's held margins, ``engine.windows``).
     """
     # the LP at level 2 (every clause in the relaxation) pays off on these small sub-problems
     sub_parameters = sub_parameters if sub_parameters is not None else {"linearization_level": 2}
@@ -203,7 +211,7 @@ def improve(
             if current is not shared:
                 hot = hotspots(m, current.values)
             unsure = None if guide is None else functools.partial(_unsure, guide, guide_index, current.values)
-            free = _neighbourhood(m, rng, kind, sizes[kind], hot, unsure)
+            free = _neighbourhood(m, rng, kind, sizes[kind], hot, unsure, span)
             sub = m.model.clone()
             proto = sub.proto
             moved = []

@@ -21,6 +21,7 @@ from careshift.engine.lns import KINDS, Incumbent, improve
 from careshift.engine.model import EngineModel
 from careshift.engine.result import PenaltyLine, Progress, SolveResult, input_hash, penalty_lines
 from careshift.engine.split import LOOKAHEAD, boundaries, carry, part, splittable
+from careshift.engine.windows import CUT_LIMIT, cut_size, improve_by_cuts, windowable
 
 ProgressCallback = Callable[[Progress], None]
 
@@ -32,6 +33,10 @@ COLUMN_SHARES = (0.5, 0.1, 0.4, 0.75, 0.8)
 #: Share of the time limit the parts of a long horizon take together (``engine.split``),
 #: each an equal piece of it; the rest goes to the whole model's LNS from their roster.
 PARTS_SHARE = 0.7
+
+#: Share of the time limit by which the person-by-person route stops its own improvement
+#: and improves the roster a few weeks at a time (``engine.windows``), when it can.
+LINES_SHARE = 0.45
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,9 @@ class SolveOptions:
     neighbourhood search around its best roster; one person at a time instead, see
     ``engine.lines``, when no hard rule couples people and the whole model is too big
     or has no roster after its share), ``"cpsat"`` (CP-SAT alone) or ``"lines"`` (one
-    person at a time only).
+    person at a time only). One person at a time hands over to cuts of a few weeks with
+    everyone in them (``engine.windows``) after ``LINES_SHARE`` of the time, where the
+    problem allows (``windowable``) and a cut is at most ``CUT_LIMIT`` variables.
     ``extra`` adds a caller's own constraints to the model before the search (see
     ``build_model``); the problem's frozen days are always honoured.
     ``columns`` runs the column phase (``engine.columns``: a bound from column generation
@@ -415,8 +422,10 @@ def solve_by_lines(
     problem: RosterProblem, options: SolveOptions, started: float, deadline: float, bound: float = 0.0
 ) -> SolveResult:
     """The roster built and improved one person at a time (``engine.lines``) until
-    ``deadline``; its objective is the checker's cost of it (no whole model to read it
-    from). ``bound`` is a proven lower bound from an earlier whole-model solve, if any."""
+    ``deadline``, or until ``LINES_SHARE`` of the time and then a few weeks at a time with
+    everyone in them (``engine.windows``, where it applies); its objective is the checker's
+    cost of it (no whole model to read it from). ``bound`` is a proven lower bound from an
+    earlier whole-model solve, if any."""
     search = LineSearch(problem, seed=options.seed, workers=options.workers)
     found_at: list[float] = []
 
@@ -429,10 +438,26 @@ def solve_by_lines(
     objective = None
     lines: tuple[PenaltyLine, ...] = ()
     status = "UNKNOWN"
+    record: list[tuple[str, str]] = []
     if search.first(deadline):
         report(search.total())
-        search.improve(deadline, on_improve=report)
+        cuts = windowable(problem) and cut_size(problem) <= CUT_LIMIT
+        own_until = min(deadline, started + LINES_SHARE * options.time_limit) if cuts else deadline
+        search.improve(own_until, on_improve=report)
         schedule = search.schedule()
+        record.append(("lines_solves", str(len(search.log))))
+        if cuts and time.monotonic() < deadline - 1.0:
+            schedule, stats = improve_by_cuts(
+                problem,
+                schedule,
+                deadline,
+                seed=options.seed,
+                workers=options.workers,
+                started=started,
+                on_improve=report,
+            )
+            record += [("cuts", str(stats.cuts)), ("cuts_improved", str(stats.improved))]
+            record += [("cut_steps", str(stats.steps)), ("cuts_refused", str(stats.refused))]
         checked = check(problem, schedule)
         if not checked.feasible:
             raise InfeasibleError(
@@ -453,7 +478,7 @@ def solve_by_lines(
         parameters=(*_describe(options), ("route", "lines")),
         input_hash=input_hash(problem),
         route="lines",
-        search=(("lines_solves", str(len(search.log))),),
+        search=tuple(record),
     )
 
 
