@@ -36,7 +36,7 @@ PARTS_SHARE = 0.7
 
 #: Share of the time limit by which the person-by-person route stops its own improvement
 #: and improves the roster a few weeks at a time (``engine.windows``), when it can.
-LINES_SHARE = 0.45
+LINES_SHARE = 0.6
 
 
 @dataclass(frozen=True)
