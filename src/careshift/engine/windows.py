@@ -139,7 +139,10 @@ def cut(problem: RosterProblem, schedule: Schedule, free: range, held: int) -> C
     stop = min(len(days), stop)
     inside = set(days[start:stop])
     horizon = Horizon(days[start], stop - start, problem.horizon.timezone)
-    outside = [a for a in schedule if a.day not in inside]
+    outside: dict[str, list[Assignment]] = {}
+    for a in schedule:
+        if a.day not in inside:
+            outside.setdefault(a.staff, []).append(a)
     rules = []
     for rule in problem.rules:
         if rule.family in TOTALS:
@@ -163,16 +166,16 @@ def cut(problem: RosterProblem, schedule: Schedule, free: range, held: int) -> C
     return Cut(sub, start, stop, range(max(free.start, start), min(free.stop, stop)))
 
 
-def _shifted(problem: RosterProblem, rule: Rule, outside: list[Assignment], inside: set[date]) -> list[Rule]:
+def _shifted(problem: RosterProblem, rule: Rule, outside: dict[str, list[Assignment]], inside: set[date]) -> list[Rule]:
     """``rule`` (a horizon total) per person in its scope, its bounds less what they work in
-    ``outside`` (the assignments on days not ``inside`` the cut)."""
+    ``outside`` (per person, their assignments on days not ``inside`` the cut)."""
     spec = rule.spec
     zones = {unit.id: unit.timezone for unit in problem.units}
     weekends = [weekend for weekend in problem.horizon.weekends() if not inside & set(weekend)]
     rules = []
     members = [member for member in problem.staff if rule.scope.covers(member)]
     for member in members:
-        mine = [a for a in outside if a.staff == member.id]
+        mine = outside.get(member.id, [])
         shifted: RuleSpec
         if isinstance(spec, ShiftTypeCount):
             used = sum(a.shift == spec.shift for a in mine)
