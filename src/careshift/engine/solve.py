@@ -447,17 +447,21 @@ def solve_by_lines(
         schedule = search.schedule()
         record.append(("lines_solves", str(len(search.log))))
         if cuts and time.monotonic() < deadline - 1.0:
-            schedule, stats = improve_by_cuts(
-                problem,
-                schedule,
-                deadline,
-                seed=options.seed,
-                workers=options.workers,
-                started=started,
-                on_improve=report,
-            )
-            record += [("cuts", str(stats.cuts)), ("cuts_improved", str(stats.improved))]
-            record += [("cut_steps", str(stats.steps)), ("cuts_refused", str(stats.refused))]
+            try:
+                schedule, stats = improve_by_cuts(
+                    problem,
+                    schedule,
+                    deadline,
+                    seed=options.seed,
+                    workers=options.workers,
+                    started=started,
+                    on_improve=report,
+                )
+            except DomainError as error:  # a cut the engine cannot model: keep the lines' roster
+                record.append(("cuts_failed", str(error)))
+            else:
+                record += [("cuts", str(stats.cuts)), ("cuts_improved", str(stats.improved))]
+                record += [("cut_steps", str(stats.steps)), ("cuts_refused", str(stats.refused))]
         checked = check(problem, schedule)
         if not checked.feasible:
             raise InfeasibleError(

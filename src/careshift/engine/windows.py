@@ -31,6 +31,7 @@ from datetime import date
 from ortools.sat.python import cp_model
 
 from careshift.domain.checker import check
+from careshift.domain.errors import InfeasibleError
 from careshift.domain.problem import DaysOff, RosterProblem
 from careshift.domain.rules.base import Rule, RuleSpec, Scope
 from careshift.domain.rules.weekend import MaxWorkingWeekends
@@ -245,27 +246,33 @@ def improve_by_cuts(
     report = check(problem, schedule)
     if not report.feasible:
         breach = report.hard_violations[0]
-        raise ValueError(
+        raise InfeasibleError(
             f"improve_by_cuts needs a roster that keeps the hard rules; this one breaks "
             f"{len(report.hard_violations)}, the first {breach.rule_id}: {breach.reason}"
         )
     current, cost = schedule, report.cost
     stats = CutStats(costs=[cost])
     index = {day: d for d, day in enumerate(days)}
-    while time.monotonic() < deadline - 1.0:
+    setup = 1.0  # seconds a cut takes before its LNS starts (the last one's, once measured)
+    while time.monotonic() < deadline - setup - 1.0:
+        # where the roster pays, day by day; horizon totals are reported on the last day,
+        # which says nothing about where they could be mended, so they do not count
         by_day: Counter[int] = Counter()
         for violation in report.violations:
-            if violation.day is not None and violation.penalty:
-                by_day[index[violation.day]] += violation.penalty
+            d = index.get(violation.day) if violation.day is not None else None
+            if d is not None and violation.penalty and violation.family not in TOTALS:
+                by_day[d] += violation.penalty
         centre = rng.choices(list(by_day), weights=list(by_day.values()))[0] if by_day else rng.randrange(len(days))
-        first = min(max(0, centre - width // 2), len(days) - width)
-        first -= days[first].weekday() if first else 0
-        free = range(max(0, first), min(len(days), max(0, first) + width))
+        free = free_days(problem, centre, width)
+        began = time.monotonic()
         piece = cut(problem, current, free, held)
         m = build_model(piece.problem)
         sub_days = {day: d for d, day in enumerate(m.days)}
         worked = {(a.staff, sub_days[a.day], a.shift, a.skill) for a in current if a.day in sub_days}
         incumbent = complete(m, worked, started, limit=min(10.0, max(0.1, deadline - time.monotonic())))
+        setup = time.monotonic() - began
+        if incumbent is None and time.monotonic() >= deadline:
+            break  # out of time, not refused
         stats.cuts += 1
         if incumbent is None:
             stats.refused += 1
@@ -297,6 +304,19 @@ def improve_by_cuts(
             if on_improve is not None:
                 on_improve(cost)
     return current, stats
+
+
+def free_days(problem: RosterProblem, centre: int, width: int) -> range:
+    """``width`` days (indexes) around ``centre`` to leave free in a cut: from the Monday on or
+    before ``centre - width // 2``, or the last ``width`` days when that would run past the
+    horizon (``cut`` widens its held days to whole weeks anyway)."""
+    days = problem.horizon.days
+    width = min(width, len(days))
+    first = max(0, centre - width // 2)
+    first = max(0, first - days[first].weekday()) if first else 0
+    if first + width > len(days):
+        first = len(days) - width
+    return range(first, first + width)
 
 
 def _read(values: list[int], var: cp_model.IntVar) -> int:
