@@ -120,7 +120,7 @@ def hint_schedule(m: EngineModel, schedule: Schedule) -> None:
         m.model.add_hint(var, (staff, m.days[d], slot.shift, slot.skill) in chosen)
 
 
-def _hinted(m: EngineModel, hint: Schedule, started: float, deadline: float) -> Incumbent | None:
+def hinted_incumbent(m: EngineModel, hint: Schedule, started: float, deadline: float) -> Incumbent | None:
     """``hint`` as the whole model's solution (penalties at their least), or None when it
     breaks a hard rule (or is not solved within 10 s and before ``deadline``)."""
     index = {day: d for d, day in enumerate(m.days)}
@@ -225,7 +225,7 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
     # the hinted roster itself, when it keeps the hard rules: the search starts from it at worst
     hinted = None
     if options.hint is not None and options.strategy == "lns" and status != cp_model.OPTIMAL:
-        hinted = _hinted(m, options.hint, started, deadline)
+        hinted = hinted_incumbent(m, options.hint, started, deadline)
     unknown = status == cp_model.UNKNOWN and hinted is None
     if unknown and options.strategy == "lns" and by_lines and time.monotonic() < deadline:
         # no roster from the whole model in its share: one person at a time for the rest

@@ -40,7 +40,6 @@ from careshift.domain.schedule import Assignment, Schedule
 from careshift.domain.time import Horizon
 from careshift.domain.workforce import worked_minutes
 from careshift.engine.build import build_model
-from careshift.engine.columns import complete
 from careshift.engine.lns import improve
 
 #: Rule families a cut charges as the whole does once the days around it are held.
@@ -132,9 +131,7 @@ def cut(problem: RosterProblem, schedule: Schedule, free: range, held: int) -> C
     can make is charged differently; the totals' bounds are shifted by what lies outside,
     and a distance outside a range is the same either way."""
     days = problem.horizon.days
-    start = max(0, free.start - held)
-    start -= days[start].weekday() if start else 0
-    start = max(0, start)
+    start = _monday_on_or_before(days, max(0, free.start - held))
     stop = min(len(days), free.stop + held)
     stop += (6 - days[stop - 1].weekday()) if stop < len(days) else 0
     stop = min(len(days), stop)
@@ -145,9 +142,10 @@ def cut(problem: RosterProblem, schedule: Schedule, free: range, held: int) -> C
         if a.day not in inside:
             outside.setdefault(a.staff, []).append(a)
     rules = []
+    weekends = [weekend for weekend in problem.horizon.weekends() if not inside & set(weekend)]
     for rule in problem.rules:
         if rule.family in TOTALS:
-            rules.extend(_shifted(problem, rule, outside, inside))
+            rules.extend(_shifted(problem, rule, outside, weekends))
         else:
             rules.append(rule)
     frozen = frozenset(days[d] for d in range(start, stop) if d not in free)
@@ -167,12 +165,14 @@ def cut(problem: RosterProblem, schedule: Schedule, free: range, held: int) -> C
     return Cut(sub, start, stop, range(max(free.start, start), min(free.stop, stop)))
 
 
-def _shifted(problem: RosterProblem, rule: Rule, outside: dict[str, list[Assignment]], inside: set[date]) -> list[Rule]:
+def _shifted(
+    problem: RosterProblem, rule: Rule, outside: dict[str, list[Assignment]], weekends: list[tuple[date, ...]]
+) -> list[Rule]:
     """``rule`` (a horizon total) per person in its scope, its bounds less what they work in
-    ``outside`` (per person, their assignments on days not ``inside`` the cut)."""
+    ``outside`` (per person, their assignments on days outside the cut) and on ``weekends``
+    (those wholly outside it)."""
     spec = rule.spec
     zones = {unit.id: unit.timezone for unit in problem.units}
-    weekends = [weekend for weekend in problem.horizon.weekends() if not inside & set(weekend)]
     rules = []
     members = [member for member in problem.staff if rule.scope.covers(member)]
     for member in members:
@@ -236,7 +236,7 @@ def improve_by_cuts(
     ``deadline``: each cut frees ``weeks`` weeks centred on a day drawn in proportion to what
     the roster pays there, and gets ``seconds`` of ``engine.lns``. A cut's roster replaces
     those days when the checker finds the whole no dearer. Returns the roster and counters."""
-    from careshift.engine.solve import extract_schedule  # solve imports this module
+    from careshift.engine.solve import extract_schedule, hinted_incumbent  # solve imports this module
 
     started = time.monotonic() if started is None else started
     rng = random.Random(seed)
@@ -267,9 +267,7 @@ def improve_by_cuts(
         began = time.monotonic()
         piece = cut(problem, current, free, held)
         m = build_model(piece.problem)
-        sub_days = {day: d for d, day in enumerate(m.days)}
-        worked = {(a.staff, sub_days[a.day], a.shift, a.skill) for a in current if a.day in sub_days}
-        incumbent = complete(m, worked, started, limit=min(10.0, max(0.1, deadline - time.monotonic())))
+        incumbent = hinted_incumbent(m, current, started, deadline)
         setup = time.monotonic() - began
         if incumbent is None and time.monotonic() >= deadline:
             break  # out of time, not refused
@@ -312,11 +310,15 @@ def free_days(problem: RosterProblem, centre: int, width: int) -> range:
     horizon (``cut`` widens its held days to whole weeks anyway)."""
     days = problem.horizon.days
     width = min(width, len(days))
-    first = max(0, centre - width // 2)
-    first = max(0, first - days[first].weekday()) if first else 0
+    first = _monday_on_or_before(days, max(0, centre - width // 2))
     if first + width > len(days):
         first = len(days) - width
     return range(first, first + width)
+
+
+def _monday_on_or_before(days: tuple[date, ...], index: int) -> int:
+    """The index of the Monday on or before ``days[index]``, or 0 when that is before the horizon."""
+    return max(0, index - days[index].weekday())
 
 
 def _read(values: list[int], var: cp_model.IntVar) -> int:
