@@ -112,12 +112,27 @@ def upgrade(url: str, engine: Engine | None = None) -> None:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except SQLAlchemyError as exc:
-        raise ServiceUnavailableError(
-            f"cannot migrate the database ({type(exc).__name__}); check that it is running and reachable"
-        ) from exc
+        raise ServiceUnavailableError(_migration_failed(url, exc)) from exc
     finally:
         if owned:
             engine.dispose()
+
+
+def _migration_failed(url: str, exc: SQLAlchemyError) -> str:
+    """Why a migration failed, and what to do, for the database kind behind ``url``: a
+    SQLite file is not "running"; it is locked by another process or not writable."""
+    reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
+    path = sqlite_path(url)
+    if path is None:
+        shown = make_url(url).render_as_string(hide_password=True)
+        return f"cannot migrate the database at {shown} ({reason}); check that it is running and reachable"
+    if "locked" in reason:
+        return (
+            f"cannot migrate the SQLite database {path} ({reason}): another process holds it, such as a "
+            f"second `careshift demo` or `careshift serve` on the same file; stop that one, or point "
+            f"--db / {ENV_VAR} at another file"
+        )
+    return f"cannot migrate the SQLite database {path} ({reason}); check that the file and its folder are writable"
 
 
 def open_existing(url: str) -> SqlStore:
