@@ -129,3 +129,32 @@ def test_a_cover_rule_that_starts_inside_the_horizon_is_refused() -> None:
     problem = replace(WARD, rules=(*[rule for rule in WARD.rules if rule.id != "cover"], late))
     with pytest.raises(UnsupportedRuleError, match="cover"):
         LineSearch(problem)
+
+
+@pytest.mark.parametrize("centre", [None, 0, 40, 181])
+def test_a_split_window_is_two_stretches_that_do_not_overlap(centre: int | None) -> None:
+    import random
+
+    rng = random.Random(7)
+    for _ in range(50):
+        whole = LineSearch._window(rng, centre, 28, 182, False)
+        assert sorted(whole) == list(range(min(whole), min(whole) + 28))
+        if centre is not None:
+            assert centre in whole
+        days = sorted(LineSearch._window(rng, centre, 28, 182, True))
+        assert len(days) == 28 and 0 <= days[0] and days[-1] < 182
+        gaps = [later - earlier for earlier, later in zip(days, days[1:], strict=False) if later - earlier > 1]
+        assert len(gaps) <= 1  # two stretches of 14 (they may touch, never overlap)
+        if centre is not None:
+            assert centre in days
+    assert LineSearch._window(rng, 3, 28, 40, True) == frozenset(range(28))  # too short to split: one stretch
+
+
+def test_ruin_and_recreate_over_split_windows_keeps_the_books_right() -> None:
+    search = LineSearch(WARD, workers=2, seed=5)
+    assert search.first(time.monotonic() + 60, grace=0.0)
+    before = search.total()
+    search.improve(time.monotonic() + 2, window=2, group=(1, 2), apart=1.0)  # two single days of the 7
+    report = check(WARD, search.schedule())
+    assert report.feasible
+    assert search.total() == report.cost <= before

@@ -34,7 +34,7 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -67,6 +67,11 @@ LINE_SETTINGS: dict[str, dict[str, int]] = {
 
 #: Seconds for the first of those settings before the next one is tried.
 QUICK = 3.0
+
+#: Share of ruin-and-recreate steps whose window is two stretches apart rather than one: on
+#: Curtois Instance21, where everyone works close to their hard minimum of minutes, a person
+#: can move a shift between distant weeks only that way (ADR 0003, sixteenth round).
+APART = 0.5
 
 
 def separable(problem: RosterProblem, *, hard_cover: bool = False) -> bool:
@@ -199,7 +204,9 @@ class LineSearch:
         """What the roster held now costs: each person's own rules plus the cover."""
         return sum(person.own for person in self._people.values()) + self.cover_cost()
 
-    def _marginal(self, person: Person, window: range | None = None, absent: Counter[int] | None = None) -> list[int]:
+    def _marginal(
+        self, person: Person, window: Container[int] | None = None, absent: Counter[int] | None = None
+    ) -> list[int]:
         """Per ``work`` variable of ``person``: the cover's cost of them working it while the
         others keep their lines (their own line taken out of the counts); 0 outside
         ``window`` (those variables are held)."""
@@ -301,7 +308,7 @@ class LineSearch:
         cap: float,
         grace: float | None,
         feasibility_until: float | None,
-        window: range | None = None,
+        window: Container[int] | None = None,
         hint: tuple[int, ...] | None = None,
         workers: int | None = None,
         rng: random.Random | None = None,
@@ -434,6 +441,7 @@ class LineSearch:
         window: int | None = 28,
         group: Sequence[int] = (1, 2, 3),
         guided: float = 0.5,
+        apart: float = APART,
         threads: int | None = None,
         on_improve: Callable[[int], None] | None = None,
     ) -> int:
@@ -445,7 +453,8 @@ class LineSearch:
         against the cover everyone else holds at that moment, so a shift one of them gives
         up can go to another. The step is kept unless it raised the cost. A share
         ``guided`` of the windows is centred on a day drawn in proportion to what its
-        cover costs now; the rest start anywhere.
+        cover costs now; the rest start anywhere. A share ``apart`` of the windows are two
+        stretches of half the width each, the second anywhere else (see ``_window``).
 
         ``threads`` (default ``workers``) steps run side by side, each on its own people,
         with one CP-SAT worker per solve: these window solves are small (tens of ms), and
@@ -469,9 +478,7 @@ class LineSearch:
                     return
                 busy.update(person.member.id for person in chosen)
                 centre = self._costly_day(rng) if rng.random() < guided else None
-                start = rng.randrange(0, horizon - width + 1) if centre is None else centre - width // 2
-                start = min(max(0, start), horizon - width)
-                days = range(start, start + width)
+                days = self._window(rng, centre, width, horizon, apart > 0 and rng.random() < apart)
                 saved = [(person, person.line, person.own) for person in chosen]
                 # the group's work on those days, not re-solved yet: out of the cover each of
                 # them is priced against (the counts always hold everyone's whole line)
@@ -535,6 +542,21 @@ class LineSearch:
                 person.line, person.own = best_lines[person.member.id]
                 self._place(person, person.line, +1)
         return improved[0]
+
+    @staticmethod
+    def _window(rng: random.Random, centre: int | None, width: int, horizon: int, split: bool) -> frozenset[int]:
+        """``width`` day indexes for a ruin-and-recreate step: one stretch around ``centre``
+        (anywhere when None), or, when ``split``, half of it there and half anywhere else, so a
+        person bound by a horizon total can move work from one stretch to the other."""
+        half = width // 2 if split and horizon >= 2 * width else width
+        start = rng.randrange(0, horizon - half + 1) if centre is None else centre - half // 2
+        start = min(max(0, start), horizon - half)
+        days = set(range(start, start + half))
+        if half < width:
+            other = [d for d in range(horizon - (width - half) + 1) if d + (width - half) <= start or d >= start + half]
+            first = rng.choice(other)
+            days.update(range(first, first + width - half))
+        return frozenset(days)
 
     def schedule(self) -> Schedule:
         """The roster of the lines held now."""
