@@ -552,10 +552,11 @@ class LineSearch:
         start = rng.randrange(0, horizon - half + 1) if centre is None else centre - half // 2
         start = min(max(0, start), horizon - half)
         days = set(range(start, start + half))
-        if half < width:
-            other = [d for d in range(horizon - (width - half) + 1) if d + (width - half) <= start or d >= start + half]
+        rest = width - half
+        if rest:
+            other = [d for d in range(horizon - rest + 1) if d + rest <= start or d >= start + half]
             first = rng.choice(other)
-            days.update(range(first, first + width - half))
+            days.update(range(first, first + rest))
         return frozenset(days)
 
     def schedule(self) -> Schedule:
