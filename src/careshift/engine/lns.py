@@ -108,7 +108,7 @@ def _neighbourhood(
     size: float,
     hot: _Hotspots,
     unsure: Callable[[str], set[int]] | None = None,
-    span: Sequence[int] | None = None,
+    span: range | None = None,
 ) -> set[tuple[str, int]]:
     """(staff, day) pairs left free in this step; ``size`` counts staff (or, for a window
     of every staff member, days scaled so the free area is comparable). The ``costly``
@@ -120,7 +120,6 @@ def _neighbourhood(
     staff = [member.id for member in m.problem.staff]
     span = range(len(m.days)) if span is None else span
     horizon = len(span)
-    within = set(span)
     if kind == "guided" and unsure is not None:
         chosen = rng.sample(staff, max(1, min(len(staff), round(size * 3))))
         return {(s, d) for s in chosen for d in unsure(s)}
@@ -130,10 +129,10 @@ def _neighbourhood(
         return {(s, d) for s in [first, *others] for d in span}
     if kind in ("costly_window", "costly_staff", "window"):
         width = max(2, min(horizon, round(size * horizon / max(1, len(staff)))))
-        days = {d: paid for d, paid in hot.days.items() if d in within}
+        days = {d: paid for d, paid in hot.days.items() if d in span}
         centre = _pick(rng, days) if kind != "window" else None
         if isinstance(centre, int):
-            start = min(max(0, span.index(centre) - width // 2), horizon - width)
+            start = min(max(0, centre - span.start - width // 2), horizon - width)
         else:
             start = rng.randrange(0, horizon - width + 1)
         return {(s, d) for s in staff for d in span[start : start + width]}
@@ -162,7 +161,7 @@ def improve(
     kinds: Sequence[str] = KINDS,
     kick_after: int | None = None,
     guide: Mapping[int, float] | None = None,
-    span: Sequence[int] | None = None,
+    span: range | None = None,
 ) -> tuple[Incumbent, LnsStats]:
     """Improve ``incumbent`` by LNS until ``deadline`` (a ``time.monotonic`` value) or until
     it reaches ``bound``, a proven lower bound (then it is optimal).
@@ -177,8 +176,7 @@ def improve(
     neighbourhood forced to change at least a fifth of its assignments.
 
     ``span`` (default: the whole horizon) holds the day indexes the neighbourhoods may
-    free, in order; days outside it keep the incumbent's values (a cut's held margins,
-    ``engine.windows``). A window over it may run from one of its stretches into the next.
+    free; days outside it keep the incumbent's values (a cut's held margins, ``engine.windows``).
     """
     # the LP at level 2 (every clause in the relaxation) pays off on these small sub-problems
     sub_parameters = sub_parameters if sub_parameters is not None else {"linearization_level": 2}

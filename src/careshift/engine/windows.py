@@ -14,13 +14,6 @@ into the roster when the checker finds the whole no dearer.
 
 A cut begins on a Monday and ends on a Sunday (a weekend is wholly in or out of it), unless
 the horizon's own border falls inside.
-
-On Instance21 everyone works about their minimum of minutes, so a person takes an uncovered
-shift only by giving up one of theirs, and the shortfalls and the surplus lie in different
-weeks. A cut of one stretch cannot trade between them; so ``APART`` of the cuts are of two
-stretches of ``weeks - 1`` free weeks each, apart from each other, joined into one problem:
-the second follows the first after a held bridge that keeps every run as the whole has it
-(``cut``'s ``also``).
 """
 
 from __future__ import annotations
@@ -31,9 +24,9 @@ import math
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from ortools.sat.python import cp_model
 
@@ -41,7 +34,6 @@ from careshift.domain.checker import check
 from careshift.domain.errors import InfeasibleError
 from careshift.domain.problem import DaysOff, RosterProblem
 from careshift.domain.rules.base import Rule, RuleSpec, Scope
-from careshift.domain.rules.sequence import ConsecutiveDaysOff
 from careshift.domain.rules.weekend import MaxWorkingWeekends
 from careshift.domain.rules.workload import AssignmentCount, ShiftTypeCount, WorkedMinutes
 from careshift.domain.schedule import Assignment, Schedule
@@ -77,10 +69,6 @@ WINDOW_WEEKS = 3
 #: Seconds of LNS per cut.
 CUT_SECONDS = 15.0
 
-#: Share of the cuts made of two stretches apart (``cut``'s ``also``), where ``splittable``:
-#: none, since no share tried gained on Instance21 (ADR 0003, seventeenth round).
-APART = 0.0
-
 #: Cuts with more ``work`` variables than this are not tried (Curtois Instance21's: 28 000;
 #: Instance24's would be 168 000).
 CUT_LIMIT = 40_000
@@ -98,29 +86,6 @@ def windowable(problem: RosterProblem) -> bool:
         return False
     return all(
         rule.family in LOCAL | TOTALS and rule.in_effect(days[0]) and rule.in_effect(days[-1]) for rule in problem.rules
-    )
-
-
-def splittable(problem: RosterProblem) -> bool:
-    """True when a cut may join two stretches apart (``cut``'s ``also``): no day's rules
-    depend on its date beyond what the cut moves with it (no credential expires inside the
-    horizon, and every shift is as long on every day: no clock change), and no hard maximum
-    on a rest (the bridge between the stretches lengthens rests)."""
-    days = problem.horizon.days
-    if any(
-        rule.hard and isinstance(rule.spec, ConsecutiveDaysOff) and rule.spec.maximum is not None
-        for rule in problem.rules
-    ):
-        return False
-    if any(
-        credential.expires is not None and days[0] <= credential.expires < days[-1]
-        for member in problem.staff
-        for credential in member.credentials
-    ):
-        return False
-    zones = {problem.horizon.timezone, *(unit.timezone for unit in problem.units)}
-    return all(
-        len({worked_minutes(shift, day, zone) for day in days}) == 1 for shift in problem.shift_types for zone in zones
     )
 
 
@@ -146,24 +111,16 @@ def cut_size(problem: RosterProblem, weeks: int = WINDOW_WEEKS) -> int:
 
 @dataclass(frozen=True)
 class Cut:
-    """Days of the whole as a problem of their own. ``stretches`` are the whole's day indexes
-    it holds, in order (one range, or two apart with a held bridge between them, see
-    ``cut``); its days follow one another from the first stretch's first day, so a second
-    stretch's days are moved, and ``whole_day`` gives each stretch day's day in the whole
-    (bridge days have none). ``free`` are the cut's day indexes the search may change."""
+    """Days ``start`` to ``stop`` (indexes, ``stop`` excluded) of the whole as a problem of
+    their own; ``free`` are the indexes the search may change."""
 
     problem: RosterProblem
-    stretches: tuple[range, ...]
-    free: tuple[int, ...]
-    whole_day: dict[date, date]
+    start: int
+    stop: int
+    free: range
 
 
-class NoBridge(ValueError):
-    """Two stretches cannot be joined in one cut (too close, or someone works every day
-    the bridge could copy)."""
-
-
-def cut(problem: RosterProblem, schedule: Schedule, free: range, held: int, *, also: range | None = None) -> Cut:
+def cut(problem: RosterProblem, schedule: Schedule, free: range, held: int) -> Cut:
     """``problem`` cut to ``free`` (day indexes) plus ``held`` days either side, widened to a
     Monday before and a Sunday after; every day outside ``free`` in the cut is frozen to
     ``schedule``. ``problem`` must be ``windowable`` and ``schedule`` keep its hard rules.
@@ -172,113 +129,40 @@ def cut(problem: RosterProblem, schedule: Schedule, free: range, held: int, *, a
     border spans a held margin at least one day longer than any run bound, so inside the
     cut it is either too long already (forbidden as in the whole) or no run the free days
     can make is charged differently; the totals' bounds are shifted by what lies outside,
-    and a distance outside a range is the same either way.
-
-    ``also`` (free days of a second stretch, with its own held days) makes a cut of two
-    stretches; when they overlap or touch they are one stretch. Otherwise the later one
-    follows the earlier one after a bridge of held days (whole weeks, so every moved day
-    keeps its weekday; at most ``2 * held``), ``problem`` must be ``splittable``, and ``NoBridge`` is
-    raised when a bridge cannot be built. Joining the two held ends directly could break a
-    hard rule no free day takes part in (a night on one side's Sunday before an early on
-    the other's Monday). So each person's bridge copies what they work in the whole after
-    the first stretch up to their first day off, then is off, then copies what they work
-    before the second stretch from their last day off before it: every run is as long as
-    in the whole or is a longer rest, and what the bridge copies counts in the cut's totals
-    instead of outside it."""
+    and a distance outside a range is the same either way."""
     days = problem.horizon.days
-    frees = sorted([free] if also is None else [free, also], key=lambda item: item.start)
-    stretches: list[range] = []
-    for item in frees:
-        stretch = _stretch(days, item, held)
-        if stretches and stretch.start <= stretches[-1].stop:
-            stretches[-1] = range(stretches[-1].start, max(stretch.stop, stretches[-1].stop))
-        else:
-            stretches.append(stretch)
-    first = days[stretches[0].start]
-    moved: dict[date, date] = {}  # whole's day -> the cut's, for the stretches' days
-    bridge: dict[str, dict[date, date]] = {}  # per person: the whole's day -> the cut's
-    width = 0
-    for d in stretches[0]:
-        moved[days[d]] = first + timedelta(days=d - stretches[0].start)
-    if len(stretches) > 1:
-        left, right = stretches
-        width, copies = _bridge(problem, schedule, left, right, 2 * held)
-        opens = first + timedelta(days=len(left))
-        bridge = {staff: {day: opens + timedelta(days=n) for day, n in mine.items()} for staff, mine in copies.items()}
-        offset = len(left) + width - right.start
-        for d in right:
-            moved[days[d]] = first + timedelta(days=d + offset)
-    copied = {(staff, day) for staff, items in bridge.items() for day in items}
-    open_days = {days[d] for item in frees for d in item}
+    start = _monday_on_or_before(days, max(0, free.start - held))
+    stop = min(len(days), free.stop + held)
+    stop += (6 - days[stop - 1].weekday()) if stop < len(days) else 0
+    stop = min(len(days), stop)
+    inside = set(days[start:stop])
+    horizon = Horizon(days[start], stop - start, problem.horizon.timezone)
     outside: dict[str, list[Assignment]] = {}
     for a in schedule:
-        if a.day not in moved and (a.staff, a.day) not in copied:
+        if a.day not in inside:
             outside.setdefault(a.staff, []).append(a)
     rules = []
-    weekends = [weekend for weekend in problem.horizon.weekends() if not moved.keys() & set(weekend)]
+    weekends = [weekend for weekend in problem.horizon.weekends() if not inside & set(weekend)]
     for rule in problem.rules:
         if rule.family in TOTALS:
             rules.extend(_shifted(problem, rule, outside, weekends))
         else:
             rules.append(rule)
-    held_roster = [dataclasses.replace(a, day=moved[a.day]) for a in schedule if a.day in moved]
-    held_roster += [dataclasses.replace(a, day=bridge[a.staff][a.day]) for a in schedule if (a.staff, a.day) in copied]
-    length = sum(map(len, stretches)) + width
-    names = ", ".join(f"{stretch.start + 1}-{stretch.stop}" for stretch in stretches)
+    frozen = frozenset(days[d] for d in range(start, stop) if d not in free)
     sub = dataclasses.replace(
         problem,
-        name=f"{problem.name} days {names}",
-        horizon=Horizon(first, length, problem.horizon.timezone),
+        name=f"{problem.name} days {start + 1}-{stop}",
+        horizon=horizon,
         rules=tuple(rules),
-        cover=tuple(dataclasses.replace(line, day=moved[line.day]) for line in problem.cover if line.day in moved),
-        requests=tuple(dataclasses.replace(r, day=moved[r.day]) for r in problem.requests if r.day in moved),
+        cover=tuple(line for line in problem.cover if line.day in inside),
+        requests=tuple(request for request in problem.requests if request.day in inside),
         days_off=DaysOff(
-            {staff: frozenset(moved[day] for day in items if day in moved) for staff, items in problem.days_off.items()}
+            {staff: frozenset(day for day in items if day in inside) for staff, items in problem.days_off.items()}
         ),
-        holidays=frozenset(moved[day] for day in problem.holidays if day in moved),
-        reference=Schedule.of(held_roster),
-        frozen_days=frozenset(first + timedelta(days=i) for i in range(length)) - {moved[day] for day in open_days},
+        reference=Schedule.of([a for a in schedule if a.day in inside]),
+        frozen_days=frozen,
     )
-    whole_day = {day: real for real, day in moved.items()}
-    free_at = tuple(i for i in range(length) if whole_day.get(first + timedelta(days=i)) in open_days)
-    return Cut(sub, tuple(stretches), free_at, whole_day)
-
-
-def _stretch(days: tuple[date, ...], free: range, held: int) -> range:
-    """``free`` with ``held`` days either side, from a Monday to a Sunday (or the horizon's
-    border)."""
-    start = _monday_on_or_before(days, max(0, free.start - held))
-    stop = min(len(days), free.stop + held)
-    return range(start, min(len(days), stop + ((6 - days[stop - 1].weekday()) if stop < len(days) else 0)))
-
-
-def _bridge(
-    problem: RosterProblem, schedule: Schedule, left: range, right: range, limit: int
-) -> tuple[int, dict[str, dict[date, int]]]:
-    """A bridge between ``left`` and ``right``: its width (whole weeks, the fewest that hold
-    everyone's copies, at most ``limit``) and, per person, the whole's days it copies, each
-    with its place in the bridge: from ``left``'s end up to and including their first day
-    off, and from their last day off before ``right`` to its start (nothing when ``left``'s
-    last day, or ``right``'s first, is off already)."""
-    days = problem.horizon.days
-    room = min(limit, right.start - left.stop)
-    worked = {(a.staff, a.day) for a in schedule}
-    ends: dict[str, tuple[int, int]] = {}
-    for member in problem.staff:
-        after = next((n for n in range(room + 1) if (member.id, days[left.stop + n - 1]) not in worked), None)
-        before = next((n for n in range(room + 1) if (member.id, days[right.start - n]) not in worked), None)
-        if after is None or before is None or after + before > room:
-            raise NoBridge(
-                f"no bridge of {room} days between days {left.stop} and {right.start + 1}: "
-                f"{member.id} works on every day it could copy"
-            )
-        ends[member.id] = (after, before)
-    width = 7 * math.ceil(max((after + before for after, before in ends.values()), default=0) / 7)
-    copies: dict[str, dict[date, int]] = {}
-    for staff, (after, before) in ends.items():
-        mine = {days[left.stop + n]: n for n in range(after)}
-        copies[staff] = mine | {days[right.start - n]: width - n for n in range(1, before + 1)}
-    return width, copies
+    return Cut(sub, start, stop, range(max(free.start, start), min(free.stop, stop)))
 
 
 def _shifted(
@@ -326,14 +210,10 @@ def _less(bound: int | None, used: int) -> int | None:
 
 @dataclass
 class CutStats:
-    """Counters of one ``improve_by_cuts`` run: cuts solved (``apart`` of them of two
-    stretches; ``unbridged`` drawn so but made of one, see ``NoBridge``), cuts that lowered
-    the cost,
+    """Counters of one ``improve_by_cuts`` run: cuts solved, cuts that lowered the cost,
     cuts whose held roster the cut's model refused (should not happen), LNS steps."""
 
     cuts: int = 0
-    apart: int = 0
-    unbridged: int = 0
     improved: int = 0
     refused: int = 0
     steps: int = 0
@@ -350,16 +230,12 @@ def improve_by_cuts(
     started: float | None = None,
     weeks: int = WINDOW_WEEKS,
     seconds: float = CUT_SECONDS,
-    apart: float = APART,
-    apart_weeks: int | None = None,
     on_improve: Callable[[int], None] | None = None,
 ) -> tuple[Schedule, CutStats]:
     """Improve ``schedule`` (which must keep ``problem``'s hard rules) cut by cut until
     ``deadline``: each cut frees ``weeks`` weeks centred on a day drawn in proportion to what
-    the roster pays there, and gets ``seconds`` of ``engine.lns``. A share ``apart`` of the
-    cuts (where the problem is ``splittable``) free two stretches of ``apart_weeks`` weeks
-    (default ``weeks - 1``) instead, each centred on such a day, apart. A cut's roster replaces those days when the
-    checker finds the whole no dearer. Returns the roster and counters."""
+    the roster pays there, and gets ``seconds`` of ``engine.lns``. A cut's roster replaces
+    those days when the checker finds the whole no dearer. Returns the roster and counters."""
     from careshift.engine.solve import extract_schedule, hinted_incumbent  # solve imports this module
 
     started = time.monotonic() if started is None else started
@@ -367,8 +243,6 @@ def improve_by_cuts(
     held = margin(problem)
     days = problem.horizon.days
     width = min(len(days), 7 * weeks)
-    narrow = 7 * (max(1, weeks - 1) if apart_weeks is None else apart_weeks)
-    split = apart > 0 and splittable(problem)
     report = check(problem, schedule)
     if not report.feasible:
         breach = report.hard_violations[0]
@@ -388,32 +262,16 @@ def improve_by_cuts(
             d = index.get(violation.day) if violation.day is not None else None
             if d is not None and violation.penalty and violation.family not in TOTALS:
                 by_day[d] += violation.penalty
-        centre = _draw(rng, by_day, range(len(days)))
-        also = None
-        if split and rng.random() < apart:
-            free = free_days(problem, centre, narrow)
-            # a second stretch far enough for a bridge between the two (``cut``)
-            first = _stretch(days, free, held)
-            others = [_stretch(days, free_days(problem, d, narrow), held) for d in range(len(days))]
-            away = [d for d, other in enumerate(others) if _apart(other, first, held)]
-            if away:
-                also = free_days(problem, _draw(rng, {d: by_day[d] for d in away if d in by_day}, away), narrow)
-        if also is None:
-            free = free_days(problem, centre, width)
+        centre = rng.choices(list(by_day), weights=list(by_day.values()))[0] if by_day else rng.randrange(len(days))
+        free = free_days(problem, centre, width)
         began = time.monotonic()
-        try:
-            piece = cut(problem, current, free, held, also=also)
-        except NoBridge:
-            stats.unbridged += 1
-            also = None
-            piece = cut(problem, current, free_days(problem, centre, width), held)
+        piece = cut(problem, current, free, held)
         m = build_model(piece.problem)
-        incumbent = hinted_incumbent(m, piece.problem.reference or current, started, deadline)
+        incumbent = hinted_incumbent(m, current, started, deadline)
         setup = time.monotonic() - began
         if incumbent is None and time.monotonic() >= deadline:
             break  # out of time, not refused
         stats.cuts += 1
-        stats.apart += also is not None
         if incumbent is None:
             stats.refused += 1
             continue
@@ -424,18 +282,15 @@ def improve_by_cuts(
             seed=rng.randrange(1 << 30),
             workers=workers,
             started=started,
-            span=piece.free,
+            span=range(piece.free.start - piece.start, piece.free.stop - piece.start),
         )
         stats.steps += lns.steps
         if found.objective >= incumbent.objective:
             continue
-        inside = set(piece.whole_day.values())
+        inside = set(m.days)
         changed = extract_schedule(m, functools.partial(_read, found.values), "engine")
         candidate = Schedule.of(
-            [
-                *(a for a in current if a.day not in inside),
-                *(dataclasses.replace(a, day=piece.whole_day[a.day]) for a in changed if a.day in piece.whole_day),
-            ],
+            [*(a for a in current if a.day not in inside), *changed],
             source="engine",
             policy_version=problem.policy_version,
         )
@@ -459,20 +314,6 @@ def free_days(problem: RosterProblem, centre: int, width: int) -> range:
     if first + width > len(days):
         first = len(days) - width
     return range(first, first + width)
-
-
-def _apart(one: range, other: range, held: int) -> bool:
-    """True when ``2 * held`` days or more lie between ``one`` and ``other`` (room for a
-    bridge, see ``cut``)."""
-    return one.stop + 2 * held <= other.start or other.stop + 2 * held <= one.start
-
-
-def _draw(rng: random.Random, weights: dict[int, int], otherwise: Sequence[int]) -> int:
-    """A day index drawn in proportion to ``weights``, or uniformly from ``otherwise`` when
-    no day has weight."""
-    if weights:
-        return rng.choices(list(weights), weights=list(weights.values()))[0]
-    return rng.choice(otherwise)
 
 
 def _monday_on_or_before(days: tuple[date, ...], index: int) -> int:
