@@ -40,6 +40,7 @@ from ortools.sat.python import cp_model
 
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.domain.workforce import Staff
+from careshift.engine.budget import BudgetLines, Master, Share, exact_master
 from careshift.engine.lines import LineSearch, Person
 from careshift.engine.lns import Incumbent
 from careshift.engine.model import EngineModel
@@ -62,6 +63,10 @@ SMOOTHING = 0.0
 #: cover): far above any soft rule's weight (at most 30 there), so the LP meets the floors
 #: whenever its columns can, and a hard row's multiplier may rise as far as a bound needs.
 HARD_WEIGHT = 10_000
+
+#: At most this many lines in an exact master (``ColumnGeneration.exact``): Curtois
+#: Instance7 has 247 466 within its budget for 1056 (CP-SAT holds them in a few hundred MB).
+EXACT_LINES = 400_000
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,7 @@ class ColumnStats:
     master_mips: int = 0  # master MIPs solved over the columns
     smoothed: int = 0  # rounds priced at smoothed duals (``ColumnGeneration.smoothing``)
     mispriced: int = 0  # of those, rounds that found no line, followed by one at the LP's duals
+    exact: list[str] = field(default_factory=list)  # per exact master: ceiling:status/lines/seconds
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,16 @@ class Certificate:
     @property
     def bound(self) -> float:
         return self.total / SCALE
+
+
+@dataclass(frozen=True)
+class Exact:
+    """What ``ColumnGeneration.exact`` found: a roster (positions in each person's items)
+    when one lies below the ceiling, else None, and the bound it proved (every ceiling
+    below it has no roster), None when a person's rules are not modelled by the listing."""
+
+    roster: dict[str, tuple[int, ...]] | None
+    bound: int | None
 
 
 @dataclass
@@ -465,6 +481,57 @@ class ColumnGeneration:
         self._fixed_variables.clear()
         self.fixed.clear()
 
+    # -- the exact master ---------------------------------------------------------------------
+
+    def exact(self, ceiling: int, deadline: float, *, limit: int = EXACT_LINES) -> Exact:
+        """The cheapest roster below ``ceiling`` over every line it may hold, ceiling by
+        ceiling from the certificate's bound up (``budget.exact_master``): a master with no
+        roster at ``u`` proves the bound ``u + 1``, and the first roster found is optimal.
+        Stops at ``deadline``, at a master not solved in time, or at more than ``limit``
+        lines; needs a certificate (every person priced optimally) and nobody fixed."""
+        certificate = self.certificate
+        if certificate is None or self.fixed:
+            return Exact(None, None)
+        listers: dict[str, BudgetLines] = {}
+        for member in self.search.problem.staff:
+            lister = BudgetLines.of(self._person(member))
+            if lister is None:
+                return Exact(None, None)
+            listers[member.id] = lister
+        charges = self.charges(certificate.multipliers)
+        tables = {
+            staff_id: lister.costs(
+                [-sum(charges.get(index, 0) for index in item[4]) for item in lister.person.items], SCALE
+            )
+            for staff_id, lister in listers.items()
+        }
+        shares = [
+            Share(term.line, term.kind, term.level, SCALE * term.weight, multiplier)
+            for term, multiplier in zip(self._terms, certificate.multipliers, strict=True)
+        ]
+        bound = -(-certificate.total // SCALE)
+        for ceiling_at in range(bound, ceiling):
+            if time.monotonic() >= deadline:
+                break
+            master = exact_master(
+                listers,
+                tables,
+                certificate.least,
+                shares,
+                SCALE * ceiling_at - certificate.total,
+                deadline,
+                limit=limit,
+                workers=self.threads,
+                seed=self.seed,
+            )
+            self.stats.exact.append(_described(ceiling_at, master))
+            if master.roster is not None:
+                return Exact(master.roster, bound)
+            if master.status != "INFEASIBLE":
+                break
+            bound = ceiling_at + 1
+        return Exact(None, bound)
+
     # -- the integer master -----------------------------------------------------------------
 
     def master_mip(
@@ -494,6 +561,10 @@ class ColumnGeneration:
         if mip.Solve() not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
             return None
         return {staff_id: column.line for staff_id, column, variable in chosen if variable.solution_value() > 0.5}
+
+
+def _described(ceiling: int, master: Master) -> str:
+    return f"{ceiling}:{master.status}/{master.listed}/{master.list_s:.1f}+{master.solve_s:.1f}s"
 
 
 class _Lines(cp_model.CpSolverSolutionCallback):
@@ -540,6 +611,7 @@ class Shares:
     dive_start: float
     dive: float
     mip: float
+    exact: float | None = None
 
 
 @dataclass(frozen=True)
@@ -587,17 +659,6 @@ def improve_by_columns(
             if on_improve is not None:
                 on_improve(best)
 
-    values = generation.work_values()
-    if not values:
-        return ColumnPhase(best, bound, None, stats)
-    guide = {
-        var.index: values[key]
-        for (staff, d, slot), var in m.work.items()
-        if (key := (staff, d, slot.shift, slot.skill)) in values
-    }
-    until = min(time.monotonic() + shares.fixed, shares.dive)
-    offer(_fixed_by_lp(m, values, best, until, -math.inf if bound is None else bound, seed, workers, started))
-
     def roster_to_incumbent(roster: dict[str, tuple[int, ...]] | None) -> Incumbent | None:
         if roster is None:
             return None
@@ -608,6 +669,25 @@ def improve_by_columns(
             for _var, d, shift, skill, _lines in (search.person(member).items[position],)
         }
         return complete(m, keys, started)
+
+    values = generation.work_values()
+    if not values:
+        return ColumnPhase(best, bound, None, stats)
+    guide = {
+        var.index: values[key]
+        for (staff, d, slot), var in m.work.items()
+        if (key := (staff, d, slot.shift, slot.skill)) in values
+    }
+    if shares.exact is not None and stats.converged and bound is not None and best.objective > bound:
+        # every line each roster below the incumbent may hold, and a master over them
+        exact = generation.exact(round(best.objective), shares.exact)
+        if exact.bound is not None:
+            bound = max(bound, float(exact.bound))
+        offer(roster_to_incumbent(exact.roster))
+        if best.objective <= bound:
+            return ColumnPhase(best, bound, guide, stats)
+    until = min(time.monotonic() + shares.fixed, shares.dive)
+    offer(_fixed_by_lp(m, values, best, until, -math.inf if bound is None else bound, seed, workers, started))
 
     if stats.converged and bound is not None and best.objective > bound and time.monotonic() < shares.dive_start:
         offer(roster_to_incumbent(generation.dive(shares.dive, rounds=DIVE_ROUNDS)))

@@ -27,8 +27,10 @@ ProgressCallback = Callable[[Progress], None]
 
 #: Shares of the time limit for the column phase: column generation until 50 %, CP-SAT
 #: with the LP's integral values fixed for 10 % more, then (only if that ended before
-#: 40 %) diving until 75 % and the master MIP for 10 % more but not after 80 % (ADR 0003).
-COLUMN_SHARES = (0.5, 0.1, 0.4, 0.75, 0.8)
+#: 40 %) diving until 75 % and the master MIP for 10 % more but not after 80 % (ADR 0003);
+#: right after convergence, the exact master over every line within the certificate's
+#: budget until 75 % (``ColumnGeneration.exact``, nineteenth round).
+COLUMN_SHARES = (0.5, 0.1, 0.4, 0.75, 0.8, 0.75)
 
 #: Share of the time limit the parts of a long horizon take together (``engine.split``),
 #: each an equal piece of it; the rest goes to the whole model's LNS from their roster.
@@ -273,6 +275,7 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
                 dive_start=started + COLUMN_SHARES[2] * options.time_limit,
                 dive=started + COLUMN_SHARES[3] * options.time_limit,
                 mip=started + COLUMN_SHARES[4] * options.time_limit,
+                exact=started + COLUMN_SHARES[5] * options.time_limit,
             )
             phase = improve_by_columns(
                 m, incumbent, shares, seed=options.seed, workers=options.workers, started=started, on_improve=report
@@ -290,6 +293,8 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
                 ("column_labelled", str(done.labelled)),
                 ("column_bound", "–" if done.bound is None else f"{done.bound:.2f}"),
             ]
+            if done.exact:
+                search.append(("exact", ";".join(done.exact)))
 
         incumbent, lns = improve(
             m,

@@ -1,0 +1,195 @@
+"""Every line within a budget (``engine.budget``) and the exact master over them: the listing
+agrees with CP-SAT's own enumeration of a person's model on random rules, and the master finds
+the optimum and proves the ceilings below it empty."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+from ortools.sat.python import cp_model
+
+from careshift.adapters.benchmarks import curtois
+from careshift.domain.checker import check
+from careshift.domain.demand import Request, ShiftCover
+from careshift.domain.rules import (
+    ConsecutiveDaysOff,
+    ConsecutiveWorkingDays,
+    CoverTarget,
+    DaysOffRespected,
+    MaxWorkingWeekends,
+    Rule,
+    ShiftRequests,
+    ShiftTypeCount,
+    WorkedMinutes,
+)
+from careshift.domain.rules.rest import ForbiddenSuccessions
+from careshift.domain.schedule import Schedule
+from careshift.domain.workforce import ShiftType, Staff
+from careshift.engine import SolveOptions, solve
+from careshift.engine.budget import BudgetLines, TooManyLines
+from careshift.engine.columns import SCALE, ColumnGeneration
+from careshift.engine.lines import LineSearch
+from tests.conftest import shared_path
+from tests.unit.test_engine_lines import WARD
+from tests.unit.test_engine_rules import tiny
+
+
+def _random_person(seed: int) -> tuple[LineSearch, BudgetLines, list[int]]:
+    """One person under random Curtois-like hard rules, and random cover charges per item."""
+    rng = random.Random(seed)
+    lengths = rng.choice([(480, 480, 480), (480, 600, 720), (360, 480, 600)])
+    names = "EDL"[: rng.choice([2, 3])]
+    shifts = tuple(
+        ShiftType(
+            name,
+            lengths[s],
+            forbidden_next=frozenset(other for other in names[:s] if rng.random() < 0.7),
+        )
+        for s, name in enumerate(names)
+    )
+    days = rng.randint(8, 12)
+    start = date(2024, 1, 1) + timedelta(days=rng.randrange(7))  # weekends fall anywhere, day 0 too
+    low_run, high_run = rng.choice([(1, 3), (2, 4), (2, 5), (3, 4)])
+    rules = [
+        Rule("successions", ForbiddenSuccessions()),
+        Rule("run", ConsecutiveWorkingDays(minimum=low_run, maximum=high_run)),
+        Rule("off", ConsecutiveDaysOff(minimum=rng.choice([1, 2, 3]), maximum=rng.choice([None, 4]))),
+        Rule("weekends", MaxWorkingWeekends(maximum=rng.choice([0, 1, 2]))),
+        Rule("count", ShiftTypeCount(shift=names[-1], maximum=rng.choice([0, 1, 2, 3]))),
+        Rule("minutes", WorkedMinutes(minimum=rng.choice([0, 1440, 2400]), maximum=rng.choice([2880, 3600]))),
+        Rule("leave", DaysOffRespected()),
+        Rule("requests", ShiftRequests(), hard=False, weight=rng.choice([1, 2])),
+        Rule("cover", CoverTarget(), hard=False, weight=1),
+    ]
+    when = [start + timedelta(days=d) for d in range(days)]
+    requests = tuple(
+        Request("A", rng.choice(when), rng.choice([None, *names]), on=rng.random() < 0.5, weight=rng.randint(1, 3))
+        for _ in range(4)
+    )
+    problem = tiny(
+        *rules,
+        start=start,
+        days=days,
+        staff=(Staff("A"),),
+        shifts=shifts,
+        cover=tuple(ShiftCover(d, name, 0, 1, 1, weight_under=5, weight_over=2) for d in when for name in names),
+        requests=requests,
+        days_off={"A": frozenset({rng.choice(when)})},
+    )
+    search = LineSearch(problem, workers=1)
+    person = search.person(problem.staff[0])
+    lister = BudgetLines.of(person)
+    assert lister is not None
+    charged = [rng.randint(-6000, 6000) for _ in person.items]
+    return search, lister, charged
+
+
+def _enumerated(search: LineSearch, lister: BudgetLines, charged: list[int], ceiling: int | None) -> set:
+    """CP-SAT's own enumeration of the person's lines whose value is at most ``ceiling``."""
+    person = lister.person
+    model = person.m.model.clone()
+    variables = [model.get_bool_var_from_proto_index(item[0].index) for item in person.items]
+    value = cp_model.LinearExpr.weighted_sum([person.base, *variables], [SCALE, *charged])
+    if ceiling is not None:
+        model.add(value <= ceiling)
+    model.clear_objective()  # type: ignore[no-untyped-call]
+    found: set[tuple[int, ...]] = set()
+
+    class Collect(cp_model.CpSolverSolutionCallback):
+        def on_solution_callback(self) -> None:
+            found.add(tuple(p for p, var in enumerate(variables) if self.value(var)))
+
+    solver = cp_model.CpSolver()
+    solver.parameters.enumerate_all_solutions = True
+    solver.parameters.num_workers = 1
+    solver.solve(model, Collect())
+    return found
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_the_lines_within_a_budget_are_exactly_cp_sats_and_priced_as_the_checker(seed: int) -> None:
+    search, lister, charged = _random_person(seed)
+    person = lister.person
+    table = lister.costs(charged, SCALE)
+    everything = _enumerated(search, lister, charged, None)
+    least = lister.least(table)
+    if not everything:
+        assert least is None
+        return
+    values = {line: SCALE * search._own_cost(person, line) + sum(charged[p] for p in line) for line in everything}
+    assert least == min(values.values())
+    budget = sorted(values.values())[len(values) // 3] - least  # about a third of the lines
+    lowest, lines = lister.lines(table, budget, limit=len(values) + 1)
+    assert lowest == least
+    assert {line for line, _value in lines} == {line for line, value in values.items() if value <= least + budget}
+    assert all(value == values[line] for line, value in lines)
+    assert [value for _line, value in lines] == sorted(value for _line, value in lines)
+
+
+def test_more_lines_than_the_limit_stop_the_listing() -> None:
+    search, lister, charged = _random_person(0)
+    table = lister.costs(charged, SCALE)
+    least, lines = lister.lines(table, 10**9, limit=10**6)
+    assert len(lines) > 2
+    with pytest.raises(TooManyLines):
+        lister.lines(table, 10**9, limit=len(lines) - 1)
+    assert least == lister.least(table)
+
+
+def test_a_rule_the_listing_does_not_model_leaves_the_person_out() -> None:
+    soft_runs = replace(WARD, rules=(*WARD.rules, Rule("soft_run", ConsecutiveWorkingDays(maximum=2), hard=False)))
+    search = LineSearch(soft_runs, workers=1)
+    assert BudgetLines.of(search.person(soft_runs.staff[0])) is None
+    assert BudgetLines.of(LineSearch(WARD, workers=1).person(WARD.staff[0])) is not None
+
+
+def _converged(problem):  # type: ignore[no-untyped-def]
+    search = LineSearch(problem, workers=1)
+    assert search.first(time.monotonic() + 60, grace=0.0)
+    generation = ColumnGeneration(search, threads=1)
+    start = search.schedule()
+    for member in problem.staff:
+        generation.add(member, *search.line_of(member, start))
+    assert generation.generate(time.monotonic() + 120).converged
+    return search, generation
+
+
+def _schedule(search: LineSearch, roster: dict[str, tuple[int, ...]]) -> Schedule:
+    return Schedule.of(a for member in search.problem.staff for a in search.assignments(member, roster[member.id]))
+
+
+def test_the_exact_master_finds_the_optimum_and_proves_every_ceiling_below_it_empty() -> None:
+    optimum = solve(WARD, SolveOptions(time_limit=60, workers=1, strategy="cpsat"))
+    assert optimum.status == "OPTIMAL" and optimum.objective is not None
+    search, generation = _converged(WARD)
+    found = generation.exact(10**6, time.monotonic() + 60)
+    assert found.roster is not None
+    report = check(WARD, _schedule(search, found.roster))
+    assert report.feasible and report.cost == optimum.objective == found.bound
+    # below the optimum: no roster, and the bound proven is the optimum
+    search, generation = _converged(WARD)
+    below = generation.exact(optimum.objective, time.monotonic() + 60)
+    assert below.roster is None and below.bound == optimum.objective
+    assert all(":INFEASIBLE/" in entry for entry in generation.stats.exact)
+
+
+def test_the_exact_master_on_instance1_reaches_the_proven_optimum() -> None:
+    problem = curtois.read_instance(shared_path("benchmarks", "curtois_qu_nrp", "Instance1.txt"))
+    search, generation = _converged(problem)
+    found = generation.exact(10**6, time.monotonic() + 120)
+    assert found.roster is not None and found.bound == 607  # proven optimum (Curtois & Qu)
+    report = check(problem, _schedule(search, found.roster))
+    assert report.feasible and report.cost == 607
+
+
+def test_too_many_lines_end_the_exact_route_without_a_roster() -> None:
+    search, generation = _converged(WARD)
+    found = generation.exact(10**6, time.monotonic() + 60, limit=1)
+    assert found.roster is None
+    assert generation.certificate is not None
+    assert found.bound == -(-generation.certificate.total // SCALE)
+    assert generation.stats.exact and generation.stats.exact[-1].split(":")[1].startswith("TOO_MANY")
