@@ -483,11 +483,11 @@ class ColumnGeneration:
 
     # -- the exact master ---------------------------------------------------------------------
 
-    def exact(self, ceiling: int, deadline: float, *, limit: int = EXACT_LINES) -> Exact:
+    def exact(self, ceiling: int, deadline: float, *, each: float = math.inf, limit: int = EXACT_LINES) -> Exact:
         """The cheapest roster below ``ceiling`` over every line it may hold, ceiling by
         ceiling from the certificate's bound up (``budget.exact_master``): a master with no
         roster at ``u`` proves the bound ``u + 1``, and the first roster found is optimal.
-        Stops at ``deadline``, at a master not solved in time, or at more than ``limit``
+        Stops at ``deadline``, at a master not solved in ``each`` seconds, or at more than ``limit``
         lines; needs a certificate (every person priced optimally) and nobody fixed."""
         certificate = self.certificate
         if certificate is None or self.fixed:
@@ -519,7 +519,7 @@ class ColumnGeneration:
                 certificate.least,
                 shares,
                 SCALE * ceiling_at - certificate.total,
-                deadline,
+                min(deadline, time.monotonic() + each),
                 limit=limit,
                 workers=self.threads,
                 seed=self.seed,
@@ -600,10 +600,13 @@ WorkKey = tuple[str, int, str, str | None]
 @dataclass(frozen=True)
 class Shares:
     """How long each step of the column phase may run: column generation to convergence
-    until ``lp``, then CP-SAT on the whole model with every ``work`` variable the LP holds
+    until ``lp``, then, when it converged, the exact master (``ColumnGeneration.exact``)
+    until ``exact``, each ceiling for at most ``exact_each`` seconds, then CP-SAT on the whole
+    model with every ``work`` variable the LP holds
     at 0 or 1 fixed for ``fixed`` seconds, then, if that ends before ``dive_start``, diving
     until ``dive`` and the master as a MIP over every column for at most ``fixed`` seconds
-    and not after ``mip`` (all but ``fixed`` are ``time.monotonic`` values). A late dive
+    and not after ``mip`` (all but ``fixed`` and ``exact_each`` are ``time.monotonic``
+    values). A late dive
     would leave the LNS, which does better from a late start, too little time."""
 
     lp: float
@@ -611,7 +614,8 @@ class Shares:
     dive_start: float
     dive: float
     mip: float
-    exact: float | None = None
+    exact: float | None = None  # the exact master's deadline (None: no exact master)
+    exact_each: float = math.inf  # seconds at most for each of its ceilings
 
 
 @dataclass(frozen=True)
@@ -680,7 +684,7 @@ def improve_by_columns(
     }
     if shares.exact is not None and stats.converged and bound is not None and best.objective > bound:
         # every line each roster below the incumbent may hold, and a master over them
-        exact = generation.exact(round(best.objective), shares.exact)
+        exact = generation.exact(round(best.objective), shares.exact, each=shares.exact_each)
         if exact.bound is not None:
             bound = max(bound, float(exact.bound))
         offer(roster_to_incumbent(exact.roster))
