@@ -29,7 +29,8 @@ walk costs in proportion to the lines listed.
 
 ``BudgetLines.of`` returns None for a person with a rule it does not model (a soft rule
 other than shift requests, a rule in effect for part of the horizon, history, a shift whose
-minutes change with the day), whose lines are then not listed.
+minutes change with the day) or with more than ``STATES_LIMIT`` states, whose lines are then
+not listed.
 """
 
 from __future__ import annotations
@@ -68,6 +69,13 @@ INF = np.int64(2**60)
 UNREACHABLE = INF // 2
 
 IntArray = npt.NDArray[np.int64]
+
+#: At most this many states a person (their product of run, count, minutes and weekend
+#: components): a person with more is not listed. Curtois 1–7, 9 and 12 stay within 75 000;
+#: Instance8's night-shift counts make 4.5 million for one person and Instance13's 18.6
+#: billion, where the moves alone would need gigabytes (a 600-s run of Instance8 with no
+#: limit was killed for memory).
+STATES_LIMIT = 200_000
 
 # kinds of day for the weekend count
 _PLAIN, _WEEKEND_FIRST, _WEEKEND_LATER = 0, 1, 2
@@ -203,7 +211,8 @@ class BudgetLines:
             weekends=weekends,
             kinds=tuple(kinds),
         )
-        return cls(person, rules, positions)
+        lister = cls(person, rules, positions)
+        return lister if lister.size <= STATES_LIMIT else None
 
     def __post_init__(self) -> None:
         rules = self.rules
@@ -229,7 +238,6 @@ class BudgetLines:
         )
         self.size = int(np.prod(self.shape))
         self._moves: dict[tuple[int, bool], list[IntArray]] = {}
-        self._final = self._final_costs()
         # before day 0: an off run of no days yet, which touches day 0 (so never too short)
         self.start = int(np.ravel_multi_index((0, 0, 1, *([0] * len(tracked)), 0, 0), self.shape))
 
@@ -351,7 +359,7 @@ class BudgetLines:
 
     def completions(self, table: IntArray) -> list[IntArray]:
         """Per day ``d`` (0 … horizon), each state's least cost from day ``d`` to the end."""
-        after = self._final
+        after = self._final_costs()
         found = [after]
         for d in range(self.horizon - 1, 0, -1):
             moves = self.moves(self.rules.kinds[d], False)
@@ -419,6 +427,7 @@ class BudgetLines:
                     path.pop()
 
         walk(0, self.start, 0)
+        self._moves.clear()  # a few megabytes a person, rebuilt in milliseconds when needed again
         found.sort(key=lambda pair: pair[1])
         return least, found
 
