@@ -4,6 +4,7 @@ the optimum and proves the ceilings below it empty."""
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 from dataclasses import replace
@@ -15,6 +16,7 @@ from ortools.sat.python import cp_model
 from careshift.adapters.benchmarks import curtois
 from careshift.domain.checker import check
 from careshift.domain.demand import Request, ShiftCover
+from careshift.domain.errors import InfeasibleError
 from careshift.domain.rules import (
     ConsecutiveDaysOff,
     ConsecutiveWorkingDays,
@@ -26,6 +28,7 @@ from careshift.domain.rules import (
     ShiftTypeCount,
     WorkedMinutes,
 )
+from careshift.domain.rules.base import Scope
 from careshift.domain.rules.rest import ForbiddenSuccessions
 from careshift.domain.schedule import Schedule
 from careshift.domain.workforce import ShiftType, Staff
@@ -38,8 +41,10 @@ from tests.unit.test_engine_lines import WARD
 from tests.unit.test_engine_rules import tiny
 
 
-def _random_person(seed: int) -> tuple[LineSearch, BudgetLines, list[int]]:
-    """One person under random Curtois-like hard rules, and random cover charges per item."""
+def _random_person(seed: int, days: int | None = None) -> tuple[LineSearch, BudgetLines, list[int]]:
+    """One of two people under random Curtois-like hard rules, some scoped to the other's
+    contract only (the listing must skip those as the checker does), and random cover
+    charges per item."""
     rng = random.Random(seed)
     lengths = rng.choice([(480, 480, 480), (480, 600, 720), (360, 480, 600)])
     names = "EDL"[: rng.choice([2, 3])]
@@ -51,37 +56,48 @@ def _random_person(seed: int) -> tuple[LineSearch, BudgetLines, list[int]]:
         )
         for s, name in enumerate(names)
     )
-    days = rng.randint(8, 12)
+    days = days or rng.randint(8, 12)
     start = date(2024, 1, 1) + timedelta(days=rng.randrange(7))  # weekends fall anywhere, day 0 too
     low_run, high_run = rng.choice([(1, 3), (2, 4), (2, 5), (3, 4)])
+    fewest = rng.choice([None, 1])
+    mine, other = Scope(contracts=frozenset({"default"})), Scope(contracts=frozenset({"other"}))
     rules = [
         Rule("successions", ForbiddenSuccessions()),
-        Rule("run", ConsecutiveWorkingDays(minimum=low_run, maximum=high_run)),
+        Rule("run", ConsecutiveWorkingDays(minimum=low_run, maximum=high_run), scope=mine),
         Rule("off", ConsecutiveDaysOff(minimum=rng.choice([1, 2, 3]), maximum=rng.choice([None, 4]))),
         Rule("weekends", MaxWorkingWeekends(maximum=rng.choice([0, 1, 2]))),
-        Rule("count", ShiftTypeCount(shift=names[-1], maximum=rng.choice([0, 1, 2, 3]))),
+        Rule(
+            "count", ShiftTypeCount(shift=names[-1], minimum=fewest, maximum=rng.choice([2, 3] if fewest else [0, 2]))
+        ),
         Rule("minutes", WorkedMinutes(minimum=rng.choice([0, 1440, 2400]), maximum=rng.choice([2880, 3600]))),
-        Rule("leave", DaysOffRespected()),
         Rule("requests", ShiftRequests(), hard=False, weight=rng.choice([1, 2])),
         Rule("cover", CoverTarget(), hard=False, weight=1),
+        # the other contract's own rules: a day off fixed, short runs, requests weighing more
+        Rule("leave", DaysOffRespected(), scope=other),
+        Rule("short_runs", ConsecutiveWorkingDays(maximum=2), scope=other),
+        Rule("their_requests", ShiftRequests(), hard=False, weight=5, scope=other),
     ]
     when = [start + timedelta(days=d) for d in range(days)]
+    staff = (Staff("A"), Staff("B", contract_id="other"))
     requests = tuple(
-        Request("A", rng.choice(when), rng.choice([None, *names]), on=rng.random() < 0.5, weight=rng.randint(1, 3))
-        for _ in range(4)
+        Request(
+            member.id, rng.choice(when), rng.choice([None, *names]), on=rng.random() < 0.5, weight=rng.randint(1, 3)
+        )
+        for member in staff
+        for _ in range(3)
     )
     problem = tiny(
         *rules,
         start=start,
         days=days,
-        staff=(Staff("A"),),
+        staff=staff,
         shifts=shifts,
         cover=tuple(ShiftCover(d, name, 0, 1, 1, weight_under=5, weight_over=2) for d in when for name in names),
         requests=requests,
-        days_off={"A": frozenset({rng.choice(when)})},
+        days_off={member.id: frozenset({rng.choice(when)}) for member in staff},
     )
     search = LineSearch(problem, workers=1)
-    person = search.person(problem.staff[0])
+    person = search.person(staff[seed % 2])
     lister = BudgetLines.of(person)
     assert lister is not None
     charged = [rng.randint(-6000, 6000) for _ in person.items]
@@ -130,6 +146,27 @@ def test_the_lines_within_a_budget_are_exactly_cp_sats_and_priced_as_the_checker
     assert [value for _line, value in lines] == sorted(value for _line, value in lines)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_every_line_the_checker_accepts_is_listed_at_its_price(seed: int) -> None:
+    # all 3^6 or 4^6 ways to fill six days, each judged by the checker alone
+    search, lister, charged = _random_person(seed, days=6)
+    person = lister.person
+    by_day: dict[int, list[int]] = {}
+    for position, item in enumerate(person.items):
+        by_day.setdefault(item[1], []).append(position)
+    accepted = {}
+    for choice in itertools.product(*([None, *by_day.get(d, [])] for d in range(6))):
+        line = tuple(position for position in choice if position is not None)
+        try:
+            own = search._own_cost(person, line)
+        except InfeasibleError:
+            continue
+        accepted[line] = SCALE * own + sum(charged[p] for p in line)
+    lowest, lines = lister.lines(lister.costs(charged, SCALE), 10**9, limit=10**6)
+    assert dict(lines) == accepted
+    assert lowest == (min(accepted.values()) if accepted else None)
+
+
 def test_more_lines_than_the_limit_stop_the_listing() -> None:
     search, lister, charged = _random_person(0)
     table = lister.costs(charged, SCALE)
@@ -170,20 +207,26 @@ def test_the_exact_master_finds_the_optimum_and_proves_every_ceiling_below_it_em
     assert found.roster is not None
     report = check(WARD, _schedule(search, found.roster))
     assert report.feasible and report.cost == optimum.objective == found.bound
-    # below the optimum: no roster, and the bound proven is the optimum
-    search, generation = _converged(WARD)
-    below = generation.exact(optimum.objective, time.monotonic() + 60)
-    assert below.roster is None and below.bound == optimum.objective
-    assert all(":INFEASIBLE/" in entry for entry in generation.stats.exact)
 
 
 def test_the_exact_master_on_instance1_reaches_the_proven_optimum() -> None:
     problem = curtois.read_instance(shared_path("benchmarks", "curtois_qu_nrp", "Instance1.txt"))
     search, generation = _converged(problem)
+    assert generation.certificate is not None and generation.certificate.bound < 606  # ceilings to prove
     found = generation.exact(10**6, time.monotonic() + 120)
     assert found.roster is not None and found.bound == 607  # proven optimum (Curtois & Qu)
     report = check(problem, _schedule(search, found.roster))
     assert report.feasible and report.cost == 607
+    *below, last = generation.stats.exact
+    assert below and all(":INFEASIBLE/" in entry for entry in below) and ":OPTIMAL/" in last
+
+
+def test_below_the_optimum_every_ceiling_is_proven_empty() -> None:
+    problem = curtois.read_instance(shared_path("benchmarks", "curtois_qu_nrp", "Instance1.txt"))
+    _search, generation = _converged(problem)
+    found = generation.exact(607, time.monotonic() + 120)  # rosters of 606 and less only
+    assert found.roster is None and found.bound == 607
+    assert generation.stats.exact and all(":INFEASIBLE/" in entry for entry in generation.stats.exact)
 
 
 def test_too_many_lines_end_the_exact_route_without_a_roster() -> None:

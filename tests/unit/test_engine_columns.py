@@ -88,6 +88,21 @@ def test_the_phase_hands_on_a_roster_at_the_checkers_cost_and_a_bound_below_it()
     assert report.feasible and report.cost == phase.incumbent.objective >= phase.bound
 
 
+def test_the_phase_with_the_exact_master_hands_on_the_proven_optimum() -> None:
+    optimum = solve(WARD, SolveOptions(time_limit=60, workers=1, strategy="cpsat"))
+    assert optimum.status == "OPTIMAL" and optimum.objective is not None
+    m, incumbent = _line_by_line_start()
+    assert incumbent.objective > optimum.objective  # something left for the phase to find
+    now = time.monotonic()
+    shares = Shares(now + 60, 30, now + 100, now + 120, now + 150, exact=now + 90, exact_each=30)
+    phase = improve_by_columns(m, incumbent, shares, seed=0, workers=2, started=now)
+    assert phase.stats.exact and phase.stats.exact[-1].split(":")[1].startswith("OPTIMAL")
+    assert phase.incumbent.objective == phase.bound == optimum.objective
+    schedule = extract_schedule(m, lambda var: phase.incumbent.values[var.index], "test")
+    report = check(WARD, schedule)
+    assert report.feasible and report.cost == optimum.objective
+
+
 def test_solve_with_the_column_phase_reports_the_checkers_cost() -> None:
     result = solve(WARD, SolveOptions(time_limit=4, workers=2, columns=True))
     assert result.schedule is not None

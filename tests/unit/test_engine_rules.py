@@ -299,3 +299,10 @@ def test_engine_cost_of_any_roster_equals_checker_cost(name: str) -> None:
         else:
             with pytest.raises(InfeasibleError):
                 exact_penalties(m, schedule)
+
+
+def test_a_hard_count_whose_minimum_passes_a_maximum_of_zero_leaves_no_roster() -> None:
+    # the checker breaches every roster (no N shift worked, one required): so must the model
+    p = tiny(hard("nights", ShiftTypeCount(shift="N", minimum=1, maximum=0)))
+    result = solve(p, SolveOptions(time_limit=10, workers=1, strategy="cpsat"))
+    assert result.status == "INFEASIBLE" and result.schedule is None

@@ -29,8 +29,8 @@ walk costs in proportion to the lines listed.
 
 ``BudgetLines.of`` returns None for a person with a rule it does not model (a soft rule
 other than shift requests, a rule in effect for part of the horizon, history, a shift whose
-minutes change with the day) or with more than ``STATES_LIMIT`` states, whose lines are then
-not listed.
+minutes change with the day) or with more than ``STATE_DAYS_LIMIT`` states times days,
+whose lines are then not listed.
 """
 
 from __future__ import annotations
@@ -70,12 +70,13 @@ UNREACHABLE = INF // 2
 
 IntArray = npt.NDArray[np.int64]
 
-#: At most this many states a person (their product of run, count, minutes and weekend
-#: components): a person with more is not listed. Curtois 1–7, 9 and 12 stay within 75 000;
-#: Instance8's night-shift counts make 4.5 million for one person and Instance13's 18.6
-#: billion, where the moves alone would need gigabytes (a 600-s run of Instance8 with no
-#: limit was killed for memory).
-STATES_LIMIT = 200_000
+#: At most this many states times days a person (the states are the product of the run,
+#: count, minutes and weekend components; the walk holds each day's least completions as
+#: Python integers, about 40 bytes each): a person with more is not listed. Curtois 1–7, 9,
+#: 12 and 16 stay within 2.1 million; one person of Instance8 has 4.5 million states
+#: (Instance10 0.95 million, Instance13 1.4 × 10^12), whose moves alone need gigabytes (a 600-s
+#: run of Instance8 with no limit was killed for memory).
+STATE_DAYS_LIMIT = 4_000_000
 
 # kinds of day for the weekend count
 _PLAIN, _WEEKEND_FIRST, _WEEKEND_LATER = 0, 1, 2
@@ -99,6 +100,7 @@ class _Rules:
     off_run: tuple[int, int | None]  # consecutive days off's minimum and maximum
     weekends: int | None  # at most this many weekends worked
     kinds: tuple[int, ...]  # per day, ``_PLAIN`` or a weekend day
+    request_weight: int  # the shift request rules' weights, summed (0: requests cost nothing)
 
 
 @dataclass
@@ -117,7 +119,12 @@ class BudgetLines:
             return None
         days = person.m.days
         horizon = len(days)
-        timezone = problem.horizon.timezone
+        member = person.member
+        # minutes on the clock of the person's unit, as the checker measures them
+        zones = {unit.id: unit.timezone for unit in problem.units}
+        timezone = (
+            zones.get(member.home_unit, problem.horizon.timezone) if member.home_unit else problem.horizon.timezone
+        )
         by_id = {shift.id: shift for shift in problem.shift_types}
         counts: dict[str, tuple[int | None, int | None]] = {}
         minutes: tuple[int | None, int | None] = (None, None)
@@ -125,13 +132,18 @@ class BudgetLines:
         off_run: tuple[int | None, int | None] = (None, None)
         weekends: int | None = None
         forbidden_rules: list[Rule] = []
+        request_weight = 0
+        leave = False
         for rule in problem.rules:
+            if not rule.scope.covers(member):
+                continue  # the checker and the model skip it for this person too
             if not all(rule.in_effect(day) for day in days):
                 return None
             family = rule.family
             if family in SOFT_FAMILIES:
                 if rule.hard:
                     return None
+                request_weight += rule.weight
                 continue
             if family not in HARD_FAMILIES or not rule.hard:
                 return None
@@ -159,10 +171,14 @@ class BudgetLines:
                 weekends = spec.maximum  # type: ignore[attr-defined]
             elif family == "forbidden_successions":
                 forbidden_rules.append(rule)
+            elif family == "days_off":
+                leave = True
         # the shifts this person may work at all: an item somewhere, no maximum of 0
         if len({(item[1], item[2]) for item in person.items}) != len(person.items):
             return None  # two skills for one shift on one day: not a single option
         worked = sorted({item[2] for item in person.items})
+        if any(high is not None and (low or 0) > high for low, high in counts.values()):
+            return None  # a count rule no roster keeps: CP-SAT says so
         shifts = tuple(shift for shift in worked if counts.get(shift, (None, None))[1] != 0)
         lengths: list[int] = []
         for shift in shifts:
@@ -194,7 +210,7 @@ class BudgetLines:
             for position, day in enumerate(weekend):
                 if day in index:
                     kinds[index[day]] = _WEEKEND_FIRST if position == 0 else _WEEKEND_LATER
-        off_days = problem.days_off.get(person.member.id, frozenset())
+        off_days = problem.days_off.get(member.id, frozenset()) if leave else frozenset()
         positions = {}
         for position, (_var, d, shift, _skill, _lines) in enumerate(person.items):
             if shift in option and days[d] not in off_days:
@@ -210,9 +226,10 @@ class BudgetLines:
             off_run=(off_run[0] or 0, off_run[1]),
             weekends=weekends,
             kinds=tuple(kinds),
+            request_weight=request_weight,
         )
         lister = cls(person, rules, positions)
-        return lister if lister.size <= STATES_LIMIT else None
+        return lister if lister.size * horizon <= STATE_DAYS_LIMIT else None
 
     def __post_init__(self) -> None:
         rules = self.rules
@@ -344,7 +361,7 @@ class BudgetLines:
             table[d, option] = charged[position]
         days = self.person.m.days
         index = {day: d for d, day in enumerate(days)}
-        weight = sum(rule.weight for rule in self.person.problem.rules if rule.family == "shift_requests")
+        weight = rules.request_weight
         for request in self.person.problem.requests:
             at = index.get(request.day)
             if at is None or not weight:
@@ -386,13 +403,20 @@ class BudgetLines:
                 best = min(best, int(table[0, option] + after[1][target]))
         return None if best >= UNREACHABLE else best
 
-    def lines(self, table: IntArray, budget: int, limit: int) -> tuple[int, list[tuple[tuple[int, ...], int]]]:
-        """The least value and every line within ``budget`` of it, as (positions in the
-        person's items, value), cheapest first; raises ``TooManyLines`` past ``limit``."""
+    def lines(self, table: IntArray, budget: int, limit: int) -> tuple[int | None, list[tuple[tuple[int, ...], int]]]:
+        """The least value (None: no line keeps the hard rules) and every line within
+        ``budget`` of it, as (positions in the person's items, value), cheapest first; raises
+        ``TooManyLines`` past ``limit``."""
+        try:
+            return self._lines(table, budget, limit)
+        finally:
+            self._moves.clear()  # megabytes a person, rebuilt in milliseconds when needed again
+
+    def _lines(self, table: IntArray, budget: int, limit: int) -> tuple[int | None, list[tuple[tuple[int, ...], int]]]:
         after = self.completions(table)
         least = self.least(table, after)
         if least is None:
-            return 0, []
+            return None, []
         ceiling = least + budget
         horizon = self.horizon
         listed: dict[tuple[int, bool], list[list[int]]] = {}
@@ -427,7 +451,6 @@ class BudgetLines:
                     path.pop()
 
         walk(0, self.start, 0)
-        self._moves.clear()  # a few megabytes a person, rebuilt in milliseconds when needed again
         found.sort(key=lambda pair: pair[1])
         return least, found
 
@@ -479,7 +502,7 @@ def exact_master(
     rows' shares stay within ``budget`` (scaled), over every such line: exact, so
     ``INFEASIBLE`` proves that no roster lies within the budget. ``tables`` are the people's
     costs per day and option at the certificate's multipliers, ``least`` their least values
-    (a lister that disagrees is a modelling error: ``ValueError``).
+    (a lister that disagrees reads a rule otherwise than the model: ``MISMATCH``, no proof).
 
     CP-SAT over one table constraint a person (a variable a day, its option, and the line's
     distance), the cover counted from the day variables: on Curtois Instance6, 83 566 lines
@@ -492,13 +515,13 @@ def exact_master(
             lowest, lines = lister.lines(tables[staff_id], budget, limit - total)
         except TooManyLines:
             return Master("TOO_MANY", total, None, time.monotonic() - started, 0.0)
-        if lowest != least[staff_id]:
-            raise ValueError(f"{staff_id}: the labelling's least {lowest} is not the certificate's {least[staff_id]}")
+        if lowest != least[staff_id]:  # a rule the labelling reads otherwise than the model: no proof
+            return Master("MISMATCH", total, None, time.monotonic() - started, 0.0)
         listed[staff_id] = lines
         total += len(lines)
     list_s = time.monotonic() - started
-    if any(not lines for lines in listed.values()):
-        return Master("INFEASIBLE", total, None, list_s, 0.0)
+    if time.monotonic() >= deadline:
+        return Master("UNKNOWN", total, None, list_s, 0.0)
     quantum = 0
     for staff_id, lines in listed.items():
         for _line, value in lines:
