@@ -48,6 +48,7 @@ from careshift.domain.rules.base import Rule
 from careshift.domain.rules.rest import ForbiddenSuccessions
 from careshift.domain.workforce import worked_minutes
 from careshift.engine.lines import Person
+from careshift.engine.pricing import request_charges
 
 #: Hard per-person families modelled; ``shift_requests`` is the one soft family (the own cost).
 HARD_FAMILIES = frozenset(
@@ -100,7 +101,6 @@ class _Rules:
     off_run: tuple[int, int | None]  # consecutive days off's minimum and maximum
     weekends: int | None  # at most this many weekends worked
     kinds: tuple[int, ...]  # per day, ``_PLAIN`` or a weekend day
-    request_weight: int  # the shift request rules' weights, summed (0: requests cost nothing)
 
 
 @dataclass
@@ -110,6 +110,7 @@ class BudgetLines:
     person: Person
     rules: _Rules
     positions: dict[tuple[int, int], int]  # (day, option) -> position in the person's items
+    requests: IntArray  # per day and option, what the person's requests charge (unscaled)
 
     @classmethod
     def of(cls, person: Person) -> BudgetLines | None:
@@ -117,6 +118,8 @@ class BudgetLines:
         problem = person.problem
         if problem.history is not None:
             return None
+        if problem.reference is not None and any(day in problem.horizon for day in problem.frozen_days):
+            return None  # frozen days are fixed in the person's model, not here
         days = person.m.days
         horizon = len(days)
         member = person.member
@@ -186,8 +189,7 @@ class BudgetLines:
             if len(found) != 1:
                 return None
             lengths.append(found.pop())
-        unit = math.gcd(*lengths) if lengths and any(lengths) else 1
-        unit = max(unit, 1)
+        unit = max(math.gcd(*lengths), 1)  # gcd() of nothing, or of zeros, is 0
         option = {shift: s + 1 for s, shift in enumerate(shifts)}
         pairs: set[tuple[int, int]] = set()
         for rule in forbidden_rules:
@@ -210,6 +212,16 @@ class BudgetLines:
             for position, day in enumerate(weekend):
                 if day in index:
                     kinds[index[day]] = _WEEKEND_FIRST if position == 0 else _WEEKEND_LATER
+        # every shift type, so that a request for one this person may not work still charges
+        everything = [shift.id for shift in problem.shift_types]
+        asked = (
+            request_charges(problem, member.id, everything, request_weight)
+            if request_weight
+            else np.zeros((horizon, len(everything) + 1), dtype=np.int64)
+        )
+        if asked is None:
+            return None  # a request outside the horizon: charged whatever the line
+        requests = asked[:, [0, *(everything.index(shift) + 1 for shift in shifts)]]
         off_days = problem.days_off.get(member.id, frozenset()) if leave else frozenset()
         positions = {}
         for position, (_var, d, shift, _skill, _lines) in enumerate(person.items):
@@ -226,9 +238,8 @@ class BudgetLines:
             off_run=(off_run[0] or 0, off_run[1]),
             weekends=weekends,
             kinds=tuple(kinds),
-            request_weight=request_weight,
         )
-        lister = cls(person, rules, positions)
+        lister = cls(person, rules, positions, requests)
         return lister if lister.size * horizon <= STATE_DAYS_LIMIT else None
 
     def __post_init__(self) -> None:
@@ -354,24 +365,12 @@ class BudgetLines:
         """Per day and option, ``scale`` × what the person's requests charge minus the cover's
         ``charged`` per item (positions in ``person.items``); INF where the option is not
         open (a fixed day off, a shift they may not work)."""
-        rules = self.rules
-        table = np.full((self.horizon, len(rules.shifts) + 1), INF, dtype=np.int64)
+        table = np.full(self.requests.shape, INF, dtype=np.int64)
         table[:, 0] = 0
         for (d, option), position in self.positions.items():
             table[d, option] = charged[position]
-        days = self.person.m.days
-        index = {day: d for d, day in enumerate(days)}
-        weight = rules.request_weight
-        for request in self.person.problem.requests:
-            at = index.get(request.day)
-            if at is None or not weight:
-                continue
-            price = scale * weight * request.weight
-            for option in range(len(rules.shifts) + 1):
-                shift = rules.shifts[option - 1] if option else None
-                matches = shift is not None and (request.shift is None or request.shift == shift)
-                if matches != request.on and table[at, option] < UNREACHABLE:
-                    table[at, option] += price
+        open_ = table < UNREACHABLE
+        table[open_] += scale * self.requests[open_]
         return table
 
     def completions(self, table: IntArray) -> list[IntArray]:
@@ -550,12 +549,13 @@ def exact_master(
                 for index in items[lister.positions[d, option]][4]:
                     counted.setdefault(index, []).append(chosen)
         distance = model.new_int_var(0, budget // quantum, f"distance[{staff_id}]")
+        day_option = {position: (d, option) for (d, option), position in lister.positions.items()}
         tuples = []
         for line, value in lines:
             row = [0] * lister.horizon
             for position in line:
-                d, shift = items[position][1], items[position][2]
-                row[d] = lister.rules.shifts.index(shift) + 1
+                d, option = day_option[position]
+                row[d] = option
             tuples.append([*row, (value - least[staff_id]) // quantum])
         model.add_allowed_assignments([*days, distance], tuples)
         days_of[staff_id] = days

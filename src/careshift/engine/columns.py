@@ -375,7 +375,7 @@ class ColumnGeneration:
         when the solve proved it (else None): by labelling when ``labelling`` is on and the
         person's rules allow it (``engine.pricing``), else by CP-SAT within ``cap`` seconds."""
         person = self._person(member)
-        charged = [-sum(charges.get(index, 0) for index in item[4]) for item in person.items]
+        charged = _charged(person, charges)
         if member.id not in self._pricers:
             self._pricers[member.id] = SequencePricer.of(person, scale=SCALE) if self.labelling else None
         pricer = self._pricers[member.id]
@@ -500,10 +500,7 @@ class ColumnGeneration:
             listers[member.id] = lister
         charges = self.charges(certificate.multipliers)
         tables = {
-            staff_id: lister.costs(
-                [-sum(charges.get(index, 0) for index in item[4]) for item in lister.person.items], SCALE
-            )
-            for staff_id, lister in listers.items()
+            staff_id: lister.costs(_charged(lister.person, charges), SCALE) for staff_id, lister in listers.items()
         }
         shares = [
             Share(term.line, term.kind, term.level, SCALE * term.weight, multiplier)
@@ -563,6 +560,11 @@ class ColumnGeneration:
         return {staff_id: column.line for staff_id, column, variable in chosen if variable.solution_value() > 0.5}
 
 
+def _charged(person: Person, charges: dict[int, int]) -> list[int]:
+    """Per item of ``person``, minus what the cover lines it counts for pay (``charges``)."""
+    return [-sum(charges.get(index, 0) for index in item[4]) for item in person.items]
+
+
 def _described(ceiling: int, master: Master) -> str:
     return f"{ceiling}:{master.status}/{master.listed}/{master.list_s:.1f}+{master.solve_s:.1f}s"
 
@@ -602,12 +604,11 @@ class Shares:
     """How long each step of the column phase may run: column generation to convergence
     until ``lp``, then, when it converged, the exact master (``ColumnGeneration.exact``)
     until ``exact``, each ceiling for at most ``exact_each`` seconds, then CP-SAT on the whole
-    model with every ``work`` variable the LP holds
-    at 0 or 1 fixed for ``fixed`` seconds, then, if that ends before ``dive_start``, diving
-    until ``dive`` and the master as a MIP over every column for at most ``fixed`` seconds
-    and not after ``mip`` (all but ``fixed`` and ``exact_each`` are ``time.monotonic``
-    values). A late dive
-    would leave the LNS, which does better from a late start, too little time."""
+    model with every ``work`` variable the LP holds at 0 or 1 fixed for ``fixed`` seconds,
+    then, if that ends before ``dive_start``, diving until ``dive`` and the master as a MIP
+    over every column for at most ``fixed`` seconds and not after ``mip`` (all but ``fixed``
+    and ``exact_each`` are ``time.monotonic`` values). A late dive would leave the LNS,
+    which does better from a late start, too little time."""
 
     lp: float
     fixed: float

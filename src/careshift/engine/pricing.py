@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from careshift.domain.problem import RosterProblem
 from careshift.domain.rules.base import Rule
 from careshift.domain.rules.rest import ForbiddenSuccessions
 from careshift.engine.lines import Person
@@ -495,20 +496,14 @@ class SequencePricer:
         for rule in by_family.get("forbidden_successions", []):
             if isinstance(rule.spec, ForbiddenSuccessions):
                 forbidden.update(rule.spec.pairs(problem.shift_types))
-        requests = np.zeros((len(problem.horizon.days), len(shifts) + 1), dtype=np.int64)
-        for rule in by_family.get("shift_requests", []):
-            for request in problem.requests:
-                if request.staff != member.id:
-                    continue
-                if request.day not in problem.horizon or (request.shift is not None and request.shift not in shifts):
-                    return None  # charged whatever the line (the checker's reading): left to CP-SAT
-                d = problem.horizon.index(request.day)
-                if request.shift is None:
-                    hits = [0] if request.on else list(range(1, len(shifts) + 1))
-                else:
-                    position = shifts.index(request.shift) + 1
-                    hits = [a for a in range(len(shifts) + 1) if a != position] if request.on else [position]
-                requests[d, hits] += rule.weight * request.weight
+        asked = by_family.get("shift_requests", [])
+        requests = (
+            request_charges(problem, member.id, shifts, sum(rule.weight for rule in asked))
+            if asked
+            else np.zeros((len(problem.horizon.days), len(shifts) + 1), dtype=np.int64)
+        )
+        if requests is None:
+            return None  # a request charged whatever the line (the checker's reading): left to CP-SAT
         # the first state, from history (the counters as the checker reads them)
         if history.last_shift is not None and history.last_shift in shifts:
             if history.consecutive_days_off:
@@ -573,3 +568,25 @@ def _bounds(rule: Rule, *, reach: int) -> Bounds:
     if maximum is not None and maximum >= reach:
         maximum = None
     return Bounds(getattr(spec, "minimum", None), maximum, rule.weight)
+
+
+def request_charges(problem: RosterProblem, staff: str, shifts: Sequence[str], weight: int) -> IntArray | None:
+    """What ``staff``'s requests charge (unscaled) per day and action (0 off, ``s + 1`` the
+    shift ``shifts[s]``): ``weight`` × the request's own weight wherever the action breaches
+    it (``ShiftRequests``: an on-request is breached by anything but its shift, or by a day
+    off when it names none; an off-request by its shift, or by any shift). None when a request
+    lies outside the horizon or names a shift not in ``shifts``."""
+    requests = np.zeros((len(problem.horizon.days), len(shifts) + 1), dtype=np.int64)
+    for request in problem.requests:
+        if request.staff != staff:
+            continue
+        if request.day not in problem.horizon or (request.shift is not None and request.shift not in shifts):
+            return None
+        d = problem.horizon.index(request.day)
+        if request.shift is None:
+            hits = [0] if request.on else list(range(1, len(shifts) + 1))
+        else:
+            position = shifts.index(request.shift) + 1
+            hits = [a for a in range(len(shifts) + 1) if a != position] if request.on else [position]
+        requests[d, hits] += weight * request.weight
+    return requests
