@@ -32,7 +32,7 @@ from careshift.domain.rules.base import Scope
 from careshift.domain.rules.rest import ForbiddenSuccessions
 from careshift.domain.schedule import Schedule
 from careshift.domain.workforce import ShiftType, Staff
-from careshift.engine import SolveOptions, solve
+from careshift.engine import SolveOptions, budget, solve
 from careshift.engine.budget import BudgetLines, TooManyLines
 from careshift.engine.columns import SCALE, ColumnGeneration
 from careshift.engine.lines import LineSearch
@@ -182,6 +182,24 @@ def test_a_rule_the_listing_does_not_model_leaves_the_person_out() -> None:
     search = LineSearch(soft_runs, workers=1)
     assert BudgetLines.of(search.person(soft_runs.staff[0])) is None
     assert BudgetLines.of(LineSearch(WARD, workers=1).person(WARD.staff[0])) is not None
+
+
+def test_only_reached_states_are_laid_out_and_a_person_past_the_limit_is_left_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    problem = curtois.read_instance(shared_path("benchmarks", "curtois_qu_nrp", "Instance8.txt"))
+    person = LineSearch(problem, workers=1).person(problem.staff[0])
+    lister = BudgetLines.of(person)
+    assert lister is not None
+    product = 1
+    for size in lister.shape:
+        product *= size
+    # far fewer states on some line than the product of the components, every day
+    assert lister.reached < product * lister.horizon / 10
+    monkeypatch.setattr(budget, "STATES_LIMIT", lister.reached - 1)
+    assert BudgetLines.of(person) is None
+    monkeypatch.setattr(budget, "STATES_LIMIT", lister.reached)
+    assert BudgetLines.of(person) is not None
 
 
 def _converged(problem):  # type: ignore[no-untyped-def]

@@ -19,18 +19,19 @@ through states that remember:
 * the shifts worked per type with a maximum that can bind, the minutes worked (in units of
   the shift lengths' greatest common divisor), and the weekends worked.
 
-Every state of that product is laid out in one dense array; per kind of day (a plain day,
-the first day of a weekend, a later day of one; the horizon's first day) and per option,
-one array gives each state's next state (or -1). The least completion from every state on
-every day is then a backward pass of gathers (milliseconds a person), and a depth-first walk
-from the first day lists exactly the lines within the budget: a branch is followed only when
-its cost so far plus the least completion stays within, so no branch is a dead end and the
-walk costs in proportion to the lines listed.
+Only the states a line reaches from the first day are laid out, day by day (a state is an
+index into the product of those components, which can be millions where a few thousand are
+reached); per day and option, one array gives each state's next state (or -1). The least
+completion from every state on every day is then a backward pass of gathers (milliseconds a
+person), the least cost to it a forward one, and a depth-first walk from the first day over
+the states on some line within the budget lists exactly those lines: a branch is followed
+only when its cost so far plus the least completion stays within, so no branch is a dead end
+and the walk costs in proportion to the lines listed.
 
 ``BudgetLines.of`` returns None for a person with a rule it does not model (a soft rule
 other than shift requests, a rule in effect for part of the horizon, history, a shift whose
-minutes change with the day) or with more than ``STATE_DAYS_LIMIT`` states times days,
-whose lines are then not listed.
+minutes change with the day) or whose lines pass through more than ``STATES_LIMIT``
+states, whose lines are then not listed.
 """
 
 from __future__ import annotations
@@ -71,13 +72,11 @@ UNREACHABLE = INF // 2
 
 IntArray = npt.NDArray[np.int64]
 
-#: At most this many states times days a person (the states are the product of the run,
-#: count, minutes and weekend components; the walk holds each day's least completions as
-#: Python integers, about 40 bytes each): a person with more is not listed. Curtois 1–7, 9,
-#: 12 and 16 stay within 2.1 million; one person of Instance8 has 4.5 million states
-#: (Instance10 0.95 million, Instance13 1.4 × 10^12), whose moves alone need gigabytes (a 600-s
-#: run of Instance8 with no limit was killed for memory).
-STATE_DAYS_LIMIT = 4_000_000
+#: At most this many states a person, summed over the days, reached from the first day
+#: (``BudgetLines._reach``; a person with more is not listed). Instance8's largest person
+#: reaches 1.2 million (its dense product of the state components, 4.5 million a day, took a
+#: 600-s run past 24 GB), Instance10's 0.33 million, Instance18's 3.8 million (16 s to lay out).
+STATES_LIMIT = 2_000_000
 
 # kinds of day for the weekend count
 _PLAIN, _WEEKEND_FIRST, _WEEKEND_LATER = 0, 1, 2
@@ -240,7 +239,11 @@ class BudgetLines:
             kinds=tuple(kinds),
         )
         lister = cls(person, rules, positions, requests)
-        return lister if lister.size * horizon <= STATE_DAYS_LIMIT else None
+        open_options = np.zeros((horizon, len(shifts) + 1), dtype=bool)
+        open_options[:, 0] = True
+        for d, choice in positions:
+            open_options[d, choice] = True
+        return lister if lister._reach(open_options, STATES_LIMIT) else None
 
     def __post_init__(self) -> None:
         rules = self.rules
@@ -264,33 +267,27 @@ class BudgetLines:
             self._minutes_cap + 1,
             weekend_size,
         )
-        self.size = int(np.prod(self.shape))
-        self._moves: dict[tuple[int, bool], list[IntArray]] = {}
         # before day 0: an off run of no days yet, which touches day 0 (so never too short)
         self.start = int(np.ravel_multi_index((0, 0, 1, *([0] * len(tracked)), 0, 0), self.shape))
+        self.nexts: list[list[npt.NDArray[np.int32]]] = []  # per day and option: next state's index, or -1
+        self.final: IntArray = np.zeros(0, dtype=np.int64)  # per last state: 0 where a line may end, else INF
+        self.reached = 0  # states laid out, summed over the days
 
     # -- states and moves -------------------------------------------------------------------
 
-    def _components(self) -> list[IntArray]:
-        return [c.astype(np.int64) for c in np.unravel_index(np.arange(self.size), self.shape)]
-
-    def _final_costs(self) -> IntArray:
-        """0 where a line may end (minutes and shift counts at least their minimum), else INF."""
-        parts = self._components()
+    def _final_ok(self, states: IntArray) -> npt.NDArray[np.bool_]:
+        """Where a line may end: minutes and shift counts at least their minimum."""
+        parts = np.unravel_index(states, self.shape)
         ok = parts[-2] >= self.rules.minutes[0]
         for axis, s in enumerate(self._tracked):
             ok &= parts[3 + axis] >= self.rules.floors[s]
-        return np.where(ok, np.int64(0), INF)
+        return np.asarray(ok)
 
-    def moves(self, kind: int, first_day: bool) -> list[IntArray]:
-        """Per option (0 off, ``s + 1`` a shift), each state's next state on a day of
+    def moves(self, kind: int, first_day: bool, states: IntArray) -> list[IntArray]:
+        """Per option (0 off, ``s + 1`` a shift), each of ``states``' next state on a day of
         ``kind`` (-1: the move breaks a hard rule)."""
-        key = (kind, first_day)
-        found = self._moves.get(key)
-        if found is not None:
-            return found
         rules = self.rules
-        parts = self._components()
+        parts = [c.astype(np.int64) for c in np.unravel_index(states, self.shape)]
         before, run, first = parts[0], parts[1], parts[2]
         counts = parts[3 : 3 + len(self._tracked)]
         minutes, weekends = parts[-2], parts[-1]
@@ -346,7 +343,7 @@ class BudgetLines:
                     new_weekends = np.zeros_like(weekends)
             target = np.ravel_multi_index(
                 (
-                    np.full(self.size, option),
+                    np.full(len(states), option),
                     new_run,
                     new_first,
                     *new_counts,
@@ -356,8 +353,33 @@ class BudgetLines:
                 self.shape,
             )
             result.append(np.where(ok, target, -1).astype(np.int64))
-        self._moves[key] = result
         return result
+
+    def _reach(self, open_options: npt.NDArray[np.bool_], limit: int) -> bool:
+        """Lay out, day by day from the start, only the states some line reaches through the
+        options open per day (``open_options[d, option]``): per day and option, each state's
+        next state as an index into the next day's states (-1: the move breaks a hard rule or
+        the option is closed). False, with nothing laid out, past ``limit`` states in all."""
+        layer = np.array([self.start], dtype=np.int64)
+        total = 1
+        nexts: list[list[npt.NDArray[np.int32]]] = []
+        for d in range(self.horizon):
+            targets = self.moves(self.rules.kinds[d], d == 0, layer)
+            for option, found in enumerate(targets):
+                if not open_options[d, option]:
+                    found[:] = -1
+            following = np.unique(np.concatenate([found[found >= 0] for found in targets]))
+            total += len(following)
+            if total > limit:
+                return False
+            nexts.append(
+                [np.where(found >= 0, np.searchsorted(following, found), -1).astype(np.int32) for found in targets]
+            )
+            layer = following
+        self.nexts = nexts
+        self.final = np.where(self._final_ok(layer), np.int64(0), INF)
+        self.reached = total
+        return True
 
     # -- costs, least and lines -------------------------------------------------------------
 
@@ -374,13 +396,12 @@ class BudgetLines:
         return table
 
     def completions(self, table: IntArray) -> list[IntArray]:
-        """Per day ``d`` (0 … horizon), each state's least cost from day ``d`` to the end."""
-        after = self._final_costs()
+        """Per day ``d`` (0 … horizon), each reached state's least cost from day ``d`` to the end."""
+        after = self.final
         found = [after]
-        for d in range(self.horizon - 1, 0, -1):
-            moves = self.moves(self.rules.kinds[d], False)
-            best = np.full(self.size, INF, dtype=np.int64)
-            for option, targets in enumerate(moves):
+        for d in range(self.horizon - 1, -1, -1):
+            best = np.full(len(self.nexts[d][0]), INF, dtype=np.int64)
+            for option, targets in enumerate(self.nexts[d]):
                 price = table[d, option]
                 if price >= UNREACHABLE:
                     continue
@@ -389,44 +410,53 @@ class BudgetLines:
             best[best >= UNREACHABLE] = INF
             found.append(best)
             after = best
-        found.reverse()  # found[d - 1] is the completion from day d; prepend day 0's below
-        return [np.full(self.size, INF, dtype=np.int64), *found]
+        found.reverse()
+        return found
 
     def least(self, table: IntArray, after: list[IntArray] | None = None) -> int | None:
         """The person's least line value at ``table`` (None: no line keeps the hard rules)."""
         after = self.completions(table) if after is None else after
-        best = int(INF)
-        for option, targets in enumerate(self.moves(self.rules.kinds[0], True)):
-            target = int(targets[self.start])
-            if target >= 0 and table[0, option] < UNREACHABLE:
-                best = min(best, int(table[0, option] + after[1][target]))
+        best = int(after[0][0])
         return None if best >= UNREACHABLE else best
 
     def lines(self, table: IntArray, budget: int, limit: int) -> tuple[int | None, list[tuple[tuple[int, ...], int]]]:
         """The least value (None: no line keeps the hard rules) and every line within
         ``budget`` of it, as (positions in the person's items, value), cheapest first; raises
         ``TooManyLines`` past ``limit``."""
-        try:
-            return self._lines(table, budget, limit)
-        finally:
-            self._moves.clear()  # megabytes a person, rebuilt in milliseconds when needed again
-
-    def _lines(self, table: IntArray, budget: int, limit: int) -> tuple[int | None, list[tuple[tuple[int, ...], int]]]:
         after = self.completions(table)
         least = self.least(table, after)
         if least is None:
             return None, []
         ceiling = least + budget
         horizon = self.horizon
-        listed: dict[tuple[int, bool], list[list[int]]] = {}
-        for d in range(horizon):
-            key = (self.rules.kinds[d], d == 0)
-            if key not in listed:
-                listed[key] = [targets.tolist() for targets in self.moves(*key)]
-        plans = [listed[self.rules.kinds[d], d == 0] for d in range(horizon)]
-        rest = [a.tolist() for a in after[1:]]  # rest[d][state]: least completion from day d + 1
-        prices = table.tolist()
         options = range(len(self.rules.shifts) + 1)
+        # the least cost from the start to every state: a state on no line within the
+        # ceiling is dropped before the walk, which reads Python lists
+        ahead = [np.zeros(1, dtype=np.int64)]
+        for d in range(horizon):
+            following = np.full(len(after[d + 1]), INF, dtype=np.int64)
+            for option in options:
+                price = table[d, option]
+                targets = self.nexts[d][option]
+                valid = targets >= 0
+                if price < UNREACHABLE and valid.any():
+                    np.minimum.at(following, targets[valid], ahead[d][valid] + price)
+            ahead.append(following)
+        kept = [ahead[d] + after[d] <= ceiling for d in range(horizon + 1)]
+        renumbered = []
+        for alive in kept:
+            index = np.full(len(alive), -1, dtype=np.int64)
+            index[alive] = np.arange(int(alive.sum()))
+            renumbered.append(index)
+        plans = []
+        for d in range(horizon):
+            day = []
+            for option in options:
+                targets = self.nexts[d][option][kept[d]].astype(np.int64)
+                day.append(np.where(targets >= 0, renumbered[d + 1][np.maximum(targets, 0)], -1).tolist())
+            plans.append(day)
+        rest = [after[d][kept[d]].tolist() for d in range(1, horizon + 1)]  # rest[d]: from day d + 1
+        prices = table.tolist()
         found: list[tuple[tuple[int, ...], int]] = []
         path: list[int] = []
         positions = self.positions
@@ -449,7 +479,7 @@ class BudgetLines:
                     walk(d + 1, target, value)
                     path.pop()
 
-        walk(0, self.start, 0)
+        walk(0, 0, 0)
         found.sort(key=lambda pair: pair[1])
         return least, found
 
