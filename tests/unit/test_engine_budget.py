@@ -184,9 +184,7 @@ def test_a_rule_the_listing_does_not_model_leaves_the_person_out() -> None:
     assert BudgetLines.of(LineSearch(WARD, workers=1).person(WARD.staff[0])) is not None
 
 
-def test_only_reached_states_are_laid_out_and_a_person_past_the_limit_is_left_out(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_only_reached_states_are_laid_out_and_a_person_past_the_limit_is_left_out() -> None:
     problem = curtois.read_instance(shared_path("benchmarks", "curtois_qu_nrp", "Instance8.txt"))
     person = LineSearch(problem, workers=1).person(problem.staff[0])
     lister = BudgetLines.of(person)
@@ -196,10 +194,22 @@ def test_only_reached_states_are_laid_out_and_a_person_past_the_limit_is_left_ou
         product *= size
     # far fewer states on some line than the product of the components, every day
     assert lister.reached < product * lister.horizon / 10
-    monkeypatch.setattr(budget, "STATES_LIMIT", lister.reached - 1)
-    assert BudgetLines.of(person) is None
-    monkeypatch.setattr(budget, "STATES_LIMIT", lister.reached)
-    assert BudgetLines.of(person) is not None
+    assert BudgetLines.of(person, limit=lister.reached - 1) is None
+    assert BudgetLines.of(person, limit=lister.reached) is not None
+
+
+def test_the_exact_route_stops_where_the_people_together_pass_the_state_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    search, generation = _converged(WARD)
+    listers = [BudgetLines.of(search.person(member)) for member in WARD.staff]
+    assert all(lister is not None for lister in listers)
+    reached = [lister.reached for lister in listers if lister is not None]
+    # room for everyone but the last person's last state
+    monkeypatch.setattr(budget, "STATES_LIMIT", sum(reached) - 1)
+    found = generation.exact(10**6, time.monotonic() + 60)
+    assert (found.roster, found.bound) == (None, None)
+    assert generation.stats.exact == [f"unlisted:{WARD.staff[-1].id}"]
+    monkeypatch.setattr(budget, "STATES_LIMIT", sum(reached))
+    assert generation.exact(10**6, time.monotonic() + 60).roster is not None
 
 
 def _converged(problem):  # type: ignore[no-untyped-def]

@@ -30,8 +30,9 @@ and the walk costs in proportion to the lines listed.
 
 ``BudgetLines.of`` returns None for a person with a rule it does not model (a soft rule
 other than shift requests, a rule in effect for part of the horizon, history, a shift whose
-minutes change with the day) or whose lines pass through more than ``STATES_LIMIT``
-states, whose lines are then not listed.
+minutes change with the day) or whose lines pass through more states than its limit
+(``ColumnGeneration.exact`` gives each person what the people before left of
+``STATES_LIMIT``), whose lines are then not listed.
 """
 
 from __future__ import annotations
@@ -72,11 +73,14 @@ UNREACHABLE = INF // 2
 
 IntArray = npt.NDArray[np.int64]
 
-#: At most this many states a person, summed over the days, reached from the first day
-#: (``BudgetLines._reach``; a person with more is not listed). Instance8's largest person
-#: reaches 1.2 million (its dense product of the state components, 4.5 million a day, took a
-#: 600-s run past 24 GB), Instance10's 0.33 million, Instance18's 3.8 million (16 s to lay out).
-STATES_LIMIT = 2_000_000
+#: At most this many states laid out for one problem, summed over the days and the people
+#: (``BudgetLines._reach``, about 4 µs and 30 bytes each): past it the listing stops and the
+#: exact route is not taken. Reached from the first day, Instance8 has 6.7 million in all
+#: (4.6 s; its largest person 1.2 million, where the dense product of the state components,
+#: 4.5 million a day, took a 600-s run past 24 GB), Instance10 4.5 million, Instance12 2.1
+#: million, Instance7 0.45 million; Instances 13, 15, 18 and 19 pass it (the listing gives up
+#: after 4–26 s, the first person of Instance13 alone passing it, at 26 s).
+STATES_LIMIT = 8_000_000
 
 # kinds of day for the weekend count
 _PLAIN, _WEEKEND_FIRST, _WEEKEND_LATER = 0, 1, 2
@@ -112,8 +116,9 @@ class BudgetLines:
     requests: IntArray  # per day and option, what the person's requests charge (unscaled)
 
     @classmethod
-    def of(cls, person: Person) -> BudgetLines | None:
-        """The lister for ``person``, or None when a rule of theirs is not modelled here."""
+    def of(cls, person: Person, *, limit: int = STATES_LIMIT) -> BudgetLines | None:
+        """The lister for ``person``, or None when a rule of theirs is not modelled here or
+        their lines pass through more than ``limit`` states (summed over the days)."""
         problem = person.problem
         if problem.history is not None:
             return None
@@ -243,7 +248,7 @@ class BudgetLines:
         open_options[:, 0] = True
         for d, choice in positions:
             open_options[d, choice] = True
-        return lister if lister._reach(open_options, STATES_LIMIT) else None
+        return lister if lister._reach(open_options, limit) else None
 
     def __post_init__(self) -> None:
         rules = self.rules

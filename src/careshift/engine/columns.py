@@ -40,6 +40,7 @@ from ortools.sat.python import cp_model
 
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.domain.workforce import Staff
+from careshift.engine import budget
 from careshift.engine.budget import BudgetLines, Master, Share, exact_master
 from careshift.engine.lines import LineSearch, Person
 from careshift.engine.lns import Incumbent
@@ -487,17 +488,22 @@ class ColumnGeneration:
         """The cheapest roster below ``ceiling`` over every line it may hold, ceiling by
         ceiling from the certificate's bound up (``budget.exact_master``): a master with no
         roster at ``u`` proves the bound ``u + 1``, and the first roster found is optimal.
-        Stops at ``deadline``, at a master not solved in ``each`` seconds, or at more than ``limit``
-        lines; needs a certificate (every person priced optimally) and nobody fixed."""
+        Stops at ``deadline``, at a master not solved in ``each`` seconds, at more than ``limit``
+        lines, or at a person not listed (a rule the listing does not model, or more than
+        ``budget.STATES_LIMIT`` states for everyone together); needs a certificate (every
+        person priced optimally) and nobody fixed."""
         certificate = self.certificate
         if certificate is None or self.fixed:
             return Exact(None, None)
         listers: dict[str, BudgetLines] = {}
+        room = budget.STATES_LIMIT
         for member in self.search.problem.staff:
-            lister = BudgetLines.of(self._person(member))
+            lister = None if time.monotonic() >= deadline else BudgetLines.of(self._person(member), limit=room)
             if lister is None:
+                self.stats.exact.append(f"unlisted:{member.id}")  # a rule not modelled, too many states, or late
                 return Exact(None, None)
             listers[member.id] = lister
+            room -= lister.reached
         charges = self.charges(certificate.multipliers)
         tables = {
             staff_id: lister.costs(_charged(lister.person, charges), SCALE) for staff_id, lister in listers.items()
