@@ -244,11 +244,7 @@ class BudgetLines:
             kinds=tuple(kinds),
         )
         lister = cls(person, rules, positions, requests)
-        open_options = np.zeros((horizon, len(shifts) + 1), dtype=bool)
-        open_options[:, 0] = True
-        for d, choice in positions:
-            open_options[d, choice] = True
-        return lister if lister._reach(open_options, limit) else None
+        return lister if lister._reach(limit) else None
 
     def __post_init__(self) -> None:
         rules = self.rules
@@ -360,11 +356,16 @@ class BudgetLines:
             result.append(np.where(ok, target, -1).astype(np.int64))
         return result
 
-    def _reach(self, open_options: npt.NDArray[np.bool_], limit: int) -> bool:
+    def _reach(self, limit: int) -> bool:
         """Lay out, day by day from the start, only the states some line reaches through the
-        options open per day (``open_options[d, option]``): per day and option, each state's
-        next state as an index into the next day's states (-1: the move breaks a hard rule or
-        the option is closed). False, with nothing laid out, past ``limit`` states in all."""
+        options open per day (off, or a shift the person has an item for): per day and option,
+        each state's next state as an index into the next day's states (-1: the move breaks a
+        hard rule or the option is closed). False, with nothing laid out, past ``limit``
+        states in all."""
+        open_options = np.zeros((self.horizon, len(self.rules.shifts) + 1), dtype=bool)
+        open_options[:, 0] = True
+        for d, option in self.positions:
+            open_options[d, option] = True
         layer = np.array([self.start], dtype=np.int64)
         total = 1
         nexts: list[list[npt.NDArray[np.int32]]] = []
