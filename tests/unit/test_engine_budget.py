@@ -243,8 +243,13 @@ def test_the_exact_master_on_instance1_reaches_the_proven_optimum() -> None:
     assert found.roster is not None and found.bound == 607  # proven optimum (Curtois & Qu)
     report = check(problem, _schedule(search, found.roster))
     assert report.feasible and report.cost == 607
-    *below, last = generation.stats.exact
+    tables = [entry for entry in generation.stats.exact if not entry.startswith("flow:")]
+    *below, last = tables
     assert below and all(":INFEASIBLE/" in entry for entry in below) and ":OPTIMAL/" in last
+    # the arc-flow master ran once, after the first ceiling proven empty, and found no roster at
+    # the bound that proved (the optimum lies 49 above it)
+    flows = [entry for entry in generation.stats.exact if entry.startswith("flow:")]
+    assert len(flows) == 1 and flows[0].startswith(f"flow:{below[0].split(':')[0]}:")
 
 
 def test_below_the_optimum_every_ceiling_is_proven_empty() -> None:
@@ -252,7 +257,34 @@ def test_below_the_optimum_every_ceiling_is_proven_empty() -> None:
     _search, generation = _converged(problem)
     found = generation.exact(607, time.monotonic() + 120)  # rosters of 606 and less only
     assert found.roster is None and found.bound == 607
-    assert generation.stats.exact and all(":INFEASIBLE/" in entry for entry in generation.stats.exact)
+    tables = [entry for entry in generation.stats.exact if not entry.startswith("flow:")]
+    assert tables and all(":INFEASIBLE/" in entry for entry in tables)
+    # the arc-flow master after the first: no roster at the bound that ceiling proved
+    first = tables[0].split(":")[0]
+    flows = [entry.split("/")[0] for entry in generation.stats.exact if entry.startswith("flow:")]
+    assert flows in ([f"flow:{first}:INFEASIBLE"], [f"flow:{first}:ABOVE_CAP"])
+
+
+def test_the_flow_master_holds_the_optimum_just_above_a_budget_proven_empty() -> None:
+    problem = curtois.read_instance(shared_path("benchmarks", "curtois_qu_nrp", "Instance1.txt"))
+    search, generation = _converged(problem)
+    assert generation.exact(607, time.monotonic() + 120, flow=False).bound == 607  # 606 and below: empty
+    inputs = generation.masters_inputs(time.monotonic() + 60)
+    assert inputs is not None
+    certificate, listers, tables, shares = inputs
+    below = SCALE * 606 - certificate.total  # the budget of a roster of 606: no line set within it
+    at_optimum = budget.flow_master(
+        listers, tables, certificate.least, shares, below, SCALE * 607 - certificate.total, time.monotonic() + 60
+    )
+    # the arcs of lines within 606 still combine into a roster of 607, the proven optimum
+    assert at_optimum.roster is not None and at_optimum.distance is not None
+    report = check(problem, _schedule(search, at_optimum.roster))
+    assert report.feasible and report.cost == 607
+    assert certificate.total + at_optimum.distance == SCALE * 607  # the master prices it as the checker
+    # and with the cap at 606 there is none (every such roster's lines are within the budget),
+    # though HiGHS may stop at a roster above its objective bound
+    empty = budget.flow_master(listers, tables, certificate.least, shares, below, below, time.monotonic() + 60)
+    assert empty.roster is None and empty.status in ("INFEASIBLE", "ABOVE_CAP")
 
 
 def test_too_many_lines_end_the_exact_route_without_a_roster() -> None:

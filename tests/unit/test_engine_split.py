@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import random
 from datetime import date
 
@@ -207,3 +208,27 @@ def test_when_a_part_has_no_roster_the_whole_is_solved_and_the_record_says_why()
     # proven infeasible in the part's time on an idle machine; not proven yet on a busy one
     assert dict(result.search)["parts_failed"] in ("days 1-35: INFEASIBLE", "days 1-35: UNKNOWN")
     assert result.schedule is None and result.status in ("INFEASIBLE", "UNKNOWN")
+
+
+def test_the_whole_models_search_starts_from_the_parts_roster_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # CP-SAT's own first roster of the whole is far worse than the parts' (ADR 0003: 16 140
+    # against 3005 on n040w8_2), so the whole model's solve gives it no share of the time
+    engine_solve = importlib.import_module("careshift.engine.solve")
+    calls: list[SolveOptions] = []
+    real = engine_solve.solve
+
+    def recording(problem: RosterProblem, options: SolveOptions | None = None) -> object:
+        assert options is not None
+        calls.append(options)
+        return real(problem, options)
+
+    monkeypatch.setattr(engine_solve, "solve", recording)
+    problem = _eight_weeks()
+    result = real(problem, SolveOptions(time_limit=16, workers=2, seed=0))
+    assert result.route == "parts"
+    first, second, whole = calls
+    assert first.hint is None and second.hint is None and whole.hint is not None
+    assert first.lns_start == second.lns_start == SolveOptions().lns_start
+    assert whole.lns_start == 0.0 and whole.columns is False and whole.parts is False
+    # the parts' roster is what the whole's search held first
+    assert dict(result.search).get("hinted") == dict(result.search)["parts_roster"]

@@ -38,10 +38,13 @@ minutes change with the day) or whose lines pass through more states than its li
 from __future__ import annotations
 
 import math
+import os
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
 import numpy.typing as npt
 from ortools.sat.python import cp_model
@@ -419,6 +422,21 @@ class BudgetLines:
         found.reverse()
         return found
 
+    def ahead(self, table: IntArray) -> list[IntArray]:
+        """Per day ``d`` (0 … horizon), each reached state's least cost from the start to day ``d``."""
+        found = [np.zeros(1, dtype=np.int64)]
+        for d in range(self.horizon):
+            following = np.full(
+                len(self.nexts[d + 1][0]) if d + 1 < self.horizon else len(self.final), INF, dtype=np.int64
+            )
+            for option, targets in enumerate(self.nexts[d]):
+                price = table[d, option]
+                valid = targets >= 0
+                if price < UNREACHABLE and valid.any():
+                    np.minimum.at(following, targets[valid], found[d][valid] + price)
+            found.append(following)
+        return found
+
     def least(self, table: IntArray, after: list[IntArray] | None = None) -> int | None:
         """The person's least line value at ``table`` (None: no line keeps the hard rules)."""
         after = self.completions(table) if after is None else after
@@ -436,18 +454,8 @@ class BudgetLines:
         ceiling = least + budget
         horizon = self.horizon
         options = range(len(self.rules.shifts) + 1)
-        # the least cost from the start to every state: a state on no line within the
-        # ceiling is dropped before the walk, which reads Python lists
-        ahead = [np.zeros(1, dtype=np.int64)]
-        for d in range(horizon):
-            following = np.full(len(after[d + 1]), INF, dtype=np.int64)
-            for option in options:
-                price = table[d, option]
-                targets = self.nexts[d][option]
-                valid = targets >= 0
-                if price < UNREACHABLE and valid.any():
-                    np.minimum.at(following, targets[valid], ahead[d][valid] + price)
-            ahead.append(following)
+        # a state on no line within the ceiling is dropped before the walk, which reads Python lists
+        ahead = self.ahead(table)
         kept = [ahead[d] + after[d] <= ceiling for d in range(horizon + 1)]
         renumbered = []
         for alive in kept:
@@ -519,6 +527,7 @@ class Master:
     roster: dict[str, tuple[int, ...]] | None
     list_s: float
     solve_s: float
+    distance: int | None = None  # the roster's distance from the certificate (scaled), when known
 
 
 def exact_master(
@@ -626,3 +635,155 @@ def exact_master(
             lister.positions[d, option] for d, day in enumerate(days) if (option := solver.value(day))
         )
     return Master(name, total, roster, list_s, solve_s)
+
+
+def flow_master(
+    listers: dict[str, BudgetLines],
+    tables: dict[str, IntArray],
+    least: dict[str, int],
+    shares: Sequence[Share],
+    budget: int,
+    cap: int,
+    deadline: float,
+    *,
+    seed: int = 0,
+) -> Master:
+    """A roster whose distance from the certificate (people's distances from their least
+    plus the cover rows' shares, scaled) is at most ``cap``, the first HiGHS finds before
+    ``deadline``, over the arcs of every line within ``budget``: a binary an arc (a day, a
+    state, an option, the next state) that lies on some person's line within the budget,
+    a path a person from the start to a state a line may end in, the cover counted from the
+    arcs. Paths through kept arcs may cost more than the budget, so where the table master
+    (``exact_master``) proves no roster within a budget, this one can still hold the
+    cheapest roster just above it (ADR 0003, twenty-first round: Curtois Instance7's
+    optimum, 1056, over the arcs of the budget 1055 proven empty). ``cap`` is HiGHS's
+    objective bound, not a row: a dense row of every arc kept its search from the roster for
+    a minute where the bound takes 18 s. The bound prunes HiGHS's search but does not filter
+    what it returns, so a roster is returned only when its own ``distance`` (its arcs' prices
+    and its cover shares at their least) is within ``cap`` (else ``ABOVE_CAP``). It proves
+    nothing: with no roster here, rosters off the arcs remain possible."""
+    started = time.monotonic()
+    costs: list[float] = []
+    kinds: list[int] = []  # 1: an arc (binary), 0: a share's paid amount
+    rows: list[tuple[float, float, list[int], list[float]]] = []
+    counted: dict[int, list[int]] = {}
+    arcs: dict[str, list[tuple[int, int, int]]] = {}  # per person: (day, option, column)
+    for staff_id, lister in listers.items():
+        table = tables[staff_id]
+        after = lister.completions(table)
+        ahead = lister.ahead(table)
+        ceiling = least[staff_id] + budget
+        kept = [ahead[d] + after[d] <= ceiling for d in range(lister.horizon + 1)]
+        inflow: dict[int, list[int]] = {0: []}
+        mine: list[tuple[int, int, int]] = []
+        for d in range(lister.horizon):
+            outflow: dict[int, list[int]] = {}
+            following: dict[int, list[int]] = {}
+            alive = np.flatnonzero(kept[d])
+            for option, targets in enumerate(lister.nexts[d]):
+                price = int(table[d, option])
+                if price >= UNREACHABLE:
+                    continue
+                moved = targets[alive].astype(np.int64)
+                valid = moved >= 0
+                sources, sinks = alive[valid], moved[valid]
+                within = kept[d + 1][sinks] & (ahead[d][sources] + price + after[d + 1][sinks] <= ceiling)
+                lines_of = lister.person.items[lister.positions[d, option]][4] if option else ()
+                for source, sink in zip(sources[within].tolist(), sinks[within].tolist(), strict=True):
+                    column = len(costs)
+                    costs.append(float(price))
+                    kinds.append(1)
+                    outflow.setdefault(source, []).append(column)
+                    following.setdefault(sink, []).append(column)
+                    mine.append((d, option, column))
+                    for line in lines_of:
+                        counted.setdefault(line, []).append(column)
+            for state, leaving in outflow.items():
+                # what enters a state leaves it; one path leaves the start
+                entering = inflow.get(state, []) if d else []
+                level = 0.0 if d else 1.0
+                rows.append((level, level, [*leaving, *entering], [1.0] * len(leaving) + [-1.0] * len(entering)))
+            for state, entering in inflow.items():
+                if d and state not in outflow:  # a dead end: nothing may enter it
+                    rows.extend((0.0, 0.0, [column], [1.0]) for column in entering)
+            inflow = following
+        arcs[staff_id] = mine
+    listed = len(costs)
+    for share in shares:
+        paid = len(costs)
+        costs.append(1.0)
+        kinds.append(0)
+        slopes = (share.multiplier, _below(share))
+        count = counted.get(share.line, [])
+        for slope in slopes:  # paid >= slope × (count − level)
+            rows.append((-float(slope * share.level), math.inf, [paid, *count], [1.0] + [-float(slope)] * len(count)))
+    highs = _highs()
+    options = {
+        "output_flag": False,
+        "random_seed": seed,
+        "time_limit": max(0.01, deadline - time.monotonic()),
+        "objective_bound": float(cap + sum(least.values())),
+        "mip_max_improving_sols": 1,  # the first roster within the cap is what the caller wants
+    }
+    for name, value in options.items():
+        highs.setOptionValue(name, value)
+    kind = np.array(kinds, dtype=np.uint8)
+    highs.addVars(len(costs), np.zeros(len(costs)), np.where(kind == 1, 1.0, math.inf))
+    highs.changeColsCost(len(costs), np.arange(len(costs), dtype=np.int32), np.array(costs))
+    highs.changeColsIntegrality(len(costs), np.arange(len(costs), dtype=np.int32), kind)
+    starts = np.cumsum([0] + [len(row[2]) for row in rows[:-1]]).astype(np.int32)
+    highs.addRows(
+        len(rows),
+        np.array([row[0] for row in rows]),
+        np.array([row[1] for row in rows]),
+        int(sum(len(row[2]) for row in rows)),
+        starts,
+        np.array([column for row in rows for column in row[2]], dtype=np.int32),
+        np.array([value for row in rows for value in row[3]]),
+    )
+    built = time.monotonic()
+    highs.run()
+    solve_s = time.monotonic() - built
+    values = np.asarray(highs.getSolution().col_value)
+    status = highs.getModelStatus()
+    found = len(values) == len(costs) and highs.getInfo().primal_solution_status == 2  # feasible
+    name = "OPTIMAL" if status == highspy.HighsModelStatus.kOptimal and found else "FEASIBLE" if found else "UNKNOWN"
+    if status == highspy.HighsModelStatus.kInfeasible:
+        name = "INFEASIBLE"
+    if not found:
+        return Master(name, listed, None, built - started, solve_s)
+    # the roster's own distance, its shares at their least: HiGHS may stop at a first roster
+    # above the objective bound (the bound prunes its search, it does not filter what it returns)
+    chosen = values[:listed] > 0.5
+    distance = round(float(np.dot(chosen, costs[:listed]))) - sum(least.values())
+    for share in shares:
+        over = int(sum(chosen[column] for column in counted.get(share.line, []))) - share.level
+        distance += max(0, share.multiplier * over, _below(share) * over)
+    if distance > cap:
+        return Master("ABOVE_CAP", listed, None, built - started, solve_s, distance)
+    roster = {}
+    for staff_id, mine in arcs.items():
+        positions = listers[staff_id].positions
+        taken = sorted((d, option) for d, option, column in mine if option and chosen[column])
+        roster[staff_id] = tuple(positions[d, option] for d, option in taken)
+    return Master(name, listed, roster, built - started, solve_s, distance)
+
+
+def _below(share: Share) -> int:
+    """The slope of a cover row's share on the side its slack pays: ``share >= slope × (count
+    − level)`` holds with ``share.multiplier`` and with this one."""
+    return share.multiplier - share.price if share.kind == "under" else share.price + share.multiplier
+
+
+def _highs() -> highspy.Highs:
+    """A HiGHS instance; the first one a process makes prints HiGHS's banner on standard
+    output, which would break ``careshift bench --json``: it goes to standard error."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        return highspy.Highs()  # type: ignore[no-untyped-call]
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)

@@ -41,7 +41,7 @@ from ortools.sat.python import cp_model
 from careshift.domain.schedule import Assignment, Schedule
 from careshift.domain.workforce import Staff
 from careshift.engine import budget
-from careshift.engine.budget import BudgetLines, Master, Share, exact_master
+from careshift.engine.budget import BudgetLines, IntArray, Master, Share, exact_master, flow_master
 from careshift.engine.lines import LineSearch, Person
 from careshift.engine.lns import Incumbent
 from careshift.engine.model import EngineModel
@@ -484,34 +484,23 @@ class ColumnGeneration:
 
     # -- the exact master ---------------------------------------------------------------------
 
-    def exact(self, ceiling: int, deadline: float, *, each: float = math.inf, limit: int = EXACT_LINES) -> Exact:
+    def exact(
+        self, ceiling: int, deadline: float, *, each: float = math.inf, limit: int = EXACT_LINES, flow: bool = True
+    ) -> Exact:
         """The cheapest roster below ``ceiling`` over every line it may hold, ceiling by
         ceiling from the certificate's bound up (``budget.exact_master``): a master with no
         roster at ``u`` proves the bound ``u + 1``, and the first roster found is optimal.
+        After the first ceiling proven empty, when ``flow``, the arc-flow master over that
+        ceiling's arcs looks for a roster at the bound it proved (``budget.flow_master``), at
+        most until ``deadline``; one found is optimal.
         Stops at ``deadline``, at a master not solved in ``each`` seconds, at more than ``limit``
         lines, or at a person not listed (a rule the listing does not model, or more than
         ``budget.STATES_LIMIT`` states for everyone together); needs a certificate (every
         person priced optimally) and nobody fixed."""
-        certificate = self.certificate
-        if certificate is None or self.fixed:
+        inputs = self.masters_inputs(deadline)
+        if inputs is None:
             return Exact(None, None)
-        listers: dict[str, BudgetLines] = {}
-        room = budget.STATES_LIMIT
-        for member in self.search.problem.staff:
-            lister = None if time.monotonic() >= deadline else BudgetLines.of(self._person(member), limit=room)
-            if lister is None:
-                self.stats.exact.append(f"unlisted:{member.id}")  # a rule not modelled, too many states, or late
-                return Exact(None, None)
-            listers[member.id] = lister
-            room -= lister.reached
-        charges = self.charges(certificate.multipliers)
-        tables = {
-            staff_id: lister.costs(_charged(lister.person, charges), SCALE) for staff_id, lister in listers.items()
-        }
-        shares = [
-            Share(term.line, term.kind, term.level, SCALE * term.weight, multiplier)
-            for term, multiplier in zip(self._terms, certificate.multipliers, strict=True)
-        ]
+        certificate, listers, tables, shares = inputs
         bound = -(-certificate.total // SCALE)
         for ceiling_at in range(bound, ceiling):
             if time.monotonic() >= deadline:
@@ -533,7 +522,53 @@ class ColumnGeneration:
             if master.status != "INFEASIBLE":
                 break
             bound = ceiling_at + 1
+            if flow and bound < ceiling and time.monotonic() < deadline:
+                # the arcs of the budget just proven empty still hold rosters above it: one
+                # at the bound it proved is optimal
+                found = flow_master(
+                    listers,
+                    tables,
+                    certificate.least,
+                    shares,
+                    SCALE * ceiling_at - certificate.total,
+                    SCALE * bound - certificate.total,
+                    deadline,
+                    seed=self.seed,
+                )
+                self.stats.exact.append("flow:" + _described(ceiling_at, found))
+                if found.roster is not None:
+                    return Exact(found.roster, bound)
+                flow = False  # once: the next ceilings' tables hold more lines each
         return Exact(None, bound)
+
+    def masters_inputs(
+        self, deadline: float
+    ) -> tuple[Certificate, dict[str, BudgetLines], dict[str, IntArray], list[Share]] | None:
+        """What the exact masters read (``budget.exact_master``, ``budget.flow_master``): the
+        certificate, each person's listing and costs per day and option at its multipliers,
+        and the cover rows' shares; None without a certificate, with someone fixed, or with a
+        person not listed (recorded as ``unlisted:ID``)."""
+        certificate = self.certificate
+        if certificate is None or self.fixed:
+            return None
+        listers: dict[str, BudgetLines] = {}
+        room = budget.STATES_LIMIT
+        for member in self.search.problem.staff:
+            lister = None if time.monotonic() >= deadline else BudgetLines.of(self._person(member), limit=room)
+            if lister is None:
+                self.stats.exact.append(f"unlisted:{member.id}")  # a rule not modelled, too many states, or late
+                return None
+            listers[member.id] = lister
+            room -= lister.reached
+        charges = self.charges(certificate.multipliers)
+        tables = {
+            staff_id: lister.costs(_charged(lister.person, charges), SCALE) for staff_id, lister in listers.items()
+        }
+        shares = [
+            Share(term.line, term.kind, term.level, SCALE * term.weight, multiplier)
+            for term, multiplier in zip(self._terms, certificate.multipliers, strict=True)
+        ]
+        return certificate, listers, tables, shares
 
     # -- the integer master -----------------------------------------------------------------
 

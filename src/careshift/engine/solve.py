@@ -353,7 +353,7 @@ def solve(problem: RosterProblem, options: SolveOptions | None = None) -> SolveR
 def solve_in_parts(problem: RosterProblem, options: SolveOptions, started: float, deadline: float) -> SolveResult | str:
     """``problem`` solved in parts (``engine.split``), each from the history the one before
     left (solved with ``LOOKAHEAD`` days more, then cut), in ``PARTS_SHARE`` of the time; then
-    the whole model's LNS (no column phase) from the parts' roster until ``deadline``. When a
+    the whole model's LNS (no column phase) from the parts' roster at once until ``deadline``. When a
     part has no roster in its time, which one (the caller then solves the whole as usual)."""
     if not splittable(problem):
         raise DomainError(f"problem {problem.name} cannot be solved in parts (see engine.split.splittable)")
@@ -398,6 +398,7 @@ def solve_in_parts(problem: RosterProblem, options: SolveOptions, started: float
             progress=shifted,
             columns=False,
             parts=False,
+            lns_start=0.0,  # the LNS from the parts' roster at once: CP-SAT's own first is far worse
         ),
     )
     record = (
