@@ -663,8 +663,7 @@ def flow_master(
     and its cover shares at their least) is within ``cap`` (else ``ABOVE_CAP``). It proves
     nothing: with no roster here, rosters off the arcs remain possible."""
     started = time.monotonic()
-    costs: list[float] = []
-    kinds: list[int] = []  # 1: an arc (binary), 0: a share's paid amount
+    costs: list[float] = []  # per column: the arcs (binary) first, then each share's paid amount
     rows: list[tuple[float, float, list[int], list[float]]] = []
     counted: dict[int, list[int]] = {}
     arcs: dict[str, list[tuple[int, int, int]]] = {}  # per person: (day, option, column)
@@ -692,7 +691,6 @@ def flow_master(
                 for source, sink in zip(sources[within].tolist(), sinks[within].tolist(), strict=True):
                     column = len(costs)
                     costs.append(float(price))
-                    kinds.append(1)
                     outflow.setdefault(source, []).append(column)
                     following.setdefault(sink, []).append(column)
                     mine.append((d, option, column))
@@ -712,7 +710,6 @@ def flow_master(
     for share in shares:
         paid = len(costs)
         costs.append(1.0)
-        kinds.append(0)
         slopes = (share.multiplier, _below(share))
         count = counted.get(share.line, [])
         for slope in slopes:  # paid >= slope × (count − level)
@@ -727,7 +724,7 @@ def flow_master(
     }
     for name, value in options.items():
         highs.setOptionValue(name, value)
-    kind = np.array(kinds, dtype=np.uint8)
+    kind = (np.arange(len(costs)) < listed).astype(np.uint8)  # 1: integral
     highs.addVars(len(costs), np.zeros(len(costs)), np.where(kind == 1, 1.0, math.inf))
     highs.changeColsCost(len(costs), np.arange(len(costs), dtype=np.int32), np.array(costs))
     highs.changeColsIntegrality(len(costs), np.arange(len(costs), dtype=np.int32), kind)
